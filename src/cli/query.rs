@@ -1,0 +1,49 @@
+//! `cdrlake query [--csv] SQL`: one statement, printed as a table or as CSV.
+
+use std::io::Write;
+
+use arrow::util::pretty::pretty_format_batches;
+use futures::StreamExt;
+
+use crate::error::Result;
+use crate::query;
+use crate::storage::{Location, Store};
+
+/// Arguments of `query`.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// Print CSV with a header instead of a table.
+    #[arg(long)]
+    pub csv: bool,
+    /// The SQL statement.
+    pub sql: String,
+}
+
+/// Runs `query`.
+pub async fn run(args: QueryArgs, location: Location) -> Result<()> {
+    let store = Store::open(location).await?;
+    let ctx = query::session(&store)?;
+    let mut stream = query::stream(&ctx, &args.sql).await?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.csv {
+        let mut writer = arrow::csv::WriterBuilder::new()
+            .with_header(true)
+            .with_timestamp_tz_format("%Y-%m-%d %H:%M:%S%:z".to_string())
+            .build(&mut out);
+        while let Some(batch) = stream.next().await {
+            writer.write(&batch?)?;
+        }
+    } else {
+        // A table needs every row to size its columns; `--csv` streams.
+        let mut batches = Vec::new();
+        while let Some(batch) = stream.next().await {
+            batches.push(batch?);
+        }
+        writeln!(out, "{}", pretty_format_batches(&batches)?)?;
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        writeln!(out, "({rows} row{})", if rows == 1 { "" } else { "s" })?;
+    }
+    out.flush()?;
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The crate's error type. Every variant carries the context a user needs to act on it
+//! (the file, line, table or value involved); the server maps them to SQLSTATE in one place.
+
+use std::path::PathBuf;
+
+/// Result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in cdrlake.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A declarative file under `schemas/` (table, format) is malformed.
+    #[error("schema file {file}: {message}")]
+    SchemaFile {
+        /// The file, relative to `schemas/` or as given.
+        file: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// The configuration file is unreadable or invalid.
+    #[error("configuration {file}: {message}")]
+    Config {
+        /// The configuration file.
+        file: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// The data location exists but is not a cdrlake store.
+    #[error(
+        "{location} is not a cdrlake store ({reason}); point --data at a store or at an empty directory"
+    )]
+    NotAStore {
+        /// The data location as given.
+        location: String,
+        /// Why it was judged not to be a store.
+        reason: String,
+    },
+
+    /// The data location has no store yet.
+    #[error("no cdrlake store at {location}: ingest data or run `cdrlake serve --demo` first")]
+    NoStore {
+        /// The data location as given.
+        location: String,
+    },
+
+    /// An input file could not be opened or read.
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile {
+        /// The input file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+
+    /// An output file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteFile {
+        /// The output file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+
+    /// The input's header matches no known format, or not the one asked for.
+    #[error("{file}: {message}")]
+    UnknownFormat {
+        /// The input file.
+        file: String,
+        /// What did not match.
+        message: String,
+    },
+
+    /// `--strict` ingest found rows it would reject, so nothing of the file was stored.
+    #[error(
+        "{file}: {rejected} row(s) rejected in strict mode, nothing stored from this file (first: line {first_line}: {first_reason})"
+    )]
+    StrictRejected {
+        /// The input file.
+        file: String,
+        /// Number of rows that would have been rejected.
+        rejected: u64,
+        /// Line number of the first bad row.
+        first_line: u64,
+        /// Reason for the first bad row.
+        first_reason: String,
+    },
+
+    /// Another process is writing to the same store.
+    #[error("store {location} is locked by another writer ({lock}); try again when it is done")]
+    Locked {
+        /// The data location.
+        location: String,
+        /// The lock file.
+        lock: String,
+    },
+
+    /// An invalid argument on the command line or in an API call.
+    #[error("{0}")]
+    InvalidArgument(String),
+
+    /// A failure in the Delta Lake layer, with the table it concerns.
+    #[error("table {table}: {source}")]
+    Delta {
+        /// The table being read or written.
+        table: String,
+        /// The underlying error.
+        source: deltalake::DeltaTableError,
+    },
+
+    /// A failure planning or running SQL.
+    #[error(transparent)]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+
+    /// A failure building Arrow data.
+    #[error(transparent)]
+    Arrow(#[from] arrow::error::ArrowError),
+
+    /// A failure of the object store under the data location.
+    #[error("object store: {0}")]
+    ObjectStore(#[from] object_store::Error),
+
+    /// Any other I/O failure.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// A [`Error::Delta`] for `table`.
+    pub fn delta(table: impl Into<String>) -> impl FnOnce(deltalake::DeltaTableError) -> Error {
+        let table = table.into();
+        move |source| Error::Delta { table, source }
+    }
+
+    /// A [`Error::SchemaFile`] for `file`.
+    pub fn schema_file(file: impl Into<String>, message: impl Into<String>) -> Error {
+        Error::SchemaFile {
+            file: file.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! cdrlake: a SQL-queryable engine for call detail records.
+//!
+//! Data flows through the modules in this order:
+//!
+//! ```text
+//! ingest ──► storage ──► catalog ──► query ──► (serve, export)
+//! CSV in     Delta       tables,     SQL
+//!            tables      views, udfs sessions
+//! ```
+//!
+//! - [`schema`]: the tables, declared as data in `schemas/tables/`.
+//! - [`ingest`]: CSV decoding in any declared format, validation, rejects, batching.
+//! - [`storage`]: the store, its Delta tables, atomic deduplicating appends.
+//! - [`catalog`]: what a SQL session sees.
+//! - [`query`]: building sessions and running statements.
+//! - [`generate`]: synthetic data for demos, tests and benchmarks.
+//! - [`cli`]: the `cdrlake` command line.
+
+pub mod catalog;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod generate;
+pub mod ingest;
+pub mod query;
+pub mod schema;
+pub mod storage;
+
+pub use error::{Error, Result};

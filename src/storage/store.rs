@@ -1,0 +1,205 @@
+//! Opening and creating a store: the marker file, and one Delta table per table definition.
+
+use std::sync::Arc;
+
+use deltalake::kernel::{MetadataValue, StructField};
+use deltalake::{DeltaTable, DeltaTableBuilder};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path as ObjectPath};
+use serde::{Deserialize, Serialize};
+
+use super::Location;
+use crate::error::{Error, Result};
+use crate::schema::{self, ColumnType, TableDef};
+
+/// The marker file that makes a directory a cdrlake store.
+pub const MARKER: &str = "cdrlake.json";
+
+/// Layout version written in the marker.
+const LAYOUT_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Marker {
+    cdrlake_store: u32,
+    tables: Vec<String>,
+}
+
+/// An open store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    location: Location,
+    root: Arc<dyn ObjectStore>,
+    root_path: ObjectPath,
+}
+
+impl Store {
+    /// Opens an existing store; a location without one is an error.
+    pub async fn open(location: Location) -> Result<Store> {
+        let store = Store::connect(location)?;
+        match store.read_marker().await? {
+            Some(_) => Ok(store),
+            None if store.is_empty().await? => Err(Error::NoStore {
+                location: store.location.display.clone(),
+            }),
+            None => Err(store.not_a_store()),
+        }
+    }
+
+    /// Opens the store, creating it (and its tables) in an empty or missing location.
+    /// A non-empty location that is not a store is refused, never written into.
+    pub async fn open_or_create(location: Location) -> Result<Store> {
+        let store = Store::connect(location)?;
+        if store.read_marker().await?.is_some() {
+            return Ok(store);
+        }
+        if !store.holds_only_our_tables().await? {
+            return Err(store.not_a_store());
+        }
+        // Tables first, marker last: a crash in between leaves a location holding only our
+        // tables, which the next open finishes creating.
+        for def in schema::tables()? {
+            store.create_table(def).await?;
+        }
+        let marker = Marker {
+            cdrlake_store: LAYOUT_VERSION,
+            tables: schema::tables()?.iter().map(|t| t.name.clone()).collect(),
+        };
+        let body = serde_json::to_vec_pretty(&marker).map_err(std::io::Error::other)?;
+        store
+            .root
+            .put(&store.path(MARKER), PutPayload::from(body))
+            .await?;
+        tracing::info!(location = %store.location.display, "created store");
+        Ok(store)
+    }
+
+    fn connect(location: Location) -> Result<Store> {
+        deltalake::aws::register_handlers(None);
+        if let Some(dir) = location.local_dir() {
+            if dir.exists() && !dir.is_dir() {
+                return Err(Error::NotAStore {
+                    location: location.display.clone(),
+                    reason: "it is a file, not a directory".into(),
+                });
+            }
+            std::fs::create_dir_all(&dir)?;
+        }
+        let (root, root_path) = object_store::parse_url_opts(&location.url, std::env::vars())?;
+        Ok(Store {
+            location,
+            root: Arc::from(root),
+            root_path,
+        })
+    }
+
+    /// Where the store is.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    fn path(&self, name: &str) -> ObjectPath {
+        self.root_path.clone().join(name)
+    }
+
+    fn not_a_store(&self) -> Error {
+        Error::NotAStore {
+            location: self.location.display.clone(),
+            reason: format!("it is not empty and has no {MARKER}"),
+        }
+    }
+
+    async fn read_marker(&self) -> Result<Option<Marker>> {
+        match self.root.get(&self.path(MARKER)).await {
+            Ok(got) => {
+                let bytes = got.bytes().await?;
+                let marker: Marker =
+                    serde_json::from_slice(&bytes).map_err(|e| Error::NotAStore {
+                        location: self.location.display.clone(),
+                        reason: format!("{MARKER} is unreadable: {e}"),
+                    })?;
+                if marker.cdrlake_store != LAYOUT_VERSION {
+                    return Err(Error::NotAStore {
+                        location: self.location.display.clone(),
+                        reason: format!("store layout {} is not supported", marker.cdrlake_store),
+                    });
+                }
+                Ok(Some(marker))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn top_level_names(&self) -> Result<Vec<String>> {
+        let listing = self.root.list_with_delimiter(Some(&self.root_path)).await?;
+        let names = listing
+            .common_prefixes
+            .iter()
+            .chain(listing.objects.iter().map(|o| &o.location))
+            .filter_map(|p| p.filename().map(str::to_string))
+            .collect();
+        Ok(names)
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        Ok(self.top_level_names().await?.is_empty())
+    }
+
+    async fn holds_only_our_tables(&self) -> Result<bool> {
+        let tables = schema::tables()?;
+        Ok(self
+            .top_level_names()
+            .await?
+            .iter()
+            .all(|n| n == super::lock::LOCK_FILE || tables.iter().any(|t| &t.name == n)))
+    }
+
+    /// The latest snapshot of a table.
+    pub async fn table(&self, name: &str) -> Result<DeltaTable> {
+        let url = self.location.table_url(name)?;
+        let mut table = DeltaTableBuilder::from_url(url)
+            .map_err(Error::delta(name))?
+            .build()
+            .map_err(Error::delta(name))?;
+        table.load().await.map_err(Error::delta(name))?;
+        Ok(table)
+    }
+
+    async fn create_table(&self, def: &TableDef) -> Result<()> {
+        let url = self.location.table_url(&def.name)?;
+        if let Ok(dir) = url.to_file_path() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let table = DeltaTable::try_from_url(url)
+            .await
+            .map_err(Error::delta(&def.name))?;
+        if table.version().is_some() {
+            return Ok(());
+        }
+        let mut create = table
+            .create()
+            .with_table_name(&def.name)
+            .with_comment(&def.doc)
+            .with_partition_columns(def.partition_by.clone());
+        for c in &def.columns {
+            let field = StructField::new(&c.name, delta_type(c.ty)?, c.nullable)
+                .with_metadata([("comment", MetadataValue::String(c.doc.clone()))]);
+            create = create.with_columns([field]);
+        }
+        create.await.map_err(Error::delta(&def.name))?;
+        Ok(())
+    }
+}
+
+fn delta_type(ty: ColumnType) -> Result<deltalake::kernel::DataType> {
+    use deltalake::kernel::DataType as D;
+    Ok(match ty {
+        ColumnType::Text => D::STRING,
+        ColumnType::Int => D::INTEGER,
+        ColumnType::Bigint => D::LONG,
+        ColumnType::Decimal => D::decimal(schema::DECIMAL_PRECISION, schema::DECIMAL_SCALE as u8)
+            .map_err(|e| Error::schema_file("schemas/tables", e.to_string()))?,
+        ColumnType::Timestamptz => D::TIMESTAMP,
+        ColumnType::Date => D::DATE,
+        ColumnType::Boolean => D::BOOLEAN,
+    })
+}

@@ -1,0 +1,3 @@
+//! Integration tests: the real `cdrlake` binary on real files.
+
+mod support;
