@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::ingest::{self, Formats, IngestOptions};
-use crate::storage::{Location, Store, WriterLock};
+use crate::storage::{Location, Store};
 
 /// Arguments of `ingest`.
 #[derive(Debug, clap::Args)]
@@ -48,8 +48,7 @@ pub async fn run(args: IngestArgs, location: Location, config: &Config) -> Resul
     for file in &args.files {
         ingest::open_input(file)?;
     }
-    let _lock = WriterLock::acquire(&location)?;
-    let store = Store::open_or_create(location).await?;
+    let (store, _lock) = Store::open_for_writing(location).await?;
     let opts = IngestOptions {
         format: args.format,
         tenant: args.tenant,

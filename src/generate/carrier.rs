@@ -119,7 +119,7 @@ impl Tenant {
         }
         if inbound {
             let k = rng.random_range(0..DIDS);
-            let toll_free = mix2(self.salt, k) % 4 == 0;
+            let toll_free = mix2(self.salt, k).is_multiple_of(4);
             let (countries, network): (&[usize], Network) = if toll_free {
                 (&[US, US, US, GB], Network::TollFree)
             } else {
@@ -142,7 +142,7 @@ impl Tenant {
             }
             call.destination.push_str(".example.net");
             let minutes = billable_seconds(call.duration_s, 60, 60);
-            let metered = mix2(self.salt, k + DIDS) % 3 == 0;
+            let metered = mix2(self.salt, k + DIDS).is_multiple_of(3);
             let forwarded = call.connected() && rng.random_range(0..5) == 0;
             call.toll_free = Some(if toll_free {
                 charge_micros(minutes, 25_000, 0)

@@ -52,14 +52,14 @@ impl Tenant {
                 let cause = pick_weighted(rng, &[(Cause::Normal, 75), (Cause::Unanswered, 25)]);
                 let talk = talk_secs(rng, cause, Talk::Conversation);
                 call.settle(rng, cause, talk);
-                if rng.random_range(0..100) < 20 {
-                    if let Some(rate) = g.deck.cruise_rate(self.ordinal, &call.destination, start) {
-                        let billed = billable_seconds(call.duration_s, 60, 60);
-                        call.billed_s = Some(billed);
-                        call.rate = Some(rate.rate);
-                        call.charge = Some(charge_micros(billed, rate.rate, 0));
-                        call.currency = rate.currency;
-                    }
+                if rng.random_range(0..100) < 20
+                    && let Some(rate) = g.deck.cruise_rate(self.ordinal, &call.destination, start)
+                {
+                    let billed = billable_seconds(call.duration_s, 60, 60);
+                    call.billed_s = Some(billed);
+                    call.rate = Some(rate.rate);
+                    call.charge = Some(charge_micros(billed, rate.rate, 0));
+                    call.currency = rate.currency;
                 }
             }
             CallType::Internal => {

@@ -130,36 +130,36 @@ impl Refunds {
         call_id: &str,
     ) -> Result<(), GenerateError> {
         let rng = &mut self.rng;
-        if let Some(charge) = call.charge.filter(|&c| c > 0) {
-            if rng.random_range(0..1000) < 20 {
-                let at = call.end + rng.random_range(60..=172_800);
-                let reason = REFUND_REASONS[rng.random_range(0..REFUND_REASONS.len())];
-                let kind = rng.random_range(0..10);
-                let first = if kind < 5 || charge < 2 {
-                    charge
-                } else {
-                    (charge * rng.random_range(10..=90) / 100).clamp(1, charge - 1)
-                };
-                let mut refund = Refund {
-                    tenant,
-                    call_id,
-                    cabin: &call.cabin,
-                    amount: first,
-                    reason,
-                    at,
-                };
-                let split = kind >= 8 && first < charge;
-                let later = if split {
-                    rng.random_range(600..=86_400)
-                } else {
-                    0
-                };
+        if let Some(charge) = call.charge.filter(|&c| c > 0)
+            && rng.random_range(0..1000) < 20
+        {
+            let at = call.end + rng.random_range(60..=172_800);
+            let reason = REFUND_REASONS[rng.random_range(0..REFUND_REASONS.len())];
+            let kind = rng.random_range(0..10);
+            let first = if kind < 5 || charge < 2 {
+                charge
+            } else {
+                (charge * rng.random_range(10..=90) / 100).clamp(1, charge - 1)
+            };
+            let mut refund = Refund {
+                tenant,
+                call_id,
+                cabin: &call.cabin,
+                amount: first,
+                reason,
+                at,
+            };
+            let split = kind >= 8 && first < charge;
+            let later = if split {
+                rng.random_range(600..=86_400)
+            } else {
+                0
+            };
+            self.write(&refund)?;
+            if split {
+                refund.amount = charge - first;
+                refund.at += later;
                 self.write(&refund)?;
-                if split {
-                    refund.amount = charge - first;
-                    refund.at += later;
-                    self.write(&refund)?;
-                }
             }
         }
         let rng = &mut self.rng;

@@ -207,7 +207,7 @@ pub(crate) fn push_micros(buf: &mut Vec<u8>, micros: i64) {
     if frac > 0 {
         buf.push(b'.');
         let mut width = 6;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             width -= 1;
         }

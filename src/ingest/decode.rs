@@ -181,7 +181,7 @@ impl<R: Read> Decoder<R> {
                     line,
                     reason,
                     raw: reencode(record),
-                    tenant: tenant_of(self.table, &row, &self.fill),
+                    tenant: tenant_of(self.table, &self.plan, record, &self.fill),
                 }),
             }
         }
@@ -240,21 +240,21 @@ fn decode_row<'r>(
         row[*col] = value::parse(column, text)?;
     }
     for (i, column) in table.columns.iter().enumerate() {
-        if row[i] == Value::Null {
-            if let Some(text) = &fill[i] {
-                row[i] = value::parse(column, text)?;
-            }
+        if row[i] == Value::Null
+            && let Some(text) = &fill[i]
+        {
+            row[i] = value::parse(column, text)?;
         }
-        if let (Some(src), Value::Null) = (&column.generated_from, &row[i]) {
-            if let Some(Value::Timestamp(us)) = table.index_of(src).map(|s| &row[s]) {
-                row[i] = Value::Date(us.div_euclid(86_400_000_000) as i32);
-            }
+        if let (Some(src), Value::Null) = (&column.generated_from, &row[i])
+            && let Some(Value::Timestamp(us)) = table.index_of(src).map(|s| &row[s])
+        {
+            row[i] = Value::Date(us.div_euclid(86_400_000_000) as i32);
         }
     }
-    if let Some(recipe) = &format.call_id {
-        if let Some(id_col) = table.index_of("call_id") {
-            row[id_col] = Value::Text(ids.derive(table, &recipe.prefix, &recipe.from, row).into());
-        }
+    if let Some(recipe) = &format.call_id
+        && let Some(id_col) = table.index_of("call_id")
+    {
+        row[id_col] = Value::Text(ids.derive(table, &recipe.prefix, &recipe.from, row).into());
     }
     for (column, value) in table.columns.iter().zip(row.iter()) {
         if !column.nullable && *value == Value::Null {
@@ -269,16 +269,16 @@ fn decode_row<'r>(
             Some(Value::Timestamp(us)) => Some(*us),
             _ => None,
         };
-        if let (Some(earlier), Some(later)) = (at(&rule.earlier), at(&rule.later)) {
-            if later < earlier {
-                return Err(format!(
-                    "{} {} is before {} {}",
-                    rule.later,
-                    show_ts(later),
-                    rule.earlier,
-                    show_ts(earlier)
-                ));
-            }
+        if let (Some(earlier), Some(later)) = (at(&rule.earlier), at(&rule.later))
+            && later < earlier
+        {
+            return Err(format!(
+                "{} {} is before {} {}",
+                rule.later,
+                show_ts(later),
+                rule.earlier,
+                show_ts(earlier)
+            ));
         }
     }
     Ok(())
@@ -353,12 +353,25 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn tenant_of(table: &TableDef, row: &[Value<'_>], fill: &[Option<String>]) -> Option<String> {
+/// The tenant of a row, read from its raw field so that even a row too broken to decode is
+/// attributed to its tenant.
+fn tenant_of(
+    table: &TableDef,
+    plan: &FieldPlan,
+    record: &csv::ByteRecord,
+    fill: &[Option<String>],
+) -> Option<String> {
     let i = table.index_of("tenant")?;
-    match row.get(i) {
-        Some(Value::Text(t)) => Some(t.to_string()),
-        _ => fill[i].clone(),
-    }
+    let field = plan
+        .fields
+        .iter()
+        .position(|f| f.as_ref().is_some_and(|(c, _)| *c == i));
+    field
+        .and_then(|f| record.get(f))
+        .and_then(|raw| std::str::from_utf8(raw).ok())
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .or_else(|| fill[i].clone())
 }
 
 fn reencode(record: &csv::ByteRecord) -> String {

@@ -134,15 +134,14 @@ impl Format {
                     .ok_or_else(|| {
                         format!("unexpected header \"{name}\" for format {}", self.name)
                     })?;
-                match &m.column {
-                    Some(c) => Some((table.index_of(c).unwrap_or_default(), m.values.clone())),
-                    None => None,
-                }
+                m.column
+                    .as_ref()
+                    .map(|c| (table.index_of(c).unwrap_or_default(), m.values.clone()))
             };
-            if let Some((i, _)) = &target {
-                if std::mem::replace(&mut filled[*i], true) {
-                    return Err(format!("column \"{name}\" appears twice"));
-                }
+            if let Some((i, _)) = &target
+                && std::mem::replace(&mut filled[*i], true)
+            {
+                return Err(format!("column \"{name}\" appears twice"));
             }
             fields.push(target);
         }

@@ -55,11 +55,10 @@ pub fn parse<'a>(column: &ColumnDef, raw: &'a str) -> Result<Value<'a>, String> 
         ColumnType::Decimal => {
             let v = parse_decimal(raw.trim())
                 .ok_or_else(|| format!("{name}: \"{raw}\" is not a decimal with at most {DECIMAL_SCALE} decimal places"))?;
-            if let Some(min) = column.min {
-                if v < i128::from(min) * SCALE {
+            if let Some(min) = column.min
+                && v < i128::from(min) * SCALE {
                     return Err(format!("{name}: {raw} is below the minimum {min}"));
                 }
-            }
             Value::Decimal(v)
         }
         ColumnType::Timestamptz => Value::Timestamp(parse_timestamp(raw).ok_or_else(|| {

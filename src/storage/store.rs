@@ -7,7 +7,7 @@ use deltalake::{DeltaTable, DeltaTableBuilder};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path as ObjectPath};
 use serde::{Deserialize, Serialize};
 
-use super::Location;
+use super::{Location, WriterLock};
 use crate::error::{Error, Result};
 use crate::schema::{self, ColumnType, TableDef};
 
@@ -34,6 +34,11 @@ pub struct Store {
 impl Store {
     /// Opens an existing store; a location without one is an error.
     pub async fn open(location: Location) -> Result<Store> {
+        if location.local_dir().is_some_and(|d| !d.exists()) {
+            return Err(Error::NoStore {
+                location: location.display,
+            });
+        }
         let store = Store::connect(location)?;
         match store.read_marker().await? {
             Some(_) => Ok(store),
@@ -44,16 +49,27 @@ impl Store {
         }
     }
 
-    /// Opens the store, creating it (and its tables) in an empty or missing location.
-    /// A non-empty location that is not a store is refused, never written into.
-    pub async fn open_or_create(location: Location) -> Result<Store> {
-        let store = Store::connect(location)?;
-        if store.read_marker().await?.is_some() {
-            return Ok(store);
+    /// Opens the store for writing, creating it (and its tables) in an empty or missing
+    /// location, and takes the writer lock. A non-empty location that is not a store is
+    /// refused and left untouched.
+    pub async fn open_for_writing(location: Location) -> Result<(Store, WriterLock)> {
+        if let Some(dir) = location.local_dir().filter(|d| !d.exists()) {
+            std::fs::create_dir_all(dir)?;
         }
-        if !store.holds_only_our_tables().await? {
+        let store = Store::connect(location)?;
+        let exists = store.read_marker().await?.is_some();
+        if !exists && !store.holds_only_our_tables().await? {
             return Err(store.not_a_store());
         }
+        let lock = WriterLock::acquire(&store.location)?;
+        if !exists {
+            store.create().await?;
+        }
+        Ok((store, lock))
+    }
+
+    async fn create(&self) -> Result<()> {
+        let store = self;
         // Tables first, marker last: a crash in between leaves a location holding only our
         // tables, which the next open finishes creating.
         for def in schema::tables()? {
@@ -69,19 +85,19 @@ impl Store {
             .put(&store.path(MARKER), PutPayload::from(body))
             .await?;
         tracing::info!(location = %store.location.display, "created store");
-        Ok(store)
+        Ok(())
     }
 
     fn connect(location: Location) -> Result<Store> {
         deltalake::aws::register_handlers(None);
-        if let Some(dir) = location.local_dir() {
-            if dir.exists() && !dir.is_dir() {
-                return Err(Error::NotAStore {
-                    location: location.display.clone(),
-                    reason: "it is a file, not a directory".into(),
-                });
-            }
-            std::fs::create_dir_all(&dir)?;
+        if let Some(dir) = location.local_dir()
+            && dir.exists()
+            && !dir.is_dir()
+        {
+            return Err(Error::NotAStore {
+                location: location.display.clone(),
+                reason: "it is a file, not a directory".into(),
+            });
         }
         let (root, root_path) = object_store::parse_url_opts(&location.url, std::env::vars())?;
         Ok(Store {
@@ -146,11 +162,12 @@ impl Store {
 
     async fn holds_only_our_tables(&self) -> Result<bool> {
         let tables = schema::tables()?;
-        Ok(self
-            .top_level_names()
-            .await?
-            .iter()
-            .all(|n| n == super::lock::LOCK_FILE || tables.iter().any(|t| &t.name == n)))
+        Ok(self.top_level_names().await?.iter().all(|n| {
+            // A marker upload cut short leaves a temporary file named after it.
+            n == super::lock::LOCK_FILE
+                || n.starts_with(MARKER)
+                || tables.iter().any(|t| &t.name == n)
+        }))
     }
 
     /// The latest snapshot of a table.

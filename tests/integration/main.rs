@@ -1,3 +1,6 @@
 //! Integration tests: the real `cdrlake` binary on real files.
 
+mod crash;
+mod ingest;
+mod layout;
 mod support;
