@@ -149,6 +149,59 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The per-tenant settings, each field resolved: the tenant's own value, else the one
+    /// under `[tenants."*"]`, else the built-in default of SPEC 2.5.
+    pub fn settings(&self) -> Result<cdrlake_udfs::Settings> {
+        let builtin = cdrlake_udfs::TenantSettings::default();
+        let default = match self.tenants.get("*") {
+            Some(star) => star.resolve(&builtin),
+            None => builtin,
+        };
+        let mut tenants = BTreeMap::new();
+        for (name, t) in self.tenants.iter().filter(|(name, _)| *name != "*") {
+            tenants.insert(name.clone(), t.resolve(&default));
+        }
+        for (name, t) in
+            std::iter::once(("*", &default)).chain(tenants.iter().map(|(k, v)| (k.as_str(), v)))
+        {
+            if t.timezone.parse::<chrono_tz::Tz>().is_err() {
+                return Err(Error::InvalidArgument(format!(
+                    "tenant {name}: unknown time zone {:?} (an IANA name such as Europe/Amsterdam)",
+                    t.timezone
+                )));
+            }
+            if t.sales_cycle_days == 0 {
+                return Err(Error::InvalidArgument(format!(
+                    "tenant {name}: sales_cycle_days must be at least 1"
+                )));
+            }
+        }
+        Ok(cdrlake_udfs::Settings { default, tenants })
+    }
+}
+
+impl TenantSettings {
+    fn resolve(&self, base: &cdrlake_udfs::TenantSettings) -> cdrlake_udfs::TenantSettings {
+        let base = base.clone();
+        cdrlake_udfs::TenantSettings {
+            timezone: self.timezone.clone().unwrap_or(base.timezone),
+            target_call_s: self.target_call_s.unwrap_or(base.target_call_s),
+            sales_cycle_days: self.sales_cycle_days.unwrap_or(base.sales_cycle_days),
+            refund_destination: self
+                .refund_destination
+                .clone()
+                .unwrap_or(base.refund_destination),
+            excluded_numbers: self
+                .excluded_numbers
+                .clone()
+                .unwrap_or(base.excluded_numbers),
+            retention_days: self.retention_days.unwrap_or(base.retention_days),
+            default_country: self.default_country.clone().unwrap_or(base.default_country),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +230,10 @@ mod tests {
             Some(&["0800".to_string()][..])
         );
         assert!(Config::parse("[server]\nlisten = 5").is_err());
+        let settings = config.settings().unwrap();
+        assert_eq!(settings.for_tenant("acme").excluded_numbers, ["0800"]);
+        assert_eq!(settings.for_tenant("acme").target_call_s, 30);
+        assert_eq!(settings.for_tenant("other").timezone, "Europe/Amsterdam");
         assert!(Config::parse("[[users]]\nname='a'\npassword='p'\nrole='boss'").is_err());
     }
 }

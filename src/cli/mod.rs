@@ -46,7 +46,7 @@ impl Cli {
         let config = Config::load(self.config.as_deref())?;
         match self.command {
             Command::Ingest(args) => ingest::run(args, Location::parse(&self.data)?, &config).await,
-            Command::Query(args) => query::run(args, Location::parse(&self.data)?).await,
+            Command::Query(args) => query::run(args, Location::parse(&self.data)?, &config).await,
             Command::Generate(args) => generate::run(args),
         }
     }

@@ -5,6 +5,7 @@ use std::io::Write;
 use arrow::util::pretty::pretty_format_batches;
 use futures::StreamExt;
 
+use crate::config::Config;
 use crate::error::Result;
 use crate::query;
 use crate::storage::{Location, Store};
@@ -20,9 +21,10 @@ pub struct QueryArgs {
 }
 
 /// Runs `query`.
-pub async fn run(args: QueryArgs, location: Location) -> Result<()> {
+pub async fn run(args: QueryArgs, location: Location, config: &Config) -> Result<()> {
+    let settings = std::sync::Arc::new(config.settings()?);
     let store = Store::open(location).await?;
-    let ctx = query::session(&store)?;
+    let ctx = query::session(&store, settings).await?;
     let mut stream = query::stream(&ctx, &args.sql).await?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

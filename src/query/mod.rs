@@ -8,7 +8,9 @@ use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-use crate::catalog::StoreSchema;
+use cdrlake_udfs::Settings;
+
+use crate::catalog::{StoreSchema, settings_table, views};
 use crate::error::Result;
 use crate::storage::Store;
 
@@ -17,16 +19,20 @@ pub const DATABASE: &str = "cdr";
 /// Name of the schema holding the tables.
 pub const SCHEMA: &str = "public";
 
-/// A SQL session over `store`: catalog `cdr`, schema `public`, every table of the store.
-pub fn session(store: &Store) -> Result<SessionContext> {
+/// A SQL session over `store`: catalog `cdr`, schema `public`, every table of the store, the
+/// `settings` table and the domain functions configured by `settings`.
+pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
         .with_information_schema(true);
     let ctx = SessionContext::new_with_config(config);
     let catalog = MemoryCatalogProvider::new();
-    let schema = StoreSchema::new(store.clone(), ctx.runtime_env());
+    let schema = StoreSchema::new(store.clone());
     catalog.register_schema(SCHEMA, Arc::new(schema))?;
     ctx.register_catalog(DATABASE, Arc::new(catalog));
+    ctx.register_table("settings", Arc::new(settings_table(&settings)?))?;
+    cdrlake_udfs::register_all(&ctx, settings);
+    views::register(&ctx).await?;
     Ok(ctx)
 }
 

@@ -94,10 +94,14 @@ impl Store {
             .with_writer_properties(writer_properties(def, stored as usize))
             .await
             .map_err(Error::delta(&def.name))?;
+        let version = table.version();
+        if let (Some(dir), Some(v)) = (self.location().local_dir(), version) {
+            super::durable::sync_commit(&dir.join(&def.name), v)?;
+        }
         Ok(AppendOutcome {
             stored,
             duplicates,
-            version: table.version(),
+            version,
         })
     }
 }

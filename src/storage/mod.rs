@@ -7,6 +7,7 @@
 //! and readers see a consistent snapshot; a reader that loads the table again sees new commits.
 
 mod append;
+mod durable;
 mod location;
 mod lock;
 mod store;

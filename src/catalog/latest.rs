@@ -1,0 +1,96 @@
+//! A table provider that always reads the newest commit. DataFusion views capture the
+//! providers of the tables they name when they are created; a plain Delta provider is a
+//! fixed snapshot, so a view over it would never see new data. [`LatestTable`] keeps the
+//! table's schema fixed and brings its Delta snapshot up to date at each scan: every scan
+//! reads one consistent snapshot, and the next statement sees commits made in between.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::datasource::TableType;
+use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
+use datafusion::physical_plan::ExecutionPlan;
+use deltalake::DeltaTable;
+use tokio::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::storage::Store;
+
+/// A stored table, read at its latest version.
+#[derive(Debug)]
+pub struct LatestTable {
+    name: String,
+    schema: SchemaRef,
+    table: Mutex<DeltaTable>,
+    /// The provider of the version that was current at open; asked about filter pushdown.
+    first: Arc<dyn TableProvider>,
+}
+
+impl LatestTable {
+    /// Opens `name` in `store`.
+    pub async fn open(store: &Store, name: &str) -> Result<LatestTable> {
+        let table = store.table(name).await?;
+        let first = table.table_provider().await?;
+        Ok(LatestTable {
+            name: name.to_string(),
+            schema: first.schema(),
+            table: Mutex::new(table),
+            first,
+        })
+    }
+
+    /// A provider for the newest version of the table.
+    async fn current(&self, state: &dyn Session) -> DfResult<Arc<dyn TableProvider>> {
+        let external = |e| DataFusionError::External(Box::new(Error::delta(&self.name)(e)));
+        let mut table = self.table.lock().await;
+        table.update_incremental(None).await.map_err(external)?;
+        table.update_datafusion_session(state).map_err(external)?;
+        let provider = table.table_provider().await?;
+        if provider.schema() != self.schema {
+            return Err(DataFusionError::Plan(format!(
+                "table {} changed its columns since this session opened it; reconnect",
+                self.name
+            )));
+        }
+        Ok(provider)
+    }
+}
+
+#[async_trait]
+impl TableProvider for LatestTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    fn get_logical_plan(&self) -> Option<Cow<'_, LogicalPlan>> {
+        None
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
+        self.first.supports_filters_pushdown(filters)
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        self.current(state)
+            .await?
+            .scan(state, projection, filters, limit)
+            .await
+    }
+}

@@ -1,0 +1,327 @@
+//! Reading phone numbers as CDRs write them, on top of the `phonenumber` crate (Google's
+//! libphonenumber metadata) and `keshvar` (ISO 3166 country data with CLDR names).
+//!
+//! CDR sources write the same number in many ways: a carrier as E.164 digits without `+`
+//! (`12125550143`), a PBX in national format (`0612345678`) or as a SIP URI
+//! (`sip:0612345678@pbx`), a contact center with `+` and spaces (`+31 20 123 4567`).
+//! [`dial_string`] reduces all of them to what was dialled (`+` and digits), and [`read`]
+//! turns that into a number, by these rules:
+//!
+//! 1. With a leading `+`: the international number, if its length fits its country code
+//!    (libphonenumber's "possible"; unallocated ranges of real countries are kept).
+//! 2. Without `+`, two readings are considered: (a) as dialled in the default country
+//!    (national format with or without its trunk prefix, or after that country's
+//!    international access code such as `00` or `011`) and (b) as an international number
+//!    whose `+` was left out (carrier style; a leading `00` is taken as the `+`).
+//!    The first *valid* reading wins, (a) before (b): `0612345678` in NL is `+31612345678`,
+//!    `12125550143` in NL is `+12125550143`, and `2125550143` in US is `+12125550143`.
+//! 3. If neither is valid, (b) is taken if it is *possible* (a carrier's `44123456789` is
+//!    `+44123456789`), then (a) if it is possible and the number starts with the country's
+//!    trunk prefix or international access code (`0…` in NL).
+//! 4. Anything else is not a phone number: extensions (`201`), short codes (`112`,
+//!    `116000`), names (`sip:alice@pbx`), `*`/`#` feature codes.
+//!
+//! Without a default country only reading (b) exists, which is how [`crate::numbers`]
+//! reads numbers for `number_country` and `cdr_type`.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use phonenumber::country::Id;
+use phonenumber::metadata::{DATABASE, Metadata};
+use phonenumber::{Mode, PhoneNumber};
+
+/// What was dialled: `+` (optional) and digits, from a number as a CDR writes it.
+///
+/// Takes the user part of a `sip:`, `sips:` or `tel:` URI (also inside `Name <…>`), drops
+/// URI parameters, a parenthesised trunk prefix `(0)` and visual separators (space, `-`,
+/// `.`, `(`, `)`, `/`). `None` when
+/// anything else remains (letters, `*`, `#`, a `+` that does not lead) or no digit does.
+pub fn dial_string(raw: &str) -> Option<String> {
+    let mut s = raw.trim();
+    if let (Some(open), Some(close)) = (s.find('<'), s.rfind('>'))
+        && open < close
+    {
+        s = &s[open + 1..close];
+    }
+    for scheme in ["sips:", "sip:", "tel:"] {
+        if s.len() >= scheme.len() && s[..scheme.len()].eq_ignore_ascii_case(scheme) {
+            s = &s[scheme.len()..];
+            s = s.split(['@', ';', '?']).next().unwrap_or_default();
+            break;
+        }
+    }
+    // `+31 (0)20 …`: the trunk prefix in parentheses is not dialled internationally.
+    let s = s.replace("(0)", "");
+    let mut out = String::with_capacity(s.len());
+    for (i, c) in s.chars().enumerate() {
+        match c {
+            '0'..='9' => out.push(c),
+            '+' if i == 0 => out.push(c),
+            ' ' | '-' | '.' | '(' | ')' | '/' | '\t' | '\u{a0}' => {}
+            _ => return None,
+        }
+    }
+    out.bytes().any(|b| b.is_ascii_digit()).then_some(out)
+}
+
+/// The country of an ISO 3166 alpha-2 code (any case), as libphonenumber knows it.
+pub fn country(alpha2: &str) -> Option<Id> {
+    alpha2.trim().to_ascii_uppercase().parse().ok()
+}
+
+/// Reads a dial string (see [`dial_string`]) by the rules of this module.
+pub fn read(dial: &str, default_country: Option<Id>) -> Option<PhoneNumber> {
+    if dial.starts_with('+') {
+        return phonenumber::parse(None, dial)
+            .ok()
+            .filter(|n| n.is_valid() || is_possible(n));
+    }
+    let national = default_country.and_then(|c| phonenumber::parse(Some(c), dial).ok());
+    let international = match dial.strip_prefix("00") {
+        Some(rest) => phonenumber::parse(None, format!("+{rest}")),
+        None => phonenumber::parse(None, format!("+{dial}")),
+    }
+    .ok();
+    let valid = |n: &Option<PhoneNumber>| n.as_ref().filter(|n| n.is_valid()).cloned();
+    valid(&national)
+        .or_else(|| valid(&international))
+        .or_else(|| international.filter(is_possible))
+        .or_else(|| {
+            let c = default_country?;
+            national.filter(|n| dialled_nationally(dial, c) && is_possible(n))
+        })
+}
+
+/// `dial` read by [`read`] and written in E.164 (`+` and digits).
+pub fn e164(dial: &str, default_country: Option<Id>) -> Option<String> {
+    read(dial, default_country).map(|n| n.format().mode(Mode::E164).to_string())
+}
+
+/// Whether `dial` starts with `country`'s trunk prefix or international access code.
+fn dialled_nationally(dial: &str, country: Id) -> bool {
+    DATABASE.by_id(country.as_ref()).is_some_and(|m| {
+        m.national_prefix().is_some_and(|p| dial.starts_with(p))
+            || m.international_prefix()
+                .and_then(|re| re.find(dial))
+                .is_some_and(|m| m.start() == 0)
+    })
+}
+
+/// Whether the national number's length is one that some number type of its country code
+/// has (libphonenumber's "possible number", by length only).
+fn is_possible(number: &PhoneNumber) -> bool {
+    let national = number.national();
+    let digits = national.value().checked_ilog10().map_or(1, |l| l + 1);
+    let Ok(len) = u16::try_from(u32::from(national.zeros()) + digits) else {
+        return false;
+    };
+    DATABASE
+        .by_code(&number.code().value())
+        .is_some_and(|metas| metas.iter().any(|m| possible_lengths(m).any(|l| l == len)))
+}
+
+fn possible_lengths(meta: &Metadata) -> impl Iterator<Item = u16> + '_ {
+    let d = meta.descriptors();
+    [
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.personal_number(),
+        d.voip(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(|desc| desc.possible_length().iter().copied())
+}
+
+/// The region (ISO 3166 alpha-2, as libphonenumber's region id) of a number: the region
+/// whose numbering plan it is valid in, else the main region of its country code (`+1` →
+/// US, `+44` → GB); `None` for non-geographic codes such as `+800`.
+pub fn region(number: &PhoneNumber) -> Option<Id> {
+    number.country().id().or_else(|| {
+        let regions = DATABASE.region(&number.code().value())?;
+        regions.first()?.parse().ok()
+    })
+}
+
+/// Regions libphonenumber has that ISO 3166-1 lacks, with their English names.
+const NON_ISO_REGIONS: &[(&str, &str)] = &[
+    ("AC", "Ascension Island"),
+    ("TA", "Tristan da Cunha"),
+    ("XK", "Kosovo"),
+];
+
+static COUNTRY_NAMES: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
+    let mut names: HashMap<String, &'static str> = keshvar::CountryIterator::new()
+        .map(|c| {
+            let name = c.translations().get("en").copied();
+            (
+                c.alpha2().to_string(),
+                name.unwrap_or_else(|| c.iso_short_name()),
+            )
+        })
+        .collect();
+    for (code, name) in NON_ISO_REGIONS {
+        names.entry((*code).to_owned()).or_insert(name);
+    }
+    names
+});
+
+/// English (CLDR) name of a region: `United States`, `United Kingdom`, `Netherlands`.
+pub fn country_name(region: Id) -> Option<&'static str> {
+    COUNTRY_NAMES.get(region.as_ref()).copied()
+}
+
+/// The European Economic Area as `cdr_type` applies it: the 27 EU members, Iceland,
+/// Liechtenstein and Norway, plus the EU territories that libphonenumber gives their own
+/// region (Åland under Finland; the French outermost regions Guadeloupe, French Guiana,
+/// Martinique, Réunion, Mayotte and Saint-Martin). Not the UK, Switzerland, the Faroes,
+/// Greenland, Gibraltar, Svalbard, the Channel Islands or the Isle of Man.
+pub const EEA: &[&str] = &[
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", // EU 27
+    "IS", "LI", "NO", // EFTA members of the EEA
+    "AX", "GF", "GP", "MF", "MQ", "RE", "YT", // EU territories with their own region
+];
+
+/// Whether `region` is in the [`EEA`].
+pub fn is_eea(region: Id) -> bool {
+    EEA.contains(&region.as_ref())
+}
+
+/// `Local` for a call within one region, `Origin based` between two EEA regions, else
+/// `International`.
+pub fn cdr_type(source: Id, destination: Id) -> &'static str {
+    if source == destination {
+        "Local"
+    } else if is_eea(source) && is_eea(destination) {
+        "Origin based"
+    } else {
+        "International"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(raw: &str, default: Option<&str>) -> Option<String> {
+        e164(&dial_string(raw)?, default.and_then(country))
+    }
+
+    #[test]
+    fn dial_strings() {
+        assert_eq!(
+            dial_string(" +31 (0)20-123.4567 ").as_deref(),
+            Some("+31201234567")
+        );
+        assert_eq!(
+            dial_string("sip:4412345678@host").as_deref(),
+            Some("4412345678")
+        );
+        assert_eq!(
+            dial_string("SIP:+4412345678@host;user=phone").as_deref(),
+            Some("+4412345678")
+        );
+        assert_eq!(
+            dial_string("\"Desk\" <sips:201@pbx>").as_deref(),
+            Some("201")
+        );
+        assert_eq!(
+            dial_string("tel:+1-212-555-0143;ext=7").as_deref(),
+            Some("+12125550143")
+        );
+        assert_eq!(dial_string("sip:alice@pbx"), None);
+        assert_eq!(dial_string("*97"), None);
+        assert_eq!(dial_string("12+3"), None);
+        assert_eq!(dial_string("+"), None);
+        assert_eq!(dial_string(""), None);
+    }
+
+    #[test]
+    fn readings() {
+        assert_eq!(e("0612345678", Some("NL")).as_deref(), Some("+31612345678"));
+        assert_eq!(e("612345678", Some("nl")).as_deref(), Some("+31612345678"));
+        assert_eq!(
+            e("0031612345678", Some("NL")).as_deref(),
+            Some("+31612345678")
+        );
+        assert_eq!(
+            e("01131612345678", Some("US")).as_deref(),
+            Some("+31612345678")
+        );
+        assert_eq!(e("0031612345678", None).as_deref(), Some("+31612345678"));
+        assert_eq!(
+            e("12125550143", Some("NL")).as_deref(),
+            Some("+12125550143")
+        );
+        assert_eq!(e("2125550143", Some("US")).as_deref(), Some("+12125550143"));
+        assert_eq!(
+            e("447700900123", Some("NL")).as_deref(),
+            Some("+447700900123")
+        );
+        assert_eq!(e("44123456789", None).as_deref(), Some("+44123456789"));
+        assert_eq!(
+            e("+31 20 123 4567", Some("US")).as_deref(),
+            Some("+31201234567")
+        );
+        assert_eq!(
+            e("0612345678", None),
+            None,
+            "national format needs a country"
+        );
+        for short in ["201", "2001", "12345", "112", "911", "116000"] {
+            assert_eq!(e(short, Some("NL")), None, "{short}");
+        }
+        assert_eq!(e("+201", None), None);
+        assert_eq!(e("+999123456", None), None);
+    }
+
+    #[test]
+    fn regions_and_names() {
+        let r = |raw: &str| region(&read(&dial_string(raw).unwrap(), None).unwrap());
+        assert_eq!(r("+12125550143"), Some(Id::US));
+        assert_eq!(r("+16846331234"), Some(Id::AS));
+        assert_eq!(r("+44123456789"), Some(Id::GB), "invalid +44: main region");
+        assert_eq!(r("+80012345678"), None);
+        assert_eq!(country_name(Id::US), Some("United States"));
+        assert_eq!(country_name(Id::GB), Some("United Kingdom"));
+        assert_eq!(country_name(Id::NL), Some("Netherlands"));
+        assert_eq!(country_name(Id::XK), Some("Kosovo"));
+    }
+
+    #[test]
+    fn eea_agrees_with_keshvar() {
+        let members: Vec<String> = keshvar::CountryIterator::new()
+            .filter(|c| c.eea_member())
+            .map(|c| c.alpha2().to_string())
+            .collect();
+        assert_eq!(members.len(), 30);
+        assert!(
+            members.iter().all(|m| EEA.contains(&m.as_str())),
+            "{members:?}"
+        );
+        assert!(!is_eea(Id::GB) && !is_eea(Id::CH) && !is_eea(Id::SJ) && !is_eea(Id::FO));
+        for code in EEA {
+            assert!(
+                country(code).is_some(),
+                "{code} is not a libphonenumber region"
+            );
+        }
+    }
+
+    #[test]
+    fn cdr_types() {
+        assert_eq!(cdr_type(Id::US, Id::US), "Local");
+        assert_eq!(cdr_type(Id::US, Id::GB), "International");
+        assert_eq!(cdr_type(Id::NL, Id::DE), "Origin based");
+        assert_eq!(cdr_type(Id::GB, Id::FR), "International");
+        assert_eq!(cdr_type(Id::NL, Id::CH), "International");
+    }
+}
