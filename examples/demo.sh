@@ -18,4 +18,7 @@ cdrlake="$CARGO_TARGET_DIR/release/cdrlake"
                   FROM cdrs GROUP BY tenant, direction ORDER BY tenant, direction"
 "$cdrlake" query "SELECT call_date, count(*) AS calls, sum(charge) AS charged
                   FROM cdrs WHERE tenant = 'carrier' GROUP BY call_date ORDER BY call_date LIMIT 7"
-"$cdrlake" query "SELECT line, reason FROM ingest_rejects ORDER BY rejected_at DESC LIMIT 5"
+"$cdrlake" query "SELECT call_status, count(*) AS calls FROM call_log WHERE tenant = 'tracking'
+                  GROUP BY call_status ORDER BY calls DESC"
+"$cdrlake" query "SELECT * FROM call_data_records ORDER BY date_time LIMIT 5"
+"$cdrlake" query "SELECT file, line, reason FROM ingest_rejects ORDER BY rejected_at DESC LIMIT 5"

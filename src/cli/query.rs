@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use arrow::util::pretty::pretty_format_batches;
+use arrow::util::pretty::pretty_format_batches_with_schema;
 use futures::StreamExt;
 
 use crate::config::Config;
@@ -42,7 +42,11 @@ pub async fn run(args: QueryArgs, location: Location, config: &Config) -> Result
         while let Some(batch) = stream.next().await {
             batches.push(batch?);
         }
-        writeln!(out, "{}", pretty_format_batches(&batches)?)?;
+        writeln!(
+            out,
+            "{}",
+            pretty_format_batches_with_schema(stream.schema(), &batches)?
+        )?;
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         writeln!(out, "({rows} row{})", if rows == 1 { "" } else { "s" })?;
     }
