@@ -270,6 +270,33 @@ impl SalesCycle {
 
 impl_instant_udf!(SalesCycle, name: "sales_cycle", returns: DataType::Int64);
 
+/// Declares a function that returns one setting of the row's tenant: the struct (with the
+/// documentation given), its constructor, and its `ScalarUDFImpl` via [`impl_udf!`].
+macro_rules! setting_udf {
+    ($(#[$meta:meta])* $ty:ident, name: $name:literal, array: $array:ty, returns: $ret:expr,
+     value: $value:expr $(,)?) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, PartialEq, Eq, Hash)]
+        pub struct $ty {
+            settings: Arc<Settings>,
+        }
+
+        impl $ty {
+            /// The function reading tenant settings from `settings`.
+            pub fn new(settings: Arc<Settings>) -> Self {
+                Self { settings }
+            }
+
+            fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
+                per_row::<$array, _>(&self.settings, rows, $value)
+            }
+        }
+
+        impl_udf!($ty, name: $name, args: TENANT_ARGS, required: 1, returns: $ret, strict: true);
+    };
+}
+
+setting_udf! {
 #[user_doc(
     doc_section(label = "CDR Functions"),
     description = "The tenant's time zone (setting timezone: an IANA name, default Europe/Amsterdam). NULL tenant gives NULL.",
@@ -281,25 +308,11 @@ Europe/Amsterdam
     argument(name = "tenant", description = "Tenant name (cdrs.tenant).")
 )]
 /// `tenant_timezone(tenant)` → `TEXT`.
-#[derive(Debug, Default, PartialEq, Eq, Hash)]
-pub struct TenantTimezone {
-    settings: Arc<Settings>,
+    TenantTimezone, name: "tenant_timezone", array: StringArray, returns: DataType::Utf8,
+    value: |_, s| Ok(s.timezone.as_str())
 }
 
-impl TenantTimezone {
-    /// The function reading tenant settings from `settings`.
-    pub fn new(settings: Arc<Settings>) -> Self {
-        Self { settings }
-    }
-
-    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-        per_row::<StringArray, _>(&self.settings, rows, |_, s| Ok(s.timezone.as_str()))
-    }
-}
-
-impl_udf!(TenantTimezone, name: "tenant_timezone", args: TENANT_ARGS, required: 1,
-    returns: DataType::Utf8, strict: true);
-
+setting_udf! {
 #[user_doc(
     doc_section(label = "CDR Functions"),
     description = "The tenant's target call length in seconds (setting target_call_s, default 30): an answered call of at least this talk time is Proper in the call log. NULL tenant gives NULL.",
@@ -311,27 +324,11 @@ impl_udf!(TenantTimezone, name: "tenant_timezone", args: TENANT_ARGS, required: 
     argument(name = "tenant", description = "Tenant name (cdrs.tenant).")
 )]
 /// `target_call_s(tenant)` → `INT`.
-#[derive(Debug, Default, PartialEq, Eq, Hash)]
-pub struct TargetCallS {
-    settings: Arc<Settings>,
+    TargetCallS, name: "target_call_s", array: Int32Array, returns: DataType::Int32,
+    value: |t, s| int_setting(t, "target_call_s", s.target_call_s)
 }
 
-impl TargetCallS {
-    /// The function reading tenant settings from `settings`.
-    pub fn new(settings: Arc<Settings>) -> Self {
-        Self { settings }
-    }
-
-    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-        per_row::<Int32Array, _>(&self.settings, rows, |t, s| {
-            int_setting(t, "target_call_s", s.target_call_s)
-        })
-    }
-}
-
-impl_udf!(TargetCallS, name: "target_call_s", args: TENANT_ARGS, required: 1,
-    returns: DataType::Int32, strict: true);
-
+setting_udf! {
 #[user_doc(
     doc_section(label = "CDR Functions"),
     description = "The length of the tenant's sales cycle in calendar days (setting sales_cycle_days, default 1); see sales_cycle. NULL tenant gives NULL.",
@@ -343,27 +340,11 @@ impl_udf!(TargetCallS, name: "target_call_s", args: TENANT_ARGS, required: 1,
     argument(name = "tenant", description = "Tenant name (cdrs.tenant).")
 )]
 /// `sales_cycle_days(tenant)` → `INT`.
-#[derive(Debug, Default, PartialEq, Eq, Hash)]
-pub struct SalesCycleDays {
-    settings: Arc<Settings>,
+    SalesCycleDays, name: "sales_cycle_days", array: Int32Array, returns: DataType::Int32,
+    value: |t, s| int_setting(t, "sales_cycle_days", s.sales_cycle_days)
 }
 
-impl SalesCycleDays {
-    /// The function reading tenant settings from `settings`.
-    pub fn new(settings: Arc<Settings>) -> Self {
-        Self { settings }
-    }
-
-    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-        per_row::<Int32Array, _>(&self.settings, rows, |t, s| {
-            int_setting(t, "sales_cycle_days", s.sales_cycle_days)
-        })
-    }
-}
-
-impl_udf!(SalesCycleDays, name: "sales_cycle_days", args: TENANT_ARGS, required: 1,
-    returns: DataType::Int32, strict: true);
-
+setting_udf! {
 #[user_doc(
     doc_section(label = "CDR Functions"),
     description = "The destination the tenant's refund records carry (setting refund_destination, default REF0): call_reports.called_number of a refund row. NULL tenant gives NULL.",
@@ -375,26 +356,9 @@ REF0
     argument(name = "tenant", description = "Tenant name (cdrs.tenant).")
 )]
 /// `refund_destination(tenant)` → `TEXT`.
-#[derive(Debug, Default, PartialEq, Eq, Hash)]
-pub struct RefundDestination {
-    settings: Arc<Settings>,
+    RefundDestination, name: "refund_destination", array: StringArray, returns: DataType::Utf8,
+    value: |_, s| Ok(s.refund_destination.as_str())
 }
-
-impl RefundDestination {
-    /// The function reading tenant settings from `settings`.
-    pub fn new(settings: Arc<Settings>) -> Self {
-        Self { settings }
-    }
-
-    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-        per_row::<StringArray, _>(&self.settings, rows, |_, s| {
-            Ok(s.refund_destination.as_str())
-        })
-    }
-}
-
-impl_udf!(RefundDestination, name: "refund_destination", args: TENANT_ARGS, required: 1,
-    returns: DataType::Utf8, strict: true);
 
 #[cfg(test)]
 mod tests {
