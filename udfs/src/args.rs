@@ -173,6 +173,41 @@ macro_rules! impl_udf {
 }
 pub(crate) use impl_udf;
 
+/// Declares a function that reads the per-tenant [`Settings`](crate::Settings): the struct
+/// holding them (with the documentation given), its constructor, an `eval` made of `body`
+/// (with `settings` and `rows` bound as named by the caller) and its `ScalarUDFImpl` via
+/// [`impl_udf!`].
+macro_rules! settings_udf {
+    ($(#[$meta:meta])* $ty:ident, name: $name:literal, args: $args:expr, required: $req:expr,
+     returns: $ret:expr, strict: $strict:expr, eval: |$settings:ident, $rows:ident| $body:expr $(,)?) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, PartialEq, Eq, Hash)]
+        pub struct $ty {
+            settings: std::sync::Arc<crate::Settings>,
+        }
+
+        impl $ty {
+            /// The function reading tenant settings from `settings`.
+            pub fn new(settings: std::sync::Arc<crate::Settings>) -> Self {
+                Self { settings }
+            }
+
+            fn eval(
+                &self,
+                $rows: &crate::args::Rows,
+            ) -> datafusion::common::Result<datafusion::arrow::array::ArrayRef> {
+                let $settings: &crate::Settings = &self.settings;
+                $body
+            }
+        }
+
+        crate::args::impl_udf!($ty, name: $name, args: $args, required: $req, returns: $ret,
+            strict: $strict);
+    };
+}
+
+pub(crate) use settings_udf;
+
 /// The evaluated arguments of one call, each an array of either the batch's length or
 /// (for a scalar argument) length one.
 pub(crate) struct Rows {

@@ -23,7 +23,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
-use crate::args::{Arg, Kind, Rows, arg, impl_udf};
+use crate::args::{Arg, Kind, Rows, arg, settings_udf};
 use crate::{Settings, TenantSettings, phone};
 
 /// Emergency short codes excluded for every tenant.
@@ -175,6 +175,7 @@ fn eval_numbers(
     Ok(Arc::new(out))
 }
 
+settings_udf! {
 #[user_doc(
     doc_section(label = "CDR Functions"),
     description = "Whether calls to a number are excluded from charging: the number as dialled is an emergency short code (112, 911, 999, 000, 110, 118, 119 and the tenant country's others), a harmonised European service 116 + three digits, or matches one of the tenant's excluded_numbers (a prefix; an entry with ? or * is a whole-number pattern). Judged on the dialled digits: 0116... and +44116... are not excluded. A NULL tenant uses the default settings; a NULL number gives NULL.",
@@ -190,27 +191,13 @@ true | true | false
     argument(name = "number", description = "Number as dialled (cdrs.destination).")
 )]
 /// `is_excluded_number(tenant, number)` → `BOOLEAN`; see [`is_excluded`].
-#[derive(Debug, Default, PartialEq, Eq, Hash)]
-pub struct IsExcludedNumber {
-    settings: Arc<Settings>,
-}
-
-impl IsExcludedNumber {
-    /// The function reading tenant settings from `settings`.
-    pub fn new(settings: Arc<Settings>) -> Self {
-        Self { settings }
-    }
-
-    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-        eval_numbers(&self.settings, rows, is_excluded)
-    }
+    IsExcludedNumber, name: "is_excluded_number", args: ARGS, required: 2, returns: DataType::Boolean,
+    strict: false, eval: |settings, rows| eval_numbers(settings, rows, is_excluded)
 }
 
 const ARGS: &[Arg] = &[arg("tenant", Kind::Text), arg("number", Kind::Text)];
 
-impl_udf!(IsExcludedNumber, name: "is_excluded_number", args: ARGS, required: 2,
-    returns: DataType::Boolean, strict: false);
-
+settings_udf! {
 #[user_doc(
     doc_section(label = "CDR Functions"),
     description = "Whether a number is an emergency or harmonised service number, the calls the hosted-PBX list (call_data_records) never shows: the number as dialled is an emergency short code (112, 911, 999, 000, 110, 118, 119 and the tenant country's others) or a harmonised European service 116 + three digits. is_excluded_number without the tenant's excluded_numbers: an 0800 number a tenant does not charge is no service number. Judged on the dialled digits: 0116... and +44116... are not service numbers. A NULL tenant uses the default settings; a NULL number gives NULL.",
@@ -226,24 +213,9 @@ true | true | false
     argument(name = "number", description = "Number as dialled (cdrs.destination).")
 )]
 /// `is_service_number(tenant, number)` → `BOOLEAN`; see [`is_service`].
-#[derive(Debug, Default, PartialEq, Eq, Hash)]
-pub struct IsServiceNumber {
-    settings: Arc<Settings>,
+    IsServiceNumber, name: "is_service_number", args: ARGS, required: 2, returns: DataType::Boolean,
+    strict: false, eval: |settings, rows| eval_numbers(settings, rows, is_service)
 }
-
-impl IsServiceNumber {
-    /// The function reading tenant settings from `settings`.
-    pub fn new(settings: Arc<Settings>) -> Self {
-        Self { settings }
-    }
-
-    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-        eval_numbers(&self.settings, rows, is_service)
-    }
-}
-
-impl_udf!(IsServiceNumber, name: "is_service_number", args: ARGS, required: 2,
-    returns: DataType::Boolean, strict: false);
 
 #[cfg(test)]
 mod tests {

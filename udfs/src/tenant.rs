@@ -24,7 +24,7 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, exec_err};
 use datafusion_macros::user_doc;
 
-use crate::args::{Arg, Kind, Rows, arg, impl_udf};
+use crate::args::{Arg, Kind, Rows, arg, settings_udf};
 use crate::time::{self, Instants};
 use crate::{Settings, TenantSettings};
 
@@ -270,29 +270,15 @@ impl SalesCycle {
 
 impl_instant_udf!(SalesCycle, name: "sales_cycle", returns: DataType::Int64);
 
-/// Declares a function that returns one setting of the row's tenant: the struct (with the
-/// documentation given), its constructor, and its `ScalarUDFImpl` via [`impl_udf!`].
+/// Declares a function that returns one setting of the row's tenant (NULL for a NULL tenant).
 macro_rules! setting_udf {
     ($(#[$meta:meta])* $ty:ident, name: $name:literal, array: $array:ty, returns: $ret:expr,
      value: $value:expr $(,)?) => {
-        $(#[$meta])*
-        #[derive(Debug, Default, PartialEq, Eq, Hash)]
-        pub struct $ty {
-            settings: Arc<Settings>,
+        settings_udf! {
+            $(#[$meta])*
+            $ty, name: $name, args: TENANT_ARGS, required: 1, returns: $ret, strict: true,
+            eval: |settings, rows| per_row::<$array, _>(settings, rows, $value)
         }
-
-        impl $ty {
-            /// The function reading tenant settings from `settings`.
-            pub fn new(settings: Arc<Settings>) -> Self {
-                Self { settings }
-            }
-
-            fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-                per_row::<$array, _>(&self.settings, rows, $value)
-            }
-        }
-
-        impl_udf!($ty, name: $name, args: TENANT_ARGS, required: 1, returns: $ret, strict: true);
     };
 }
 
