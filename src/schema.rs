@@ -142,6 +142,24 @@ pub struct TableDef {
     pub columns: Vec<ColumnDef>,
     #[serde(skip)]
     arrow_schema: OnceLock<SchemaRef>,
+    #[serde(skip)]
+    positions: OnceLock<Positions>,
+}
+
+/// Positions of the columns named by a table's rules, resolved once so that per-row work
+/// (ingest) indexes instead of looking names up.
+#[derive(Debug, Default)]
+pub struct Positions {
+    /// (generated column, its source column).
+    pub generated: Vec<(usize, usize)>,
+    /// (earlier, later) of each order rule.
+    pub order: Vec<(usize, usize)>,
+    /// The unique key's columns.
+    pub unique_key: Vec<usize>,
+    /// `call_id`, when the table has one.
+    pub call_id: Option<usize>,
+    /// `tenant`, when the table has one.
+    pub tenant: Option<usize>,
 }
 
 impl TableDef {
@@ -209,6 +227,29 @@ impl TableDef {
     /// Position of the column called `name`.
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Positions of the columns the table's rules name (names were checked at load).
+    pub fn positions(&self) -> &Positions {
+        self.positions.get_or_init(|| {
+            let at = |name: &str| self.index_of(name);
+            Positions {
+                generated: self
+                    .columns
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| Some((i, at(c.generated_from.as_deref()?)?)))
+                    .collect(),
+                order: self
+                    .order
+                    .iter()
+                    .filter_map(|r| Some((at(&r.earlier)?, at(&r.later)?)))
+                    .collect(),
+                unique_key: self.unique_key.iter().filter_map(|n| at(n)).collect(),
+                call_id: at("call_id"),
+                tenant: at("tenant"),
+            }
+        })
     }
 
     /// The Arrow schema of the table's rows (column docs live in the table's metadata).

@@ -51,6 +51,8 @@ pub struct Decoder<R: Read> {
     reader: csv::Reader<R>,
     table: &'static TableDef,
     format: Format,
+    /// The call-id recipe with its columns resolved: (prefix, positions).
+    recipe: Option<(String, Vec<usize>)>,
     plan: FieldPlan,
     /// Value per column when the input leaves it out: constants, `--tenant`, defaults.
     fill: Vec<Option<String>>,
@@ -108,9 +110,14 @@ impl<R: Read> Decoder<R> {
                 constant.or(tenant).or_else(|| c.default.clone())
             })
             .collect();
+        let recipe = format.call_id.as_ref().map(|r| {
+            let from = r.from.iter().filter_map(|c| table.index_of(c)).collect();
+            (r.prefix.clone(), from)
+        });
         Ok(Decoder {
             reader,
             table,
+            recipe,
             format,
             plan,
             fill,
@@ -160,7 +167,7 @@ impl<R: Read> Decoder<R> {
             let mut row = Vec::with_capacity(self.table.columns.len());
             let outcome = decode_row(
                 self.table,
-                &self.format,
+                self.recipe.as_ref(),
                 &self.plan,
                 &self.fill,
                 self.header_len,
@@ -208,7 +215,7 @@ fn csv_error(e: csv::Error) -> Error {
 #[allow(clippy::too_many_arguments)]
 fn decode_row<'r>(
     table: &TableDef,
-    format: &Format,
+    recipe: Option<&(String, Vec<usize>)>,
     plan: &'r FieldPlan,
     fill: &'r [Option<String>],
     header_len: usize,
@@ -245,16 +252,15 @@ fn decode_row<'r>(
         {
             row[i] = value::parse(column, text)?;
         }
-        if let (Some(src), Value::Null) = (&column.generated_from, &row[i])
-            && let Some(Value::Timestamp(us)) = table.index_of(src).map(|s| &row[s])
-        {
+    }
+    let positions = table.positions();
+    for &(i, src) in &positions.generated {
+        if let (Value::Null, Value::Timestamp(us)) = (&row[i], &row[src]) {
             row[i] = Value::Date(us.div_euclid(86_400_000_000) as i32);
         }
     }
-    if let Some(recipe) = &format.call_id
-        && let Some(id_col) = table.index_of("call_id")
-    {
-        row[id_col] = Value::Text(ids.derive(table, &recipe.prefix, &recipe.from, row).into());
+    if let (Some(recipe), Some(id_col)) = (recipe, positions.call_id) {
+        row[id_col] = Value::Text(ids.derive(&recipe.0, &recipe.1, row).into());
     }
     for (column, value) in table.columns.iter().zip(row.iter()) {
         if !column.nullable && *value == Value::Null {
@@ -264,20 +270,16 @@ fn decode_row<'r>(
             ));
         }
     }
-    for rule in &table.order {
-        let at = |name: &str| match table.index_of(name).map(|i| &row[i]) {
-            Some(Value::Timestamp(us)) => Some(*us),
-            _ => None,
-        };
-        if let (Some(earlier), Some(later)) = (at(&rule.earlier), at(&rule.later))
+    for &(e, l) in &positions.order {
+        if let (Value::Timestamp(earlier), Value::Timestamp(later)) = (&row[e], &row[l])
             && later < earlier
         {
             return Err(format!(
                 "{} {} is before {} {}",
-                rule.later,
-                show_ts(later),
-                rule.earlier,
-                show_ts(earlier)
+                table.columns[l].name,
+                show_ts(*later),
+                table.columns[e].name,
+                show_ts(*earlier)
             ));
         }
     }
@@ -293,11 +295,9 @@ fn show_ts(us: i64) -> String {
 /// The unique key of a decoded row as one string, or empty when the table has none.
 fn unique_key(table: &TableDef, row: &[Value<'_>]) -> String {
     let mut key = String::new();
-    for name in &table.unique_key {
-        if let Some(i) = table.index_of(name) {
-            render(&row[i], &mut key);
-            key.push('\u{1f}');
-        }
+    for &i in &table.positions().unique_key {
+        render(&row[i], &mut key);
+        key.push('\u{1f}');
     }
     key
 }
@@ -323,18 +323,10 @@ struct CallIds {
 }
 
 impl CallIds {
-    fn derive(
-        &mut self,
-        table: &TableDef,
-        prefix: &str,
-        from: &[String],
-        row: &[Value<'_>],
-    ) -> String {
+    fn derive(&mut self, prefix: &str, from: &[usize], row: &[Value<'_>]) -> String {
         let mut text = String::new();
-        for name in from {
-            if let Some(i) = table.index_of(name) {
-                render(&row[i], &mut text);
-            }
+        for &i in from {
+            render(&row[i], &mut text);
             text.push('\u{1f}');
         }
         let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
@@ -361,7 +353,7 @@ fn tenant_of(
     record: &csv::ByteRecord,
     fill: &[Option<String>],
 ) -> Option<String> {
-    let i = table.index_of("tenant")?;
+    let i = table.positions().tenant?;
     let field = plan
         .fields
         .iter()
