@@ -54,15 +54,6 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// An output file could not be written.
-    #[error("cannot write {}: {source}", path.display())]
-    WriteFile {
-        /// The output file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-
     /// The input's header matches no known format, or not the one asked for.
     #[error("{file}: {message}")]
     UnknownFormat {
