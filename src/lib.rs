@@ -13,6 +13,8 @@
 //! - [`storage`]: the store, its Delta tables, atomic deduplicating appends.
 //! - [`catalog`]: what a SQL session sees.
 //! - [`query`]: building sessions and running statements.
+//! - [`serve`]: the PostgreSQL wire protocol server.
+//! - [`export`]: results in PostgreSQL's text forms (COPY, CSV export).
 //! - [`generate`]: synthetic data for demos, tests and benchmarks.
 //! - [`cli`]: the `cdrlake` command line.
 
@@ -20,10 +22,12 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod generate;
 pub mod ingest;
 pub mod query;
 pub mod schema;
+pub mod serve;
 pub mod storage;
 
 pub use error::{Error, Result};

@@ -3,6 +3,7 @@
 mod generate;
 mod ingest;
 mod query;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -38,6 +39,8 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Write realistic synthetic CDRs in every ingest format.
     Generate(generate::GenerateArgs),
+    /// Serve the store over the PostgreSQL wire protocol.
+    Serve(serve::ServeArgs),
 }
 
 impl Cli {
@@ -48,6 +51,7 @@ impl Cli {
             Command::Ingest(args) => ingest::run(args, Location::parse(&self.data)?, &config).await,
             Command::Query(args) => query::run(args, Location::parse(&self.data)?, &config).await,
             Command::Generate(args) => generate::run(args),
+            Command::Serve(args) => serve::run(args, Location::parse(&self.data)?, &config).await,
         }
     }
 }

@@ -1,0 +1,380 @@
+//! PostgreSQL's text output of values: what `psql`, `COPY … TO STDOUT` and a CSV export show
+//! for each Arrow type, byte for byte as PostgreSQL 16 prints the corresponding SQL type
+//! (`t`/`f`, shortest floats with `e+16` exponents and `Infinity`, numerics at their scale,
+//! timestamps without trailing zeros, `timestamptz` in the session's time zone).
+
+use std::fmt::Write;
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::{
+    DataType, Date32Type, Decimal128Type, DurationMicrosecondType, Float32Type, Float64Type,
+    Int8Type, Int16Type, Int32Type, Int64Type, IntervalMonthDayNanoType, IntervalUnit,
+    Time64MicrosecondType, TimeUnit, TimestampMicrosecondType, UInt8Type, UInt16Type, UInt32Type,
+    UInt64Type,
+};
+use arrow::error::ArrowError;
+use arrow::util::display::{ArrayFormatter, FormatOptions};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike};
+use chrono_tz::Tz;
+
+/// Writes the text of one non-null cell of a column (the row index is the argument).
+pub type CellWriter<'a> = Box<dyn Fn(usize, &mut String) + Send + 'a>;
+
+/// A writer of `array`'s values in PostgreSQL's text output; `zone` is the session's
+/// `TimeZone`, used for time-zone-aware timestamps.
+pub fn cell_writer<'a>(array: &'a ArrayRef, zone: Tz) -> Result<CellWriter<'a>, ArrowError> {
+    macro_rules! display {
+        ($t:ty) => {{
+            let a = array.as_primitive::<$t>();
+            Box::new(move |i, out: &mut String| {
+                let _ = write!(out, "{}", a.value(i));
+            })
+        }};
+    }
+    Ok(match array.data_type() {
+        DataType::Boolean => {
+            let a = array.as_boolean();
+            Box::new(move |i, out| out.push(if a.value(i) { 't' } else { 'f' }))
+        }
+        DataType::Int8 => display!(Int8Type),
+        DataType::Int16 => display!(Int16Type),
+        DataType::Int32 => display!(Int32Type),
+        DataType::Int64 => display!(Int64Type),
+        DataType::UInt8 => display!(UInt8Type),
+        DataType::UInt16 => display!(UInt16Type),
+        DataType::UInt32 => display!(UInt32Type),
+        DataType::UInt64 => display!(UInt64Type),
+        DataType::Float32 => {
+            let a = array.as_primitive::<Float32Type>();
+            Box::new(move |i, out| write_float(f64::from(a.value(i)), 6, out))
+        }
+        DataType::Float64 => {
+            let a = array.as_primitive::<Float64Type>();
+            Box::new(move |i, out| write_float(a.value(i), 15, out))
+        }
+        DataType::Decimal128(..) => {
+            let a = array.as_primitive::<Decimal128Type>();
+            Box::new(move |i, out| out.push_str(&a.value_as_string(i)))
+        }
+        DataType::Utf8 => {
+            let a = array.as_string::<i32>();
+            Box::new(move |i, out| out.push_str(a.value(i)))
+        }
+        DataType::LargeUtf8 => {
+            let a = array.as_string::<i64>();
+            Box::new(move |i, out| out.push_str(a.value(i)))
+        }
+        DataType::Utf8View => {
+            let a = array.as_string_view();
+            Box::new(move |i, out| out.push_str(a.value(i)))
+        }
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => {
+            let a = cast(array, &DataType::Binary)?;
+            Box::new(move |i, out| {
+                out.push_str("\\x");
+                for b in a.as_binary::<i32>().value(i) {
+                    let _ = write!(out, "{b:02x}");
+                }
+            })
+        }
+        DataType::Date32 | DataType::Date64 => {
+            let a = cast(array, &DataType::Date32)?;
+            Box::new(move |i, out| {
+                let days = a.as_primitive::<Date32Type>().value(i);
+                write_date(days, out);
+            })
+        }
+        DataType::Time32(_) | DataType::Time64(_) => {
+            let a = cast(array, &DataType::Time64(TimeUnit::Microsecond))?;
+            Box::new(move |i, out| {
+                let us = a.as_primitive::<Time64MicrosecondType>().value(i);
+                write_clock(us, out);
+            })
+        }
+        DataType::Timestamp(_, tz) => {
+            let with_zone = tz.is_some();
+            let a = cast(
+                array,
+                &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()),
+            )?;
+            Box::new(move |i, out| {
+                let us = a.as_primitive::<TimestampMicrosecondType>().value(i);
+                if with_zone {
+                    write_timestamptz(us, zone, out);
+                } else {
+                    write_timestamp(us, out);
+                }
+            })
+        }
+        DataType::Duration(_) => {
+            let a = cast(array, &DataType::Duration(TimeUnit::Microsecond))?;
+            Box::new(move |i, out| {
+                let us = a.as_primitive::<DurationMicrosecondType>().value(i);
+                write_interval(0, 0, us, out);
+            })
+        }
+        DataType::Interval(_) => {
+            let a = cast(array, &DataType::Interval(IntervalUnit::MonthDayNano))?;
+            Box::new(move |i, out| {
+                let v = a.as_primitive::<IntervalMonthDayNanoType>().value(i);
+                write_interval(v.months, v.days, v.nanoseconds / 1000, out);
+            })
+        }
+        _ => {
+            // Lists, structs and the rare rest: Arrow's display (the formatter is not
+            // `Send`, so it is made per value).
+            ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())?;
+            Box::new(move |i, out| {
+                if let Ok(f) = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default()) {
+                    let _ = write!(out, "{}", f.value(i));
+                }
+            })
+        }
+    })
+}
+
+/// A column's cell writers for one batch, built once per batch.
+pub fn cell_writers(columns: &[ArrayRef], zone: Tz) -> Result<Vec<CellWriter<'_>>, ArrowError> {
+    columns.iter().map(|c| cell_writer(c, zone)).collect()
+}
+
+/// Shortest text that reads back as the same float, as PostgreSQL (12+) writes it: plain
+/// digits for decimal exponents from -4 to below `digits`, else `d.ddde+XX`.
+fn write_float(v: f64, digits: i32, out: &mut String) {
+    if v.is_nan() {
+        out.push_str("NaN");
+        return;
+    }
+    if v.is_infinite() {
+        out.push_str(if v > 0.0 { "Infinity" } else { "-Infinity" });
+        return;
+    }
+    let sci = if digits == 6 {
+        format!("{:e}", v as f32)
+    } else {
+        format!("{v:e}")
+    };
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    if v == 0.0 || (-4..digits).contains(&exponent) {
+        if digits == 6 {
+            let _ = write!(out, "{}", v as f32);
+        } else {
+            let _ = write!(out, "{v}");
+        }
+    } else {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        let _ = write!(out, "{mantissa}e{sign}{:02}", exponent.abs());
+    }
+}
+
+fn write_date(days: i32, out: &mut String) {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let date = epoch + chrono::Duration::days(i64::from(days));
+    let _ = write!(out, "{}", date.format("%Y-%m-%d"));
+}
+
+/// `HH:MM:SS` (hours past 24 when longer) and the fraction without trailing zeros.
+fn write_clock(micros_of_day: i64, out: &mut String) {
+    let secs = micros_of_day.div_euclid(1_000_000);
+    let frac = micros_of_day.rem_euclid(1_000_000);
+    let _ = write!(
+        out,
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    write_fraction(frac, out);
+}
+
+fn write_fraction(micros: i64, out: &mut String) {
+    if micros != 0 {
+        let digits = format!(".{micros:06}");
+        out.push_str(digits.trim_end_matches('0'));
+    }
+}
+
+fn write_naive(t: NaiveDateTime, out: &mut String) {
+    let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S"));
+    write_fraction(i64::from(t.nanosecond() / 1000), out);
+}
+
+fn write_timestamp(us: i64, out: &mut String) {
+    if let Some(t) = DateTime::from_timestamp_micros(us) {
+        write_naive(t.naive_utc(), out);
+    }
+}
+
+/// `2026-11-01 11:00:00+01`: local time in `zone` and its offset (`+05:30` when the offset
+/// has minutes), as PostgreSQL prints `timestamptz`.
+fn write_timestamptz(us: i64, zone: Tz, out: &mut String) {
+    let Some(utc) = DateTime::from_timestamp_micros(us) else {
+        return;
+    };
+    let local = zone.from_utc_datetime(&utc.naive_utc());
+    write_naive(local.naive_local(), out);
+    let offset = local.offset().fix().local_minus_utc();
+    let sign = if offset < 0 { '-' } else { '+' };
+    let offset = offset.abs();
+    let _ = write!(out, "{sign}{:02}", offset / 3600);
+    if offset % 3600 != 0 {
+        let _ = write!(out, ":{:02}", offset / 60 % 60);
+    }
+    if offset % 60 != 0 {
+        let _ = write!(out, ":{:02}", offset % 60);
+    }
+}
+
+/// PostgreSQL's `postgres` interval style: `1 year 2 mons 3 days 04:05:06`, `00:03:00`.
+fn write_interval(months: i32, days: i32, micros: i64, out: &mut String) {
+    let mut parts = Vec::new();
+    let (years, months) = (months / 12, months % 12);
+    for (n, unit) in [(years, "year"), (months, "mon"), (days, "day")] {
+        if n != 0 {
+            let plural = if n.abs() == 1 { "" } else { "s" };
+            parts.push(format!("{n} {unit}{plural}"));
+        }
+    }
+    out.push_str(&parts.join(" "));
+    if micros != 0 || parts.is_empty() {
+        if !parts.is_empty() {
+            out.push(' ');
+        }
+        if micros < 0 {
+            out.push('-');
+        }
+        write_clock(micros.abs(), out);
+    }
+}
+
+/// The text of every cell of `array` (`None` for null), for tests and small results.
+pub fn column_text(array: &ArrayRef, zone: Tz) -> Result<Vec<Option<String>>, ArrowError> {
+    let writer = cell_writer(array, zone)?;
+    Ok((0..array.len())
+        .map(|i| {
+            (!array.is_null(i)).then(|| {
+                let mut s = String::new();
+                writer(i, &mut s);
+                s
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use arrow::array::{
+        BooleanArray, Decimal128Array, DurationSecondArray, Float64Array, StringArray,
+        TimestampMicrosecondArray,
+    };
+
+    fn text(array: ArrayRef, zone: Tz) -> Vec<Option<String>> {
+        column_text(&array, zone).unwrap()
+    }
+
+    fn strings(v: &[Option<&str>]) -> Vec<Option<String>> {
+        v.iter().map(|s| s.map(str::to_owned)).collect()
+    }
+
+    #[test]
+    fn floats_as_postgres_prints_them() {
+        let a = Arc::new(Float64Array::from(vec![
+            1.0,
+            0.1,
+            1e16,
+            1e-7,
+            123456.789,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            -0.0,
+            1e15,
+            1e14,
+            0.0001,
+        ]));
+        let want = [
+            "1",
+            "0.1",
+            "1e+16",
+            "1e-07",
+            "123456.789",
+            "Infinity",
+            "-Infinity",
+            "NaN",
+            "-0",
+            "1e+15",
+            "100000000000000",
+            "0.0001",
+        ];
+        let want: Vec<Option<String>> = want.iter().map(|s| Some(s.to_string())).collect();
+        assert_eq!(text(a, Tz::UTC), want);
+    }
+
+    #[test]
+    fn booleans_decimals_and_nulls() {
+        let b = Arc::new(BooleanArray::from(vec![Some(true), Some(false), None]));
+        assert_eq!(text(b, Tz::UTC), strings(&[Some("t"), Some("f"), None]));
+        let d = Decimal128Array::from(vec![Some(150), Some(-5), None])
+            .with_precision_and_scale(18, 2)
+            .unwrap();
+        assert_eq!(
+            text(Arc::new(d), Tz::UTC),
+            strings(&[Some("1.50"), Some("-0.05"), None])
+        );
+        let s = Arc::new(StringArray::from(vec![Some(""), None]));
+        assert_eq!(text(s, Tz::UTC), strings(&[Some(""), None]));
+    }
+
+    #[test]
+    fn timestamps_trim_zeros_and_follow_the_session_zone() {
+        // 2026-03-29 00:30:00.5 UTC, the night Europe/Amsterdam moves to summer time.
+        let us = 1_774_744_200_500_000;
+        let naive = Arc::new(TimestampMicrosecondArray::from(vec![us, us - 500_000]));
+        assert_eq!(
+            text(naive, Tz::UTC),
+            strings(&[Some("2026-03-29 00:30:00.5"), Some("2026-03-29 00:30:00")])
+        );
+        let aware = Arc::new(
+            TimestampMicrosecondArray::from(vec![us - 500_000, us + 3_600_000_000])
+                .with_timezone("UTC"),
+        );
+        assert_eq!(
+            text(aware.clone(), Tz::UTC),
+            strings(&[
+                Some("2026-03-29 00:30:00+00"),
+                Some("2026-03-29 01:30:00.5+00")
+            ])
+        );
+        assert_eq!(
+            text(aware, Tz::Europe__Amsterdam),
+            strings(&[
+                Some("2026-03-29 01:30:00+01"),
+                Some("2026-03-29 03:30:00.5+02")
+            ])
+        );
+        let india = Arc::new(TimestampMicrosecondArray::from(vec![0]).with_timezone("UTC"));
+        assert_eq!(
+            text(india, Tz::Asia__Kolkata),
+            strings(&[Some("1970-01-01 05:30:00+05:30")])
+        );
+    }
+
+    #[test]
+    fn durations_as_intervals() {
+        let d = Arc::new(DurationSecondArray::from(vec![180, 90061, 0, -5]));
+        assert_eq!(
+            text(d, Tz::UTC),
+            strings(&[
+                Some("00:03:00"),
+                Some("25:01:01"),
+                Some("00:00:00"),
+                Some("-00:00:05")
+            ])
+        );
+    }
+}

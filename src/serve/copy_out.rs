@@ -1,0 +1,220 @@
+//! `COPY (query) TO STDOUT` and `COPY table [(columns)] TO STDOUT`: the result streamed batch
+//! by batch, one CopyData message per row, in PostgreSQL's CSV or text layout, so memory does
+//! not grow with the result. `COPY n` counts data rows, not the header.
+
+use std::fmt::Debug;
+
+use bytes::Bytes;
+use chrono_tz::Tz;
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::{
+    CopyLegacyCsvOption, CopyLegacyOption, CopyOption, CopySource, Statement,
+};
+use futures::{Sink, SinkExt, StreamExt};
+use pgwire::api::results::{Response, Tag};
+use pgwire::error::{PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyOutResponse};
+use tokio_util::sync::CancellationToken;
+
+use super::cancel;
+use super::sqlstate::{self, FEATURE_NOT_SUPPORTED, INVALID_PARAMETER};
+use crate::export::{CopyFormat, CopyOptions, ForceQuote};
+
+/// The query a `COPY … TO` reads, and its output options.
+pub struct CopyOut {
+    /// SQL of the rows to write.
+    pub query: String,
+    /// Layout and options.
+    pub options: CopyOptions,
+}
+
+impl CopyOut {
+    /// Reads a `COPY … TO STDOUT` statement.
+    pub fn from_statement(stmt: &Statement) -> PgWireResult<CopyOut> {
+        let Statement::Copy {
+            source,
+            options,
+            legacy_options,
+            ..
+        } = stmt
+        else {
+            return Err(sqlstate::error(INVALID_PARAMETER, "not a COPY statement"));
+        };
+        let query = match source {
+            CopySource::Query(q) => q.to_string(),
+            CopySource::Table {
+                table_name,
+                columns,
+            } => {
+                let columns = if columns.is_empty() {
+                    "*".to_owned()
+                } else {
+                    columns
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                format!("SELECT {columns} FROM {table_name}")
+            }
+        };
+        Ok(CopyOut {
+            query,
+            options: copy_options(options, legacy_options)?,
+        })
+    }
+}
+
+/// The options of a `COPY`, in the modern (`WITH (FORMAT csv, HEADER)`) or legacy (`CSV
+/// HEADER`, `DELIMITER AS ','`) spelling psql's `\copy` and older drivers send.
+pub fn copy_options(
+    options: &[CopyOption],
+    legacy: &[CopyLegacyOption],
+) -> PgWireResult<CopyOptions> {
+    let mut format = CopyFormat::Text;
+    for o in options {
+        if let CopyOption::Format(name) = o {
+            format = match name.value.to_lowercase().as_str() {
+                "csv" => CopyFormat::Csv,
+                "text" => CopyFormat::Text,
+                "binary" => {
+                    return Err(sqlstate::error(
+                        FEATURE_NOT_SUPPORTED,
+                        "COPY FORMAT binary is not supported yet; use csv or text",
+                    ));
+                }
+                other => {
+                    return Err(sqlstate::error(
+                        INVALID_PARAMETER,
+                        format!("COPY format \"{other}\" not recognized"),
+                    ));
+                }
+            };
+        }
+    }
+    if legacy.iter().any(|o| matches!(o, CopyLegacyOption::Csv(_))) {
+        format = CopyFormat::Csv;
+    }
+    if legacy.iter().any(|o| matches!(o, CopyLegacyOption::Binary)) {
+        return Err(sqlstate::error(
+            FEATURE_NOT_SUPPORTED,
+            "COPY BINARY is not supported yet; use csv or text",
+        ));
+    }
+    let mut opts = CopyOptions::new(format);
+    let mut escape = None;
+    for o in options {
+        match o {
+            CopyOption::Header(h) => opts.header = *h,
+            CopyOption::Delimiter(c) => opts.delimiter = *c,
+            CopyOption::Null(s) => opts.null = s.clone(),
+            CopyOption::Quote(c) => opts.quote = *c,
+            CopyOption::Escape(c) => escape = Some(*c),
+            CopyOption::ForceQuote(cols) => opts.force_quote = force_quote(cols),
+            CopyOption::Encoding(e) if !e.eq_ignore_ascii_case("utf8") => {
+                return Err(sqlstate::error(
+                    FEATURE_NOT_SUPPORTED,
+                    format!("COPY encoding {e} is not supported; only UTF8"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    for o in legacy {
+        match o {
+            CopyLegacyOption::Delimiter(c) => opts.delimiter = *c,
+            CopyLegacyOption::Null(s) => opts.null = s.clone(),
+            CopyLegacyOption::Header => opts.header = true,
+            CopyLegacyOption::Csv(csv) => {
+                for c in csv {
+                    match c {
+                        CopyLegacyCsvOption::Header => opts.header = true,
+                        CopyLegacyCsvOption::Quote(q) => opts.quote = *q,
+                        CopyLegacyCsvOption::Escape(e) => escape = Some(*e),
+                        CopyLegacyCsvOption::ForceQuote(cols) => {
+                            opts.force_quote = force_quote(cols)
+                        }
+                        CopyLegacyCsvOption::ForceNotNull(_) => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    opts.escape = escape.unwrap_or(opts.quote);
+    Ok(opts)
+}
+
+fn force_quote(cols: &[datafusion::sql::sqlparser::ast::Ident]) -> ForceQuote {
+    if cols.is_empty() || cols.iter().any(|c| c.value == "*") {
+        ForceQuote::All
+    } else {
+        ForceQuote::Columns(cols.iter().map(|c| c.value.clone()).collect())
+    }
+}
+
+/// Runs `copy` on `ctx` and streams it to `client`, stopping with 57014 when `token` is
+/// cancelled or `timeout` passes.
+pub async fn run<C>(
+    client: &mut C,
+    ctx: &SessionContext,
+    copy: CopyOut,
+    zone: Tz,
+    token: CancellationToken,
+    timeout: Option<std::time::Duration>,
+) -> PgWireResult<Response>
+where
+    C: Sink<PgWireBackendMessage> + Unpin + Send,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let api = |e: datafusion::error::DataFusionError| PgWireError::ApiError(Box::new(e));
+    let mut stop = cancel::stopped(token, timeout);
+    let df = tokio::select! {
+        df = ctx.sql(&copy.query) => df.map_err(api)?,
+        timed_out = &mut stop => return Err(cancel::canceled(timed_out)),
+    };
+    let schema = df.schema().as_arrow().clone();
+    let mut batches = df.execute_stream().await.map_err(api)?;
+    let columns = schema.fields().len();
+    client
+        .send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
+            0,
+            columns as i16,
+            vec![0; columns],
+        )))
+        .await?;
+    if let Some(header) = copy.options.header_line(&schema) {
+        client
+            .feed(PgWireBackendMessage::CopyData(CopyData::new(Bytes::from(
+                header,
+            ))))
+            .await?;
+    }
+    let mut rows = 0usize;
+    loop {
+        let batch = tokio::select! {
+            b = batches.next() => b,
+            timed_out = &mut stop => return Err(cancel::canceled(timed_out)),
+        };
+        let Some(batch) = batch else { break };
+        let batch = batch.map_err(api)?;
+        let mut lines = Vec::with_capacity(batch.num_rows());
+        copy.options
+            .encode_rows(&batch, zone, |line| {
+                lines.push(Bytes::copy_from_slice(line.as_bytes()))
+            })
+            .map_err(|e| api(e.into()))?;
+        rows += lines.len();
+        for line in lines {
+            client
+                .feed(PgWireBackendMessage::CopyData(CopyData::new(line)))
+                .await?;
+        }
+    }
+    client
+        .feed(PgWireBackendMessage::CopyDone(CopyDone::new()))
+        .await?;
+    Ok(Response::Execution(Tag::new("COPY").with_rows(rows)))
+}

@@ -1,0 +1,237 @@
+//! Serve: the PostgreSQL wire protocol over a store (SPEC 6). Our own accept loop and
+//! per-connection handlers on pgwire, reusing datafusion-postgres as a kit of parts (query
+//! handling, `pg_catalog`, Arrow↔PostgreSQL types), split the way the data flows:
+//!
+//! - [`auth`]: users, SCRAM-SHA-256, startup parameters (PostgreSQL 16);
+//! - [`session`]: one connection's session and its query handlers;
+//! - [`statement`]: what each statement is and who may run it;
+//! - [`tenant`]: tenant isolation in the logical plan;
+//! - [`copy_out`]: `COPY … TO STDOUT`;
+//! - [`cancel`]: cancel requests and statement timeouts;
+//! - [`sqlstate`]: errors to SQLSTATE codes;
+//! - [`pg_functions`]: the PostgreSQL functions clients call that DataFusion lacks.
+
+pub mod auth;
+pub mod cancel;
+pub mod copy_out;
+pub mod pg_functions;
+pub mod session;
+pub mod sqlstate;
+pub mod statement;
+pub mod tenant;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use datafusion::execution::SessionState;
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
+use datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog;
+use pgwire::api::auth::StartupHandler;
+use pgwire::api::cancel::CancelHandler;
+use pgwire::api::copy::CopyHandler;
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::{
+    ClientInfo, ErrorHandler, NoopHandler, PgWireServerHandlers, RandomPidSecretKeyGenerator,
+};
+use pgwire::error::PgWireError;
+use pgwire::tokio::process_socket;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::{Config, ServerConfig};
+use crate::error::{Error, Result};
+use crate::query::{self, DATABASE};
+use crate::storage::Store;
+use auth::{Startup, Users};
+use cancel::Registry;
+use session::Session;
+
+/// What every connection shares: the base session (catalog, functions), users, limits.
+pub struct Shared {
+    /// The session state each connection's own state starts from.
+    pub base: SessionState,
+    /// Who may connect.
+    pub users: Arc<Users>,
+    /// Connections that cancel requests may reach.
+    pub cancels: Arc<Registry>,
+    /// Default `statement_timeout` (none when 0).
+    pub statement_timeout: Option<Duration>,
+    /// Memory a query may use.
+    pub query_memory_bytes: usize,
+    pids: Arc<RandomPidSecretKeyGenerator>,
+}
+
+impl Shared {
+    /// The base session over `store`: the query session of [`query::session`], the
+    /// PostgreSQL-dialect parser, `pg_catalog` and the PostgreSQL functions.
+    pub async fn new(store: &Store, config: &Config) -> Result<Shared> {
+        let ctx = query::session(store, Arc::new(config.settings()?)).await?;
+        ctx.state_ref()
+            .write()
+            .config_mut()
+            .options_mut()
+            .set("datafusion.sql_parser.dialect", "PostgreSQL")?;
+        setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
+            .map_err(|e| Error::DataFusion(*e))?;
+        pg_functions::register(&ctx);
+        let server = &config.server;
+        Ok(Shared {
+            base: ctx.state(),
+            users: Arc::new(Users::from_config(&config.users)?),
+            cancels: Arc::new(Registry::default()),
+            statement_timeout: (server.statement_timeout_s > 0)
+                .then(|| Duration::from_secs(server.statement_timeout_s)),
+            query_memory_bytes: usize::try_from(server.query_memory_mb)
+                .unwrap_or(usize::MAX / (1 << 20))
+                .saturating_mul(1 << 20),
+            pids: Arc::new(RandomPidSecretKeyGenerator::default()),
+        })
+    }
+}
+
+/// The handlers of one connection.
+struct Connection {
+    session: Arc<Session>,
+    startup: Arc<Startup>,
+    cancels: Arc<Registry>,
+}
+
+impl PgWireServerHandlers for Connection {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.session.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.session.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.startup.clone()
+    }
+
+    fn copy_handler(&self) -> Arc<impl CopyHandler> {
+        Arc::new(NoopHandler)
+    }
+
+    fn error_handler(&self) -> Arc<impl ErrorHandler> {
+        Arc::new(Errors)
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.cancels.clone()
+    }
+}
+
+/// Gives every error its SQLSTATE and logs it.
+struct Errors;
+
+impl ErrorHandler for Errors {
+    fn on_error<C>(&self, client: &C, error: &mut PgWireError)
+    where
+        C: ClientInfo,
+    {
+        sqlstate::classify(error);
+        tracing::debug!(client = %client.socket_addr(), %error, "statement failed");
+    }
+}
+
+/// A listening server.
+pub struct Server {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<TlsAcceptor>,
+    limit: Arc<Semaphore>,
+}
+
+impl Server {
+    /// Binds `listen` (or the configured address) over `store`. A configured certificate
+    /// that cannot be loaded is an error: the server never falls back to plaintext.
+    pub async fn bind(store: &Store, config: &Config, listen: Option<&str>) -> Result<Server> {
+        let server = &config.server;
+        let addr = listen.unwrap_or(&server.listen);
+        let tls = tls_acceptor(server)?;
+        let shared = Arc::new(Shared::new(store, config).await?);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::InvalidArgument(format!("cannot listen on {addr}: {e}")))?;
+        if shared.users.is_open() {
+            tracing::warn!(
+                "no users configured: admitting loopback connections only, each as admin"
+            );
+        }
+        Ok(Server {
+            listener,
+            shared,
+            tls,
+            limit: Arc::new(Semaphore::new(server.max_connections.max(1))),
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    /// Accepts connections until `shutdown` resolves.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+        tokio::pin!(shutdown);
+        loop {
+            let (socket, peer) = tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!("accept failed: {e}");
+                        continue;
+                    }
+                },
+            };
+            let Ok(permit) = self.limit.clone().try_acquire_owned() else {
+                tracing::warn!(%peer, "connection refused: max_connections reached");
+                continue;
+            };
+            let handlers = Connection {
+                session: Arc::new(Session::new(self.shared.clone())),
+                startup: Arc::new(Startup::new(&self.shared.users, self.shared.pids.clone())),
+                cancels: self.shared.cancels.clone(),
+            };
+            let tls = self.tls.clone();
+            tokio::spawn(async move {
+                let _permit = permit;
+                if let Err(e) = process_socket(socket, tls, handlers).await {
+                    tracing::debug!(%peer, "connection ended with error: {e}");
+                }
+            });
+        }
+        tracing::info!("shutting down");
+        Ok(())
+    }
+}
+
+fn tls_acceptor(server: &ServerConfig) -> Result<Option<TlsAcceptor>> {
+    let (Some(cert), Some(key)) = (&server.tls_cert, &server.tls_key) else {
+        if server.tls_required {
+            return Err(Error::InvalidArgument(
+                "tls_required is set but no tls_cert/tls_key are configured".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &std::path::Path, e: &dyn std::fmt::Display| {
+        Error::InvalidArgument(format!("TLS: cannot load {}: {e}", what.display()))
+    };
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
+        .map_err(|e| bad(cert, &e))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| bad(key, &e))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| Error::InvalidArgument(format!("TLS: {e}")))?;
+    Ok(Some(TlsAcceptor::from(Arc::new(config))))
+}

@@ -1,0 +1,173 @@
+//! PostgreSQL functions that clients and BI tools call on connect or while browsing, and
+//! that neither DataFusion nor `datafusion-pg-catalog` provide: `version()` as PostgreSQL
+//! 16 (SQLAlchemy parses it), settings (`current_setting`, `set_config`), descriptions and
+//! sizes (psql `\d+`, `\dt+`). Descriptions and sizes are not tracked: they answer NULL / 0.
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
+use arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+use datafusion::prelude::SessionContext;
+
+use super::auth::{SERVER_VERSION, SERVER_VERSION_NUM};
+
+/// What `version()` says.
+pub fn version_string() -> String {
+    format!(
+        "PostgreSQL {SERVER_VERSION} (cdrlake {}) on x86_64-pc-linux-gnu, compiled by rustc, 64-bit",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Registers the functions in `ctx`.
+pub fn register(ctx: &SessionContext) {
+    let version = version_string();
+    ctx.register_udf(create_udf(
+        "version",
+        vec![],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(move |_| Ok(scalar_text(Some(version.clone())))),
+    ));
+    ctx.register_udf(create_udf(
+        "current_setting",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(|args| map_text(&args[0], setting)),
+    ));
+    ctx.register_udf(create_udf(
+        "set_config",
+        vec![DataType::Utf8, DataType::Utf8, DataType::Boolean],
+        DataType::Utf8,
+        Volatility::Volatile,
+        Arc::new(|args| Ok(args[1].clone())),
+    ));
+    for (name, arity) in [
+        ("obj_description", 2),
+        ("col_description", 2),
+        ("shobj_description", 2),
+        ("pg_get_viewdef", 1),
+    ] {
+        let mut args = vec![DataType::Int64];
+        if arity == 2 {
+            args.push(DataType::Utf8);
+        }
+        ctx.register_udf(create_udf(
+            name,
+            args,
+            DataType::Utf8,
+            Volatility::Stable,
+            Arc::new(|_| Ok(scalar_text(None))),
+        ));
+    }
+    for name in ["pg_table_size", "pg_database_size", "pg_indexes_size"] {
+        ctx.register_udf(create_udf(
+            name,
+            vec![DataType::Int64],
+            DataType::Int64,
+            Volatility::Stable,
+            Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Int64(Some(0))))),
+        ));
+    }
+    ctx.register_udf(create_udf(
+        "pg_size_pretty",
+        vec![DataType::Int64],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args| size_pretty(&args[0])),
+    ));
+    ctx.register_udf(create_udf(
+        "pg_is_in_recovery",
+        vec![],
+        DataType::Boolean,
+        Volatility::Stable,
+        Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Boolean(Some(false))))),
+    ));
+    ctx.register_udf(create_udf(
+        "pg_advisory_unlock_all",
+        vec![],
+        DataType::Utf8,
+        Volatility::Volatile,
+        Arc::new(|_| Ok(scalar_text(Some(String::new())))),
+    ));
+}
+
+fn scalar_text(v: Option<String>) -> ColumnarValue {
+    ColumnarValue::Scalar(ScalarValue::Utf8(v))
+}
+
+/// The value of a server parameter, as PostgreSQL spells it; unknown ones are an error.
+fn setting(name: &str) -> Result<Option<String>> {
+    Ok(Some(
+        match name.to_lowercase().as_str() {
+            "server_version" => SERVER_VERSION,
+            "server_version_num" => SERVER_VERSION_NUM,
+            "search_path" => "\"$user\", public",
+            "timezone" => "UTC",
+            "datestyle" => "ISO, MDY",
+            "intervalstyle" => "postgres",
+            "client_encoding" | "server_encoding" => "UTF8",
+            "standard_conforming_strings" => "on",
+            "integer_datetimes" => "on",
+            "max_identifier_length" => "63",
+            "transaction_isolation" | "default_transaction_isolation" => "read committed",
+            "jit" => "off",
+            "application_name" => "",
+            "is_superuser" => "off",
+            _ => return exec_err!("unrecognized configuration parameter \"{name}\""),
+        }
+        .to_owned(),
+    ))
+}
+
+fn map_text(
+    arg: &ColumnarValue,
+    f: impl Fn(&str) -> Result<Option<String>>,
+) -> Result<ColumnarValue> {
+    match arg {
+        ColumnarValue::Scalar(s) => match s.try_as_str() {
+            Some(Some(v)) => Ok(scalar_text(f(v)?)),
+            _ => Ok(scalar_text(None)),
+        },
+        ColumnarValue::Array(a) => {
+            let a = arrow::compute::cast(a, &DataType::Utf8)?;
+            let out: StringArray = a
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.map(&f).transpose().map(Option::flatten))
+                .collect::<Result<_>>()?;
+            Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef))
+        }
+    }
+}
+
+/// `pg_size_pretty`: bytes in the largest unit that keeps at least 10 of it.
+fn size_pretty(arg: &ColumnarValue) -> Result<ColumnarValue> {
+    let pretty = |bytes: i64| {
+        let mut v = bytes;
+        for unit in ["bytes", "kB", "MB", "GB", "TB"] {
+            if v.abs() < 10 * 1024 || unit == "TB" {
+                return format!("{v} {unit}");
+            }
+            v = (v + 512).div_euclid(1024);
+        }
+        format!("{v} PB")
+    };
+    Ok(match arg {
+        ColumnarValue::Scalar(s) => match s {
+            ScalarValue::Int64(Some(v)) => scalar_text(Some(pretty(*v))),
+            _ => scalar_text(None),
+        },
+        ColumnarValue::Array(a) => {
+            let a = arrow::compute::cast(a, &DataType::Int64)?;
+            let a: &Int64Array = a.as_primitive();
+            let out: StringArray = (0..a.len())
+                .map(|i| (!a.is_null(i)).then(|| pretty(a.value(i))))
+                .collect();
+            ColumnarValue::Array(Arc::new(out))
+        }
+    })
+}

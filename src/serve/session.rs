@@ -1,0 +1,469 @@
+//! One client connection's SQL session: its own DataFusion session state (so `SET` of one
+//! client never changes another's), its user's role and tenants, and the handlers of the
+//! simple and extended query protocols. Statements the server answers itself (COPY, session
+//! no-ops, version, DDL tags) are handled here; the rest go to datafusion-postgres'
+//! `DfSessionService` over this connection's context.
+
+use std::fmt::Debug;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono_tz::Tz;
+use datafusion::common::DFSchema;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
+use datafusion::prelude::SessionContext;
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
+use datafusion_postgres::hooks::cursor::CursorStatementHook;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::{DfSessionService, Parser as DfParser, QueryHook};
+use futures::{Sink, SinkExt};
+use pgwire::api::portal::{Format, Portal};
+use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use pgwire::api::results::{DataRowEncoder, FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::stmt::QueryParser;
+use pgwire::api::store::PortalStore;
+use pgwire::api::{ClientInfo, ClientPortalStore, Type};
+use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::startup::ParameterStatus;
+use tokio_util::sync::CancellationToken;
+
+use super::Shared;
+use super::auth::User;
+use super::cancel::{self, Guard, Interruptible, Statements};
+use super::copy_out::{self, CopyOut};
+use super::sqlstate::{self, INVALID_PARAMETER};
+use super::statement::{self, Kind};
+use super::tenant::TenantFilter;
+
+/// The statement type of the extended protocol: datafusion-postgres' (SQL, parsed statement,
+/// plan), so its cursor hook finds the portals it expects.
+pub type DfStatement = (String, Option<(Statement, LogicalPlan)>);
+
+/// Client metadata key under which datafusion-postgres keeps the session's time zone.
+const TIMEZONE_KEY: &str = "timezone";
+/// Client metadata key under which datafusion-postgres keeps `statement_timeout` (ms).
+const TIMEOUT_KEY: &str = "statement_timeout_ms";
+
+/// The state of a connection once its user is known (at its first statement).
+struct Conn {
+    user: User,
+    ctx: Arc<SessionContext>,
+    service: Arc<DfSessionService>,
+    _registered: Guard,
+}
+
+/// A connection's session: the simple and extended query handlers.
+pub struct Session {
+    shared: Arc<Shared>,
+    conn: Arc<OnceLock<Conn>>,
+    statements: Arc<Statements>,
+    parser: Arc<SessionParser>,
+}
+
+impl Session {
+    /// A session for a new connection; it is bound to its user at the first statement.
+    pub fn new(shared: Arc<Shared>) -> Session {
+        let conn = Arc::new(OnceLock::new());
+        let statements = Arc::new(Statements::default());
+        Session {
+            parser: Arc::new(SessionParser {
+                shared: shared.clone(),
+                conn: conn.clone(),
+                statements: statements.clone(),
+            }),
+            shared,
+            conn,
+            statements,
+        }
+    }
+
+    fn conn<C: ClientInfo + ?Sized>(&self, client: &C) -> PgWireResult<&Conn> {
+        conn(&self.conn, &self.shared, &self.statements, client)
+    }
+
+    fn timeout<C: ClientInfo + ?Sized>(&self, client: &C) -> Option<Duration> {
+        match client.metadata().get(TIMEOUT_KEY) {
+            Some(ms) => ms
+                .parse::<u64>()
+                .ok()
+                .filter(|ms| *ms > 0)
+                .map(Duration::from_millis),
+            None => self.shared.statement_timeout,
+        }
+    }
+
+    /// Answers a statement the server handles itself; `None` leaves it to the engine.
+    async fn answer<C>(
+        &self,
+        client: &mut C,
+        conn: &Conn,
+        stmt: &Statement,
+        token: CancellationToken,
+    ) -> Option<PgWireResult<Response>>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let timeout = self.timeout(client);
+        Some(match statement::kind(stmt) {
+            Kind::Engine => return None,
+            Kind::CopyOut => match CopyOut::from_statement(stmt) {
+                Ok(copy) => {
+                    let zone = zone(client);
+                    copy_out::run(client, &conn.ctx, copy, zone, token, timeout).await
+                }
+                Err(e) => Err(e),
+            },
+            Kind::CopyIn(table) => Err(sqlstate::error(
+                sqlstate::FEATURE_NOT_SUPPORTED,
+                format!("COPY {table} FROM STDIN is not supported yet; use cdrlake ingest"),
+            )),
+            Kind::NoOp(tag) => Ok(Response::Execution(Tag::new(tag))),
+            Kind::Show(name, value) => show(name, &value),
+            Kind::SetTimeZone(name) => set_time_zone(client, conn, &name).await,
+            Kind::Command(tag) => command(conn, stmt, tag, token, timeout).await,
+        })
+    }
+}
+
+fn conn<'a, C: ClientInfo + ?Sized>(
+    cell: &'a OnceLock<Conn>,
+    shared: &Arc<Shared>,
+    statements: &Arc<Statements>,
+    client: &C,
+) -> PgWireResult<&'a Conn> {
+    if let Some(c) = cell.get() {
+        return Ok(c);
+    }
+    let name = client.metadata().get("user").cloned().unwrap_or_default();
+    let user = shared.users.get(&name).ok_or_else(|| {
+        PgWireError::UserError(Box::new(ErrorInfo::new(
+            "FATAL".into(),
+            "28000".into(),
+            format!("role \"{name}\" does not exist"),
+        )))
+    })?;
+    let ctx = Arc::new(session_context(shared, &user)?);
+    let (pid, secret) = client.pid_and_secret_key();
+    let registered = shared
+        .cancels
+        .register(pid, secret.to_bytes().to_vec(), statements);
+    let hooks: Vec<Arc<dyn QueryHook>> = vec![
+        Arc::new(CursorStatementHook),
+        Arc::new(SetShowHook),
+        Arc::new(TransactionStatementHook),
+    ];
+    let service = Arc::new(DfSessionService::new_with_hooks(ctx.clone(), hooks));
+    let _ = cell.set(Conn {
+        user,
+        ctx,
+        service,
+        _registered: registered,
+    });
+    cell.get()
+        .ok_or_else(|| sqlstate::error(sqlstate::INTERNAL, "session not initialised"))
+}
+
+/// The connection's own session state: the shared catalog and functions, its own
+/// configuration, a memory pool of the per-query limit, and the user's tenant filter.
+fn session_context(shared: &Shared, user: &User) -> PgWireResult<SessionContext> {
+    let runtime = RuntimeEnvBuilder::from_runtime_env(shared.base.runtime_env())
+        .with_memory_limit(shared.query_memory_bytes, 1.0)
+        .build_arc()
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    let mut rules = shared.base.analyzer().rules.clone();
+    if let Some(tenants) = &user.tenants {
+        rules.insert(0, Arc::new(TenantFilter::new(tenants.clone())));
+    }
+    let state = SessionStateBuilder::new_from_existing(shared.base.clone())
+        .with_runtime_env(runtime)
+        .with_analyzer_rules(rules)
+        .build();
+    Ok(SessionContext::new_with_state(state))
+}
+
+/// The session's `TimeZone` (UTC unless set).
+fn zone<C: ClientInfo + ?Sized>(client: &C) -> Tz {
+    client
+        .metadata()
+        .get(TIMEZONE_KEY)
+        .and_then(|z| z.parse().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+fn show(name: &str, value: &str) -> PgWireResult<Response> {
+    let field = FieldInfo::new(
+        name.into(),
+        None,
+        None,
+        Type::TEXT,
+        pgwire::api::results::FieldFormat::Text,
+    );
+    let schema = Arc::new(vec![field]);
+    let mut encoder = DataRowEncoder::new(schema.clone());
+    encoder.encode_field(&Some(value))?;
+    let row = encoder.take_row();
+    Ok(Response::Query(QueryResponse::new(
+        schema,
+        futures::stream::iter(vec![Ok(row)]),
+    )))
+}
+
+async fn set_time_zone<C>(client: &mut C, conn: &Conn, name: &str) -> PgWireResult<Response>
+where
+    C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+    C::Error: Debug,
+    PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+{
+    let name = if name.eq_ignore_ascii_case("local") || name.eq_ignore_ascii_case("default") {
+        "UTC"
+    } else {
+        name
+    };
+    let zone: Tz = name.parse().map_err(|_| {
+        sqlstate::error(
+            INVALID_PARAMETER,
+            format!("invalid value for parameter \"TimeZone\": \"{name}\""),
+        )
+    })?;
+    client
+        .metadata_mut()
+        .insert(TIMEZONE_KEY.into(), zone.name().into());
+    conn.ctx
+        .state_ref()
+        .write()
+        .config_mut()
+        .options_mut()
+        .execution
+        .time_zone = Some(zone.name().into());
+    client
+        .send(PgWireBackendMessage::ParameterStatus(ParameterStatus::new(
+            "TimeZone".into(),
+            zone.name().into(),
+        )))
+        .await?;
+    Ok(Response::Execution(Tag::new("SET")))
+}
+
+/// Runs a catalog-changing statement and answers with PostgreSQL's command tag.
+async fn command(
+    conn: &Conn,
+    stmt: &Statement,
+    tag: &'static str,
+    token: CancellationToken,
+    timeout: Option<Duration>,
+) -> PgWireResult<Response> {
+    let api = |e: datafusion::error::DataFusionError| PgWireError::ApiError(Box::new(e));
+    let run = async {
+        let df = conn.ctx.sql(&stmt.to_string()).await.map_err(api)?;
+        df.collect().await.map_err(api)
+    };
+    tokio::select! {
+        r = run => r.map(|_| Response::Execution(Tag::new(tag))),
+        timed_out = cancel::stopped(token, timeout) => Err(cancel::canceled(timed_out)),
+    }
+}
+
+/// Lets the client's rows be interrupted by cancel and timeout while they stream.
+fn interruptible(resp: Response, token: CancellationToken, timeout: Option<Duration>) -> Response {
+    match resp {
+        Response::Query(mut q) => {
+            let rows = std::mem::replace(&mut q.data_rows, Box::pin(futures::stream::empty()));
+            q.data_rows = Box::pin(Interruptible::new(rows, cancel::stopped(token, timeout)));
+            Response::Query(q)
+        }
+        other => other,
+    }
+}
+
+fn parse(sql: &str) -> PgWireResult<Vec<Statement>> {
+    PostgresCompatibilityParser::new()
+        .parse(sql)
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))
+}
+
+/// An error as the response of one statement of a simple query, with its SQLSTATE.
+fn error_response(mut e: PgWireError) -> Response {
+    sqlstate::classify(&mut e);
+    Response::Error(Box::new(ErrorInfo::from(e)))
+}
+
+#[async_trait]
+impl SimpleQueryHandler for Session {
+    async fn do_query<C>(&self, client: &mut C, query: &str) -> PgWireResult<Vec<Response>>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let conn = self.conn(client)?;
+        let statements = match parse(query) {
+            Ok(s) => s,
+            Err(e) => return Ok(vec![error_response(e)]),
+        };
+        if statements.is_empty() {
+            return Ok(vec![Response::EmptyQuery]);
+        }
+        let mut responses = Vec::with_capacity(statements.len());
+        for stmt in statements {
+            let token = self.statements.begin();
+            let timeout = self.timeout(client);
+            let result = match statement::authorize(conn.user.role, &stmt) {
+                Err(e) => Err(e),
+                Ok(()) => match self.answer(client, conn, &stmt, token.clone()).await {
+                    Some(r) => r,
+                    None => {
+                        let sql = stmt.to_string();
+                        let run = SimpleQueryHandler::do_query(conn.service.as_ref(), client, &sql);
+                        tokio::select! {
+                            r = run => r.and_then(|mut v| v.pop().ok_or_else(|| {
+                                sqlstate::error(sqlstate::INTERNAL, "statement produced no response")
+                            })),
+                            timed_out = cancel::stopped(token.clone(), timeout) => {
+                                Err(cancel::canceled(timed_out))
+                            }
+                        }
+                    }
+                },
+            };
+            match result {
+                Ok(r) => responses.push(interruptible(r, token, timeout)),
+                Err(e) => {
+                    responses.push(error_response(e));
+                    break;
+                }
+            }
+        }
+        Ok(responses)
+    }
+}
+
+/// Parses extended-protocol statements: the ones the server answers itself get an empty
+/// plan (so Describe says NoData); the rest are planned by datafusion-postgres.
+pub struct SessionParser {
+    shared: Arc<Shared>,
+    conn: Arc<OnceLock<Conn>>,
+    statements: Arc<Statements>,
+}
+
+impl SessionParser {
+    fn inner(&self) -> Option<Arc<DfParser>> {
+        self.conn.get().map(|c| c.service.query_parser())
+    }
+}
+
+fn is_answered_here(stmt: &DfStatement) -> bool {
+    stmt.1
+        .as_ref()
+        .is_some_and(|(s, _)| statement::kind(s) != Kind::Engine)
+}
+
+#[async_trait]
+impl QueryParser for SessionParser {
+    type Statement = DfStatement;
+
+    async fn parse_sql<C>(
+        &self,
+        client: &C,
+        sql: &str,
+        types: &[Option<Type>],
+    ) -> PgWireResult<Option<Self::Statement>>
+    where
+        C: ClientInfo + Unpin + Send + Sync,
+    {
+        let conn = conn(&self.conn, &self.shared, &self.statements, client)?;
+        let mut statements = parse(sql)?;
+        if statements.is_empty() {
+            return Ok(None);
+        }
+        let stmt = statements.remove(0);
+        statement::authorize(conn.user.role, &stmt)?;
+        if statement::kind(&stmt) != Kind::Engine {
+            let empty = LogicalPlan::EmptyRelation(EmptyRelation {
+                produce_one_row: false,
+                schema: Arc::new(DFSchema::empty()),
+            });
+            return Ok(Some((sql.to_owned(), Some((stmt, empty)))));
+        }
+        conn.service
+            .query_parser()
+            .parse_sql(client, sql, types)
+            .await
+    }
+
+    fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
+        match self.inner() {
+            Some(p) if !is_answered_here(stmt) => p.get_parameter_types(stmt),
+            _ => Ok(vec![]),
+        }
+    }
+
+    fn get_result_schema(
+        &self,
+        stmt: &Self::Statement,
+        column_format: Option<&Format>,
+    ) -> PgWireResult<Vec<FieldInfo>> {
+        match stmt.1.as_ref().map(|(s, _)| statement::kind(s)) {
+            Some(Kind::Show(name, _)) => Ok(vec![FieldInfo::new(
+                name.into(),
+                None,
+                None,
+                Type::TEXT,
+                pgwire::api::results::FieldFormat::Text,
+            )]),
+            Some(Kind::Engine) => match self.inner() {
+                Some(p) => p.get_result_schema(stmt, column_format),
+                None => Ok(vec![]),
+            },
+            _ => Ok(vec![]),
+        }
+    }
+}
+
+#[async_trait]
+impl ExtendedQueryHandler for Session {
+    type Statement = DfStatement;
+    type QueryParser = SessionParser;
+
+    fn query_parser(&self) -> Arc<Self::QueryParser> {
+        self.parser.clone()
+    }
+
+    async fn do_query<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+        max_rows: usize,
+    ) -> PgWireResult<Response>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let conn = self.conn(client)?;
+        let token = self.statements.begin();
+        let timeout = self.timeout(client);
+        if let Some((stmt, _)) = &portal.statement.statement.1
+            && let Some(r) = self.answer(client, conn, stmt, token.clone()).await
+        {
+            return r;
+        }
+        let run = ExtendedQueryHandler::do_query(conn.service.as_ref(), client, portal, max_rows);
+        let resp = tokio::select! {
+            r = run => r?,
+            timed_out = cancel::stopped(token.clone(), timeout) => {
+                return Err(cancel::canceled(timed_out));
+            }
+        };
+        Ok(interruptible(resp, token, timeout))
+    }
+}

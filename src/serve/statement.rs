@@ -1,0 +1,185 @@
+//! What a statement is, as far as the server is concerned: which ones it answers itself
+//! (COPY, session no-ops, version queries, DDL with PostgreSQL's command tags), which go to
+//! the query engine, and who may run each (the roles of SPEC 6).
+
+use datafusion::sql::sqlparser::ast::{
+    CopySource, CopyTarget, ObjectName, ObjectType, Set, Statement, TableObject,
+};
+use pgwire::error::PgWireError;
+
+use super::sqlstate::{self, FEATURE_NOT_SUPPORTED, INSUFFICIENT_PRIVILEGE};
+use crate::config::Role;
+
+/// How the server handles a statement.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `COPY … TO STDOUT`.
+    CopyOut,
+    /// `COPY table FROM STDIN`, into the named table.
+    CopyIn(String),
+    /// Accepted and ignored, answered with this command tag (`RESET`, `DISCARD ALL`, …).
+    NoOp(&'static str),
+    /// `SHOW` of a parameter the server answers itself, with its value.
+    Show(&'static str, String),
+    /// `SET TimeZone`, to this zone name.
+    SetTimeZone(String),
+    /// A statement that changes the catalog or data, answered with this command tag.
+    Command(&'static str),
+    /// Everything else: queries, `SET`/`SHOW`, transactions, cursors, `INSERT`.
+    Engine,
+}
+
+/// Classifies `stmt`.
+pub fn kind(stmt: &Statement) -> Kind {
+    match stmt {
+        Statement::Copy {
+            to: true,
+            target: CopyTarget::Stdout,
+            ..
+        } => Kind::CopyOut,
+        Statement::Copy {
+            to: false,
+            target: CopyTarget::Stdin,
+            source: CopySource::Table { table_name, .. },
+            ..
+        } => Kind::CopyIn(unqualified(table_name)),
+        Statement::Reset(_) => Kind::NoOp("RESET"),
+        Statement::Discard { .. } => Kind::NoOp("DISCARD ALL"),
+        Statement::UNLISTEN { .. } => Kind::NoOp("UNLISTEN"),
+        Statement::LISTEN { .. } => Kind::NoOp("LISTEN"),
+        Statement::Savepoint { .. } => Kind::NoOp("SAVEPOINT"),
+        Statement::ReleaseSavepoint { .. } => Kind::NoOp("RELEASE"),
+        Statement::Deallocate { .. } => Kind::NoOp("DEALLOCATE"),
+        Statement::ShowVariable { variable } => show(
+            &variable
+                .iter()
+                .map(|i| i.value.to_lowercase())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Statement::Set(Set::SingleAssignment {
+            variable, values, ..
+        }) if is_time_zone(&variable.to_string()) => Kind::SetTimeZone(
+            values
+                .first()
+                .map(|v| v.to_string().trim_matches('\'').to_owned())
+                .unwrap_or_default(),
+        ),
+        Statement::Set(Set::SetTimeZone { value, .. }) => {
+            Kind::SetTimeZone(value.to_string().trim_matches('\'').to_owned())
+        }
+        Statement::CreateTable(_) => Kind::Command("CREATE TABLE"),
+        Statement::CreateView(_) => Kind::Command("CREATE VIEW"),
+        Statement::CreateSchema { .. } => Kind::Command("CREATE SCHEMA"),
+        Statement::Drop { object_type, .. } => Kind::Command(match object_type {
+            ObjectType::View => "DROP VIEW",
+            ObjectType::Schema => "DROP SCHEMA",
+            _ => "DROP TABLE",
+        }),
+        _ => Kind::Engine,
+    }
+}
+
+fn is_time_zone(name: &str) -> bool {
+    name.eq_ignore_ascii_case("timezone") || name.eq_ignore_ascii_case("time zone")
+}
+
+/// Parameters whose values the server states itself rather than DataFusion's.
+fn show(name: &str) -> Kind {
+    let value = |name: &'static str, v: &str| Kind::Show(name, v.to_owned());
+    match name {
+        "server_version" => value("server_version", super::auth::SERVER_VERSION),
+        "server_version_num" => value("server_version_num", super::auth::SERVER_VERSION_NUM),
+        "standard_conforming_strings" => value("standard_conforming_strings", "on"),
+        "transaction isolation level" | "transaction_isolation" => {
+            value("transaction_isolation", "read committed")
+        }
+        "default_transaction_isolation" => value("default_transaction_isolation", "read committed"),
+        "client_encoding" => value("client_encoding", "UTF8"),
+        "server_encoding" => value("server_encoding", "UTF8"),
+        "integer_datetimes" => value("integer_datetimes", "on"),
+        "max_identifier_length" => value("max_identifier_length", "63"),
+        "lc_collate" => value("lc_collate", "C.UTF-8"),
+        "is_superuser" => value("is_superuser", "off"),
+        _ => Kind::Engine,
+    }
+}
+
+fn unqualified(name: &ObjectName) -> String {
+    name.0
+        .last()
+        .map(|part| part.to_string().trim_matches('"').to_owned())
+        .unwrap_or_default()
+}
+
+/// Refuses `stmt` unless `role` may run it: reading is for everyone; loading CDRs and rates
+/// is for `ingest`; refunds and billing events are for `billing`; changing the catalog is
+/// for `admin`; reading or writing server files is for no one over the wire.
+pub fn authorize(role: Role, stmt: &Statement) -> Result<(), PgWireError> {
+    let denied = |what: &str| {
+        Err(sqlstate::error(
+            INSUFFICIENT_PRIVILEGE,
+            format!("permission denied: role {role:?} may not {what}").to_lowercase(),
+        ))
+    };
+    match stmt {
+        Statement::Copy {
+            target: CopyTarget::File { .. } | CopyTarget::Program { .. },
+            ..
+        } => {
+            if role == Role::Admin {
+                Err(sqlstate::error(
+                    FEATURE_NOT_SUPPORTED,
+                    "COPY to or from a server file is not supported; use COPY … TO STDOUT / FROM STDIN (psql \\copy)",
+                ))
+            } else {
+                denied("read or write server files")
+            }
+        }
+        Statement::Copy { to: false, .. } => match kind(stmt) {
+            Kind::CopyIn(table) if may_load(role, &table) => Ok(()),
+            Kind::CopyIn(table) => denied(&format!("load {table}")),
+            _ => denied("copy into this target"),
+        },
+        Statement::Insert(insert) => {
+            let table = match &insert.table {
+                TableObject::TableName(name) => unqualified(name),
+                _ => String::new(),
+            };
+            if may_load(role, &table) {
+                Ok(())
+            } else {
+                denied(&format!("insert into {table}"))
+            }
+        }
+        Statement::Query(_)
+        | Statement::Explain { .. }
+        | Statement::ExplainTable { .. }
+        | Statement::ShowVariable { .. }
+        | Statement::ShowVariables { .. }
+        | Statement::ShowTables { .. }
+        | Statement::ShowColumns { .. }
+        | Statement::ShowFunctions { .. }
+        | Statement::Set(_)
+        | Statement::StartTransaction { .. }
+        | Statement::Commit { .. }
+        | Statement::Rollback { .. }
+        | Statement::Declare { .. }
+        | Statement::Fetch { .. }
+        | Statement::Close { .. }
+        | Statement::Copy { .. } => Ok(()),
+        _ if matches!(kind(stmt), Kind::NoOp(_)) => Ok(()),
+        _ if role == Role::Admin => Ok(()),
+        _ => denied("change the catalog or data"),
+    }
+}
+
+/// Which tables a role may load (COPY FROM STDIN, INSERT).
+fn may_load(role: Role, table: &str) -> bool {
+    match role {
+        Role::Admin => table != "ingest_rejects",
+        Role::Ingest => matches!(table, "cdrs" | "rates"),
+        Role::Billing => matches!(table, "refunds" | "billing_events"),
+        Role::Analyst => false,
+    }
+}
