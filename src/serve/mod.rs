@@ -9,6 +9,7 @@
 //! - [`copy_out`]: `COPY … TO STDOUT`;
 //! - [`cancel`]: cancel requests and statement timeouts;
 //! - [`sqlstate`]: errors to SQLSTATE codes;
+//! - [`text_rows`]: text results in PostgreSQL's spelling;
 //! - [`pg_functions`]: the PostgreSQL functions clients call that DataFusion lacks.
 
 pub mod auth;
@@ -19,6 +20,7 @@ pub mod session;
 pub mod sqlstate;
 pub mod statement;
 pub mod tenant;
+pub mod text_rows;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -40,6 +40,7 @@ use super::copy_out::{self, CopyOut};
 use super::sqlstate::{self, INVALID_PARAMETER};
 use super::statement::{self, Kind};
 use super::tenant::TenantFilter;
+use super::text_rows;
 
 /// The statement type of the extended protocol: datafusion-postgres' (SQL, parsed statement,
 /// plan), so its cursor hook finds the portals it expects.
@@ -275,6 +276,7 @@ async fn command(
 fn interruptible(resp: Response, token: CancellationToken, timeout: Option<Duration>) -> Response {
     match resp {
         Response::Query(mut q) => {
+            q.row_schema = text_rows::rename(&q.row_schema);
             let rows = std::mem::replace(&mut q.data_rows, Box::pin(futures::stream::empty()));
             q.data_rows = Box::pin(Interruptible::new(rows, cancel::stopped(token, timeout)));
             Response::Query(q)
@@ -314,12 +316,24 @@ impl SimpleQueryHandler for Session {
         }
         let mut responses = Vec::with_capacity(statements.len());
         for stmt in statements {
+            tracing::debug!(%stmt, kind = ?statement::kind(&stmt), "simple query");
             let token = self.statements.begin();
             let timeout = self.timeout(client);
             let result = match statement::authorize(conn.user.role, &stmt) {
                 Err(e) => Err(e),
                 Ok(()) => match self.answer(client, conn, &stmt, token.clone()).await {
                     Some(r) => r,
+                    None if matches!(stmt, Statement::Query(_)) => {
+                        let zone = zone(client);
+                        let sql = stmt.to_string();
+                        let run = text_rows::query(&conn.ctx, &sql, zone);
+                        tokio::select! {
+                            r = run => r.map(Response::Query),
+                            timed_out = cancel::stopped(token.clone(), timeout) => {
+                                Err(cancel::canceled(timed_out))
+                            }
+                        }
+                    }
                     None => {
                         let sql = stmt.to_string();
                         let run = SimpleQueryHandler::do_query(conn.service.as_ref(), client, &sql);
@@ -420,7 +434,11 @@ impl QueryParser for SessionParser {
                 pgwire::api::results::FieldFormat::Text,
             )]),
             Some(Kind::Engine) => match self.inner() {
-                Some(p) => p.get_result_schema(stmt, column_format),
+                Some(p) => Ok(
+                    text_rows::rename(&p.get_result_schema(stmt, column_format)?)
+                        .as_ref()
+                        .clone(),
+                ),
                 None => Ok(vec![]),
             },
             _ => Ok(vec![]),

@@ -3,5 +3,6 @@
 mod crash;
 mod ingest;
 mod layout;
+mod server;
 mod support;
 mod views;

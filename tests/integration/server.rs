@@ -1,0 +1,374 @@
+//! The real `cdrlake serve` process, driven over a real socket by tokio-postgres: SCRAM
+//! users and roles, tenant isolation through every path, COPY TO STDOUT bytes, SQLSTATEs,
+//! cancel and statement timeout during execution, per-connection session state.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, NoTls};
+
+use crate::support::{BIN, Scratch};
+
+const HEADER: &str = "call_id,tenant,direction,start_time,connect_time,end_time,duration_s,source,destination,sip_code,hangup_cause,cabin";
+
+const CONFIG: &str = r#"
+[server]
+statement_timeout_s = 60
+query_memory_mb = 64
+
+[[users]]
+name = "ops"
+password = "ops-secret"
+role = "admin"
+
+[[users]]
+name = "ana"
+password = "ana-secret"
+role = "analyst"
+
+[[users]]
+name = "acme"
+password = "acme-secret"
+role = "analyst"
+tenants = ["acme"]
+
+[tenants.acme]
+timezone = "Europe/Amsterdam"
+"#;
+
+/// A server over a small store with two tenants; killed on drop.
+struct Server {
+    child: Child,
+    port: u16,
+    _scratch: Scratch,
+}
+
+impl Server {
+    fn start() -> Server {
+        let s = Scratch::new();
+        let rows = [
+            "a-1,acme,outbound,2026-11-02T08:00:00Z,2026-11-02T08:00:05Z,2026-11-02T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012",
+            "a-2,acme,inbound,2026-11-02T09:00:00Z,,2026-11-02T09:00:30Z,0,+31612345678,+31201234567,486,,7012",
+            "b-1,beta,outbound,2026-11-02T10:00:00Z,2026-11-02T10:00:02Z,2026-11-02T10:02:02Z,120,+12125550143,+12125550199,200,normal,",
+            "b-2,beta,outbound,2026-11-03T10:00:00Z,2026-11-03T10:00:02Z,2026-11-03T10:00:12Z,10,+12125550143,+12125550100,200,normal,",
+        ];
+        let file = s.write("calls.csv", format!("{HEADER}\n{}\n", rows.join("\n")));
+        s.ok(&["ingest", file.to_str().expect("path")]);
+        let config = s.write("cdrlake.toml", CONFIG);
+        let mut child = Command::new(BIN)
+            .args(["--data", s.store().to_str().expect("path")])
+            .args(["--config", config.to_str().expect("path")])
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cdrlake serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let port = loop {
+            let line = lines.next().expect("server exited").expect("stderr line");
+            if let Some(rest) = line.split(" on 127.0.0.1:").nth(1) {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .expect("port");
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server {
+            child,
+            port,
+            _scratch: s,
+        }
+    }
+
+    async fn connect(&self, user: &str, password: &str) -> Result<Client, tokio_postgres::Error> {
+        let (client, conn) = tokio_postgres::Config::new()
+            .host("127.0.0.1")
+            .port(self.port)
+            .user(user)
+            .password(password)
+            .dbname("cdr")
+            .connect(NoTls)
+            .await?;
+        tokio::spawn(conn);
+        Ok(client)
+    }
+
+    async fn as_user(&self, user: &str) -> Client {
+        self.connect(user, &format!("{user}-secret"))
+            .await
+            .expect("connect")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn texts(c: &Client, sql: &str) -> Vec<String> {
+    c.simple_query(sql)
+        .await
+        .expect(sql)
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => Some(
+                (0..r.len())
+                    .map(|i| r.get(i).unwrap_or("NULL").to_owned())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            ),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn code(c: &Client, sql: &str) -> SqlState {
+    let e = c.simple_query(sql).await.expect_err(sql);
+    e.code()
+        .cloned()
+        .unwrap_or_else(|| panic!("{sql}: no SQLSTATE in {e}"))
+}
+
+async fn copy_out(c: &Client, sql: &str) -> String {
+    let stream = c.copy_out(sql).await.expect(sql);
+    let chunks: Vec<bytes::Bytes> = stream.try_collect().await.expect("copy data");
+    String::from_utf8(chunks.concat()).expect("utf-8")
+}
+
+#[tokio::test]
+async fn users_authenticate_with_scram_and_the_server_says_postgresql_16() {
+    let server = Server::start();
+    let err = server
+        .connect("ana", "wrong")
+        .await
+        .expect_err("bad password");
+    assert_eq!(err.code(), Some(&SqlState::INVALID_PASSWORD), "{err}");
+    assert!(server.connect("nobody", "x").await.is_err());
+    let c = server.as_user("ana").await;
+    let v = texts(&c, "SELECT version()").await;
+    assert!(v[0].starts_with("PostgreSQL 16."), "{v:?}");
+    assert_eq!(texts(&c, "SHOW server_version_num").await, ["160006"]);
+    assert_eq!(
+        texts(&c, "SELECT current_setting('server_version_num')").await,
+        ["160006"]
+    );
+    assert_eq!(
+        texts(&c, "SELECT count(*), sum(duration_s) FROM cdrs").await,
+        ["4|190"]
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_bound_user_sees_only_its_tenant_through_every_path() {
+    let server = Server::start();
+    let c = server.as_user("acme").await;
+    for sql in [
+        "SELECT DISTINCT tenant FROM cdrs",
+        "SELECT DISTINCT tenant FROM call_log",
+        "SELECT DISTINCT tenant FROM cdrs WHERE call_id IN (SELECT call_id FROM cdrs WHERE tenant = 'beta')
+         UNION SELECT 'acme'",
+        "SELECT DISTINCT a.tenant FROM cdrs a JOIN cdrs b ON a.call_id = b.call_id",
+        "SELECT DISTINCT tenant FROM settings WHERE tenant <> '*' UNION SELECT 'acme'",
+    ] {
+        assert_eq!(texts(&c, sql).await, ["acme"], "{sql}");
+    }
+    assert_eq!(
+        texts(&c, "SELECT count(*) FROM cdrs WHERE tenant = 'beta'").await,
+        ["0"]
+    );
+    let copied = copy_out(&c, "COPY cdrs (call_id, tenant) TO STDOUT").await;
+    assert_eq!(copied.lines().count(), 2, "{copied}");
+    assert!(copied.lines().all(|l| l.ends_with("\tacme")), "{copied}");
+    let copied = copy_out(
+        &c,
+        "COPY (SELECT call_id FROM call_log ORDER BY 1) TO STDOUT",
+    )
+    .await;
+    assert_eq!(copied, "a-1\na-2\n");
+    // Prepared statements (extended protocol) take the same path.
+    let rows = c
+        .query("SELECT call_id FROM cdrs WHERE tenant = $1", &[&"beta"])
+        .await
+        .expect("query");
+    assert!(rows.is_empty());
+    // Everyone else sees both tenants.
+    let all = server.as_user("ana").await;
+    assert_eq!(
+        texts(&all, "SELECT DISTINCT tenant FROM cdrs ORDER BY 1").await,
+        ["acme", "beta"]
+    );
+}
+
+#[tokio::test]
+async fn copy_to_stdout_writes_postgresql_csv_and_text_byte_for_byte() {
+    let server = Server::start();
+    let c = server.as_user("ana").await;
+    // The bytes PostgreSQL 15 writes for the same values (empty string quoted, NULL empty,
+    // t/f booleans, numeric scale kept, timestamps without trailing zeros).
+    let values = "SELECT * FROM (VALUES (1, 'a,b', CAST(NULL AS TEXT), '', true, \
+        CAST(1.50 AS DECIMAL(10,2)), CAST('2026-11-01 10:00:00.5' AS TIMESTAMP), \
+        'say \"hi\"')) AS t(a, b, c, d, e, f, g, h)";
+    let csv = copy_out(
+        &c,
+        &format!("COPY ({values}) TO STDOUT WITH (FORMAT csv, HEADER)"),
+    )
+    .await;
+    assert_eq!(
+        csv,
+        "a,b,c,d,e,f,g,h\n1,\"a,b\",,\"\",t,1.50,2026-11-01 10:00:00.5,\"say \"\"hi\"\"\"\n"
+    );
+    let text = copy_out(&c, &format!("COPY ({values}) TO STDOUT")).await;
+    assert_eq!(
+        text,
+        "1\ta,b\t\\N\t\tt\t1.50\t2026-11-01 10:00:00.5\tsay \"hi\"\n"
+    );
+    let semi = copy_out(
+        &c,
+        "COPY (SELECT call_id, duration_s FROM cdrs ORDER BY call_id) TO STDOUT \
+         WITH (FORMAT csv, DELIMITER ';', FORCE_QUOTE (call_id, duration_s))",
+    )
+    .await;
+    assert_eq!(
+        semi,
+        "\"a-1\";\"60\"\n\"a-2\";\"0\"\n\"b-1\";\"120\"\n\"b-2\";\"10\"\n"
+    );
+    // timestamptz follows the session's TimeZone, as in PostgreSQL.
+    texts(&c, "SET TimeZone = 'Europe/Amsterdam'").await;
+    let local = copy_out(
+        &c,
+        "COPY (SELECT start_time FROM cdrs WHERE call_id = 'a-1') TO STDOUT",
+    )
+    .await;
+    assert_eq!(local, "2026-11-02 09:00:00+01\n");
+    assert_eq!(
+        texts(&c, "SELECT start_time FROM cdrs WHERE call_id = 'a-1'").await,
+        ["2026-11-02 09:00:00+01"]
+    );
+    // Another connection keeps UTC: session state is per connection.
+    let other = server.as_user("ana").await;
+    assert_eq!(
+        texts(&other, "SELECT start_time FROM cdrs WHERE call_id = 'a-1'").await,
+        ["2026-11-02 08:00:00+00"]
+    );
+}
+
+#[tokio::test]
+async fn errors_carry_postgresql_sqlstates() {
+    let server = Server::start();
+    let c = server.as_user("ana").await;
+    assert_eq!(
+        code(&c, "SELECT * FROM nope").await,
+        SqlState::UNDEFINED_TABLE
+    );
+    assert_eq!(
+        code(&c, "SELECT nope FROM cdrs").await,
+        SqlState::UNDEFINED_COLUMN
+    );
+    assert_eq!(code(&c, "SELEC 1").await, SqlState::SYNTAX_ERROR);
+    assert_eq!(
+        code(&c, "CREATE TABLE x AS SELECT 1").await,
+        SqlState::INSUFFICIENT_PRIVILEGE
+    );
+    assert_eq!(
+        code(&c, "COPY cdrs TO '/tmp/cdrs.csv'").await,
+        SqlState::INSUFFICIENT_PRIVILEGE
+    );
+    assert_eq!(
+        code(&c, "SELECT * FROM '/etc/passwd'").await,
+        SqlState::UNDEFINED_TABLE
+    );
+    // The connection is still usable, and pool statements are accepted.
+    for sql in ["RESET ALL", "DISCARD ALL", "UNLISTEN *", "BEGIN", "COMMIT"] {
+        c.simple_query(sql).await.expect(sql);
+    }
+    assert_eq!(texts(&c, "SELECT 1").await, ["1"]);
+    // An admin may change the catalog, and gets PostgreSQL's command tag.
+    let admin = server.as_user("ops").await;
+    let n = admin
+        .execute(
+            "CREATE VIEW long_calls AS SELECT * FROM cdrs WHERE duration_s > 30",
+            &[],
+        )
+        .await
+        .expect("create view");
+    assert_eq!(n, 0);
+    assert_eq!(texts(&c, "SELECT count(*) FROM long_calls").await, ["2"]);
+}
+
+/// A query that runs for many seconds in a debug build.
+const SLOW: &str = "SELECT count(*) FROM generate_series(1, 2000000000) AS t(g) WHERE g % 7 = 3";
+
+#[tokio::test]
+async fn statement_timeout_and_cancel_stop_execution() {
+    let server = Server::start();
+    let c = server.as_user("ana").await;
+    c.simple_query("SET statement_timeout = 200")
+        .await
+        .expect("set");
+    let started = std::time::Instant::now();
+    assert_eq!(code(&c, SLOW).await, SqlState::QUERY_CANCELED);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    c.simple_query("SET statement_timeout = 0")
+        .await
+        .expect("set");
+    let token = c.cancel_token();
+    let canceller = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        token.cancel_query(NoTls).await
+    });
+    let started = std::time::Instant::now();
+    assert_eq!(code(&c, SLOW).await, SqlState::QUERY_CANCELED);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    canceller.await.expect("join").expect("cancel sent");
+    assert_eq!(texts(&c, "SELECT 2").await, ["2"]);
+}
+
+#[tokio::test]
+async fn prepared_statements_bind_parameters_including_nulls() {
+    let server = Server::start();
+    let c = server.as_user("ana").await;
+    let row = c
+        .query_one(
+            "SELECT $1::TEXT IS NULL AS missing, $2::BIGINT + 1 AS next",
+            &[&None::<String>, &41i64],
+        )
+        .await
+        .expect("query");
+    assert!(row.get::<_, bool>("missing"));
+    assert_eq!(row.get::<_, i64>("next"), 42);
+    let stmt = c
+        .prepare("SELECT call_id FROM cdrs WHERE duration_s >= $1 ORDER BY call_id")
+        .await
+        .expect("prepare");
+    let ids = |rows: Vec<tokio_postgres::Row>| {
+        rows.iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(c.query(&stmt, &[&60i32]).await.expect("q")),
+        ["a-1", "b-1"]
+    );
+    assert_eq!(ids(c.query(&stmt, &[&100i32]).await.expect("q")), ["b-1"]);
+    let counted: i64 = c
+        .query_one("SELECT count(*) FROM call_log", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(counted, 4);
+    let rows: Vec<_> = c
+        .query_raw("SELECT call_id FROM cdrs", Vec::<String>::new())
+        .await
+        .expect("raw")
+        .collect()
+        .await;
+    assert_eq!(rows.len(), 4);
+}
