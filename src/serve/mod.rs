@@ -7,6 +7,7 @@
 //! - [`statement`]: what each statement is and who may run it;
 //! - [`tenant`]: tenant isolation in the logical plan;
 //! - [`copy_out`]: `COPY … TO STDOUT`;
+//! - [`copy_in`]: `COPY … FROM STDIN` through the ingest pipeline;
 //! - [`cancel`]: cancel requests and statement timeouts;
 //! - [`sqlstate`]: errors to SQLSTATE codes;
 //! - [`text_rows`]: text results in PostgreSQL's spelling;
@@ -14,6 +15,7 @@
 
 pub mod auth;
 pub mod cancel;
+pub mod copy_in;
 pub mod copy_out;
 pub mod pg_functions;
 pub mod session;
@@ -33,9 +35,7 @@ use pgwire::api::auth::StartupHandler;
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::copy::CopyHandler;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::{
-    ClientInfo, ErrorHandler, NoopHandler, PgWireServerHandlers, RandomPidSecretKeyGenerator,
-};
+use pgwire::api::{ClientInfo, ErrorHandler, PgWireServerHandlers, RandomPidSecretKeyGenerator};
 use pgwire::error::PgWireError;
 use pgwire::tokio::process_socket;
 use tokio::net::TcpListener;
@@ -44,6 +44,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::{Config, ServerConfig};
 use crate::error::{Error, Result};
+use crate::ingest::Formats;
 use crate::query::{self, DATABASE};
 use crate::storage::Store;
 use auth::{Startup, Users};
@@ -62,6 +63,12 @@ pub struct Shared {
     pub statement_timeout: Option<Duration>,
     /// Memory a query may use.
     pub query_memory_bytes: usize,
+    /// The store, for `COPY … FROM STDIN`.
+    pub store: Store,
+    /// Ingest formats, for `COPY … FROM STDIN`.
+    pub formats: Formats,
+    /// Serialises the server's own writes (the store's writer lock is per process).
+    pub writer: tokio::sync::Mutex<()>,
     pids: Arc<RandomPidSecretKeyGenerator>,
 }
 
@@ -89,6 +96,9 @@ impl Shared {
                 .unwrap_or(usize::MAX / (1 << 20))
                 .saturating_mul(1 << 20),
             pids: Arc::new(RandomPidSecretKeyGenerator::default()),
+            store: store.clone(),
+            formats: Formats::load(config.ingest.formats_dir.as_deref())?,
+            writer: tokio::sync::Mutex::new(()),
         })
     }
 }
@@ -114,7 +124,7 @@ impl PgWireServerHandlers for Connection {
     }
 
     fn copy_handler(&self) -> Arc<impl CopyHandler> {
-        Arc::new(NoopHandler)
+        self.session.clone()
     }
 
     fn error_handler(&self) -> Arc<impl ErrorHandler> {

@@ -22,20 +22,24 @@ use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use datafusion_postgres::{DfSessionService, Parser as DfParser, QueryHook};
 use futures::{Sink, SinkExt};
+use pgwire::api::copy::CopyHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{DataRowEncoder, FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::results::{CopyResponse, DataRowEncoder, FieldInfo, QueryResponse, Response, Tag};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
+use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
+use pgwire::messages::response::NoticeResponse;
 use pgwire::messages::startup::ParameterStatus;
 use tokio_util::sync::CancellationToken;
 
 use super::Shared;
 use super::auth::User;
 use super::cancel::{self, Guard, Interruptible, Statements};
+use super::copy_in::CopyIn;
 use super::copy_out::{self, CopyOut};
 use super::sqlstate::{self, INVALID_PARAMETER};
 use super::statement::{self, Kind};
@@ -65,6 +69,7 @@ pub struct Session {
     conn: Arc<OnceLock<Conn>>,
     statements: Arc<Statements>,
     parser: Arc<SessionParser>,
+    copy_in: tokio::sync::Mutex<Option<CopyIn>>,
 }
 
 impl Session {
@@ -81,6 +86,7 @@ impl Session {
             shared,
             conn,
             statements,
+            copy_in: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -122,10 +128,17 @@ impl Session {
                 }
                 Err(e) => Err(e),
             },
-            Kind::CopyIn(table) => Err(sqlstate::error(
-                sqlstate::FEATURE_NOT_SUPPORTED,
-                format!("COPY {table} FROM STDIN is not supported yet; use cdrlake ingest"),
-            )),
+            Kind::CopyIn(table) => match CopyIn::start(stmt, &table).await {
+                Ok((copy, columns)) => {
+                    *self.copy_in.lock().await = Some(copy);
+                    Ok(Response::CopyIn(CopyResponse::new(
+                        0,
+                        columns,
+                        futures::stream::empty(),
+                    )))
+                }
+                Err(e) => Err(e),
+            },
             Kind::NoOp(tag) => Ok(Response::Execution(Tag::new(tag))),
             Kind::Show(name, value) => show(name, &value),
             Kind::SetTimeZone(name) => set_time_zone(client, conn, &name).await,
@@ -483,5 +496,72 @@ impl ExtendedQueryHandler for Session {
             }
         };
         Ok(interruptible(resp, token, timeout))
+    }
+}
+
+#[async_trait]
+impl CopyHandler for Session {
+    async fn on_copy_data<C>(&self, _client: &mut C, data: CopyData) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        match self.copy_in.lock().await.as_mut() {
+            Some(copy) => copy.write(&data.data).await,
+            None => Err(sqlstate::error(
+                "08P01",
+                "CopyData outside of COPY FROM STDIN",
+            )),
+        }
+    }
+
+    async fn on_copy_done<C>(&self, client: &mut C, _done: CopyDone) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let Some(copy) = self.copy_in.lock().await.take() else {
+            return Err(sqlstate::error(
+                "08P01",
+                "CopyDone outside of COPY FROM STDIN",
+            ));
+        };
+        let report = copy.finish(&self.shared).await?;
+        if report.rejected > 0 {
+            let notice = ErrorInfo::new(
+                "NOTICE".into(),
+                "01000".into(),
+                format!(
+                    "{} row(s) rejected; see ingest_rejects (file '{}') for lines and reasons",
+                    report.rejected, report.file
+                ),
+            );
+            client
+                .feed(PgWireBackendMessage::NoticeResponse(NoticeResponse::from(
+                    notice,
+                )))
+                .await?;
+        }
+        let rows = usize::try_from(report.stored + report.duplicates).unwrap_or(usize::MAX);
+        client
+            .send(PgWireBackendMessage::CommandComplete(
+                Tag::new("COPY").with_rows(rows).into(),
+            ))
+            .await?;
+        Ok(())
+    }
+
+    async fn on_copy_fail<C>(&self, _client: &mut C, fail: CopyFail) -> PgWireError
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        if let Some(copy) = self.copy_in.lock().await.take() {
+            copy.abort().await;
+        }
+        sqlstate::error("57014", format!("COPY from stdin failed: {}", fail.message))
     }
 }

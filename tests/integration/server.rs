@@ -30,6 +30,11 @@ password = "ana-secret"
 role = "analyst"
 
 [[users]]
+name = "loader"
+password = "loader-secret"
+role = "ingest"
+
+[[users]]
 name = "acme"
 password = "acme-secret"
 role = "analyst"
@@ -371,4 +376,48 @@ async fn prepared_statements_bind_parameters_including_nulls() {
         .collect()
         .await;
     assert_eq!(rows.len(), 4);
+}
+
+#[tokio::test]
+async fn copy_from_stdin_loads_through_the_ingest_pipeline() {
+    use futures::SinkExt;
+    let server = Server::start();
+    let loader = server.as_user("loader").await;
+    let csv = format!(
+        "{HEADER}\n\
+         c-1,acme,outbound,2026-11-04T08:00:00Z,2026-11-04T08:00:05Z,2026-11-04T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012\n\
+         a-1,acme,outbound,2026-11-02T08:00:00Z,2026-11-02T08:00:05Z,2026-11-02T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012\n\
+         c-2,acme,sideways,2026-11-04T09:00:00Z,,2026-11-04T09:00:30Z,0,+31612345678,+31201234567,486,,\n"
+    );
+    let sink = loader
+        .copy_in("COPY cdrs FROM STDIN WITH (FORMAT csv, HEADER)")
+        .await
+        .expect("copy in");
+    let mut sink = std::pin::pin!(sink);
+    // Split mid-row: CopyData boundaries need not follow rows.
+    let (a, b) = csv.split_at(csv.len() / 2);
+    sink.send(bytes::Bytes::from(a.to_owned()))
+        .await
+        .expect("send");
+    sink.send(bytes::Bytes::from(b.to_owned()))
+        .await
+        .expect("send");
+    let accepted = sink.finish().await.expect("finish");
+    assert_eq!(accepted, 2, "one new row and one duplicate are accepted");
+    let ana = server.as_user("ana").await;
+    assert_eq!(texts(&ana, "SELECT count(*) FROM cdrs").await, ["5"]);
+    assert_eq!(
+        texts(
+            &ana,
+            "SELECT line, reason LIKE '%direction%' FROM ingest_rejects"
+        )
+        .await,
+        ["4|t"]
+    );
+    // Reading roles may not load.
+    let denied = ana
+        .copy_in::<_, bytes::Bytes>("COPY cdrs FROM STDIN WITH (FORMAT csv, HEADER)")
+        .await;
+    let err = denied.err().expect("analyst copy refused");
+    assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
 }
