@@ -9,13 +9,13 @@ from common import DB, HOST, PORT, REF_PORT, REF_USER, Skip, eq, known_defect, r
 PSQL = os.environ.get("PSQL", "psql")
 
 
-def psql(*commands, user="admin", port=None, db=None, check=True, quiet=True):
+def psql(*commands, user="admin", port=None, db=None, check=True, quiet=True, flags=()):
     """Runs psql -X with each command as a -c; returns stdout (stderr included on failure)."""
-    args = [PSQL, "-X", *(["-q"] if quiet else []), "-v", "ON_ERROR_STOP=1", "-h", HOST, "-p", str(port or PORT),
+    args = [PSQL, "-X", *(["-q"] if quiet else []), *flags, "-v", "ON_ERROR_STOP=1", "-h", HOST, "-p", str(port or PORT),
             "-U", user, "-d", db or DB]
     for c in commands:
         args += ["-c", c]
-    env = dict(os.environ, PGPASSWORD=user, PGTZ="UTC", PGCLIENTENCODING="UTF8")
+    env = dict(os.environ, PGPASSWORD=user, PGCLIENTENCODING="UTF8")
     p = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
     if check and p.returncode != 0:
         raise AssertionError(f"psql {commands!r} exited {p.returncode}: {p.stderr.strip()}")
@@ -136,6 +136,69 @@ def copy_timestamptz_literal_like_postgres():
     with known_defect("'…+00'::timestamptz is a timestamp without time zone (no +00) unless SET TimeZone"):
         ours, ref = copy_both(VALUES.format(ts=TS_TZ), "format csv, header")
         eq(ours, ref, "CSV bytes with a timestamptz literal")
+
+
+def select_both(*commands):
+    """The same commands through psql -At against cdrlake and PostgreSQL 15."""
+    if not REF_PORT:
+        raise Skip("no reference PostgreSQL (PGREF_PORT unset)")
+    return (psql(*commands, port=PORT, db=DB, flags=("-At",)),
+            psql(*commands, user=REF_USER, port=REF_PORT, db="postgres", flags=("-At",)))
+
+
+@test
+def select_numbers_like_postgres():
+    ours, ref = select_both("SELECT 1.50::numeric(10,2) AS a, 0.1::float8 AS b, 42::int8 AS c, true AS d,"
+                            " DATE '2026-01-31' AS e, ''::text AS f, NULL::text AS g")
+    eq(ours, ref, "text results")
+
+
+@test
+def select_floats_like_postgres():
+    with known_defect("float text results say inf/1e16 where PostgreSQL says Infinity/1e+16 (COPY is right)"):
+        ours, ref = select_both("SELECT 'Infinity'::float8 AS a, 1e16::float8 AS b, '-Infinity'::float8 AS c")
+        eq(ours, ref, "float text results")
+
+
+@test
+def select_timestamptz_like_postgres():
+    sql = ("SELECT x AS a, x::text AS b FROM (SELECT TIMESTAMPTZ '2026-10-02 00:56:32+00' AS x) t")
+    with known_defect("timestamptz text results carry .000000 and ::text gives 2026-10-02T02:56:32+02:00"):
+        ours, ref = select_both("SET TimeZone = 'Europe/Berlin'", sql)
+        eq(ours, ref, "timestamptz text results in Europe/Berlin")
+
+
+@test
+def copy_honours_timezone():
+    # COPY output follows the session TimeZone, as in PostgreSQL (start_time is a real timestamptz).
+    sql = "SELECT start_time FROM cdrs ORDER BY call_id LIMIT 1"
+    utc = psql(f"COPY ({sql}) TO STDOUT").strip()
+    berlin = psql("SET TimeZone = 'Europe/Berlin'", f"COPY ({sql}) TO STDOUT").strip()
+    assert utc.endswith("+00") and berlin[-3:] in ("+01", "+02"), (utc, berlin)
+    eq(ref_shift(utc, berlin), True, "same instant")
+
+
+@test
+def select_column_like_copy():
+    # A stored timestamptz in a text result must read as COPY writes it (which matches PostgreSQL).
+    sql = "SELECT start_time FROM cdrs ORDER BY call_id LIMIT 1"
+    with known_defect("text results of a timestamptz column ignore SET TimeZone (stay +00) and add .000000"):
+        for tz in ("UTC", "Europe/Berlin"):
+            copied = psql(f"SET TimeZone = '{tz}'", f"COPY ({sql}) TO STDOUT").strip()
+            selected = psql(f"SET TimeZone = '{tz}'", sql, flags=("-At",)).strip()
+            eq(selected, copied, f"SELECT vs COPY in {tz}")
+
+
+def ref_shift(utc, local):
+    import datetime
+    parse = lambda s: datetime.datetime.strptime(s + "00", "%Y-%m-%d %H:%M:%S%z")
+    return parse(utc) == parse(local)
+
+
+@test
+def show_timezone():
+    with known_defect("SHOW TimeZone is empty until SET; PostgreSQL says UTC"):
+        eq(psql("SHOW TimeZone").split()[-3:], ["UTC", "(1", "row)"], "SHOW TimeZone")
 
 
 if __name__ == "__main__":
