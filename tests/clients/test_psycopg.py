@@ -112,6 +112,43 @@ def copy_rows_per_message():
 
 
 @test
+def server_side_cursor_describe():
+    # psycopg's conn.cursor(name=...) sends DECLARE, then Describe(portal) to learn the columns,
+    # then FETCH FORWARD n. While the server answers that Describe with NoData, psycopg builds
+    # no loaders and then crashes the Python process with SIGSEGV on the first FETCH, so this
+    # checks the Describe at the libpq level instead of calling the crashing API.
+    with psycopg.connect(**params()) as conn:
+        pg = conn.pgconn
+        eq(pg.exec_(b"BEGIN").status, psycopg.pq.ExecStatus.COMMAND_OK, "BEGIN")
+        r = pg.exec_(b'DECLARE "c1" CURSOR FOR SELECT call_id, duration_s FROM cdrs LIMIT 3')
+        eq(r.command_status, b"DECLARE CURSOR", "DECLARE tag")
+        r = pg.exec_(b'FETCH FORWARD 2 FROM "c1"')
+        eq((r.nfields, r.ntuples), (2, 2), "FETCH shape")
+        with known_defect("Describe(portal) of a DECLAREd cursor says NoData: psycopg named cursors"
+                          " segfault the client on FETCH"):
+            r = pg.describe_portal(b"c1")
+            eq(r.nfields, 2, "columns described for the cursor")
+
+
+@test
+def session_state_per_connection():
+    with connect() as a, connect() as b:
+        a.execute("SET TimeZone = 'Asia/Tokyo'")
+        a.execute("SET application_name = 'conn_a'")
+        eq(a.execute("SHOW TimeZone").fetchone()[0], "Asia/Tokyo", "a's zone")
+        assert b.execute("SHOW TimeZone").fetchone()[0] != "Asia/Tokyo", "SET leaked to another connection"
+        eq(b.execute("SHOW application_name").fetchone()[0] != "conn_a", True, "application_name leaked")
+
+
+@test
+def now_is_timestamptz():
+    with connect() as conn, known_defect("now() and '…'::timestamptz are timestamp without time zone (OID 1114)"
+                                         " while the session TimeZone is unset"):
+        cur = conn.execute("SELECT now() AS a, '2026-11-01 10:00:00+00'::timestamptz AS b")
+        eq([d.type_code for d in cur.description], [1184, 1184], "type OIDs")
+
+
+@test
 def wrong_password():
     # libpq reports a failed login without a PGresult, so psycopg has no SQLSTATE here:
     # test_asyncpg.py checks the 28P01 code; here the message and that nothing was admitted.
