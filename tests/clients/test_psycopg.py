@@ -1,6 +1,7 @@
 """psycopg 3: SCRAM, server-side binding, binary results, COPY TO STDOUT, SQLSTATEs, cancel."""
 
 import datetime
+import os
 import decimal
 import threading
 import time
@@ -128,6 +129,23 @@ def server_side_cursor_describe():
                           " segfault the client on FETCH"):
             r = pg.describe_portal(b"c1")
             eq(r.nfields, 2, "columns described for the cursor")
+
+
+@test
+def disconnect_mid_copy():
+    # A client that goes away in the middle of a large COPY must not hurt the server.
+    conn = connect()
+    try:
+        with conn.cursor() as cur, cur.copy(
+            "COPY (SELECT a.call_id FROM cdrs a CROSS JOIN (SELECT 1 FROM cdrs LIMIT 50) b) TO STDOUT"
+        ) as copy:
+            for i, _ in enumerate(copy):
+                if i == 10:
+                    os.close(conn.pgconn.socket)  # drop the TCP connection, no Terminate
+    except psycopg.Error:
+        pass
+    with connect() as other:
+        eq(other.execute("SELECT count(*) > 0 FROM cdrs").fetchone(), (True,), "server still serves")
 
 
 @test
