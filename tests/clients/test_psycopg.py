@@ -1,0 +1,223 @@
+"""psycopg 3: SCRAM, server-side binding, binary results, COPY TO STDOUT, SQLSTATEs, cancel."""
+
+import datetime
+import os
+import decimal
+import threading
+import time
+
+import psycopg
+
+from common import eq, known_defect, params, raises_sqlstate, run, test
+
+# A query that runs for seconds on the demo data (a cross join aggregated), for cancel/timeout.
+HEAVY = "SELECT count(*) FROM cdrs a, cdrs b WHERE a.duration_s + b.duration_s = 12345"
+
+
+def connect(user="admin", **kw):
+    return psycopg.connect(**params(user, **kw), autocommit=True)
+
+
+@test
+def scram_connect_and_version():
+    with connect() as conn:
+        # psycopg 3 negotiates SCRAM-SHA-256 with a password; check what the server says it is.
+        eq(conn.info.server_version // 10000, 16, "server_version major")
+        (v,) = conn.execute("SELECT version()").fetchone()
+        assert v.startswith("PostgreSQL 16."), v
+        eq(conn.execute("SHOW server_version_num").fetchone()[0][:2], "16", "server_version_num")
+        eq(conn.execute("SELECT current_database()").fetchone()[0], "cdr", "database")
+
+
+@test
+def parameters_server_side():
+    with connect() as conn:
+        (total,) = conn.execute("SELECT count(*) FROM cdrs").fetchone()
+        (inb,) = conn.execute(
+            "SELECT count(*) FROM cdrs WHERE direction = %s AND duration_s >= %s", ["inbound", 0]
+        ).fetchone()
+        (inb_lit,) = conn.execute(
+            "SELECT count(*) FROM cdrs WHERE direction = 'inbound' AND duration_s >= 0"
+        ).fetchone()
+        eq(inb, inb_lit, "bound vs literal count")
+        assert 0 < inb < total, (inb, total)
+        # A NULL parameter must not shift the parameters after it.
+        row = conn.execute("SELECT %s::text AS a, %s::int AS b, %s::text AS c", [None, 7, "x"]).fetchone()
+        eq(row, (None, 7, "x"), "NULL before non-null")
+
+
+@test
+def untyped_null_parameter():
+    # psycopg binds None with type OID 0 (unknown); the server must still see two parameters.
+    with connect() as conn, known_defect("an untyped NULL parameter is dropped, shifting the rest"):
+        row = conn.execute("SELECT %s AS a, %s AS b", [None, "y"]).fetchone()
+        eq(row, (None, "y"), "untyped NULL before non-null")
+
+
+@test
+def binary_cursor():
+    with connect() as conn:
+        cur = conn.cursor(binary=True)
+        cur.execute(
+            "SELECT call_id, start_time, duration_s, charge FROM cdrs"
+            " WHERE charge IS NOT NULL ORDER BY call_id LIMIT 5"
+        )
+        rows = cur.fetchall()
+        eq(cur.pgresult.fformat(0), 1, "binary result format")
+        text_rows = conn.execute(
+            "SELECT call_id, start_time, duration_s, charge FROM cdrs"
+            " WHERE charge IS NOT NULL ORDER BY call_id LIMIT 5"
+        ).fetchall()
+        eq(len(rows), 5, "rows")
+        eq(rows, text_rows, "binary == text decoding")
+        cid, start, dur, charge = rows[0]
+        assert isinstance(start, datetime.datetime) and start.tzinfo is not None, start
+        assert isinstance(dur, int) and isinstance(charge, decimal.Decimal), rows[0]
+        row = cur.execute(
+            "SELECT 1::int2 AS a, 2::int4 AS b, 3::int8 AS c, 1.5::float8 AS d, true AS e, 'txt' AS f,"
+            " 1.50::numeric(10,2) AS g, DATE '2026-01-31' AS h"
+        ).fetchone()
+        eq(
+            row,
+            (1, 2, 3, 1.5, True, "txt", decimal.Decimal("1.50"), datetime.date(2026, 1, 31)),
+            "binary literals",
+        )
+
+
+@test
+def copy_csv_header():
+    with connect() as conn:
+        (n,) = conn.execute("SELECT count(*) FROM cdrs WHERE tenant = 'pbx'").fetchone()
+        data = bytearray()
+        with conn.cursor() as cur:
+            with cur.copy(
+                "COPY (SELECT call_id, tenant, duration_s FROM cdrs WHERE tenant = 'pbx')"
+                " TO STDOUT WITH (FORMAT csv, HEADER)"
+            ) as copy:
+                for chunk in copy:
+                    data += chunk
+            eq(cur.rowcount, n, "COPY n tag (header excluded)")
+        lines = bytes(data).decode().splitlines()
+        eq(lines[0], "call_id,tenant,duration_s", "header")
+        eq(len(lines) - 1, n, "rows vs count(*)")
+        assert all(line.split(",")[1] == "pbx" for line in lines[1:])
+
+
+@test
+def copy_rows_per_message():
+    # psycopg's copy.rows() parses one CopyData message as one row.
+    with connect() as conn, conn.cursor() as cur:
+        with cur.copy("COPY (SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, NULL) TO STDOUT") as copy:
+            rows = sorted(copy.rows())
+        eq(rows, [("1", "x"), ("2", None)], "copy.rows()")
+
+
+@test
+def server_side_cursor_describe():
+    # psycopg's conn.cursor(name=...) sends DECLARE, then Describe(portal) to learn the columns,
+    # then FETCH FORWARD n. While the server answers that Describe with NoData, psycopg builds
+    # no loaders and then crashes the Python process with SIGSEGV on the first FETCH, so this
+    # checks the Describe at the libpq level instead of calling the crashing API.
+    with psycopg.connect(**params()) as conn:
+        pg = conn.pgconn
+        eq(pg.exec_(b"BEGIN").status, psycopg.pq.ExecStatus.COMMAND_OK, "BEGIN")
+        r = pg.exec_(b'DECLARE "c1" CURSOR FOR SELECT call_id, duration_s FROM cdrs LIMIT 3')
+        eq(r.command_status, b"DECLARE CURSOR", "DECLARE tag")
+        r = pg.exec_(b'FETCH FORWARD 2 FROM "c1"')
+        eq((r.nfields, r.ntuples), (2, 2), "FETCH shape")
+        with known_defect("Describe(portal) of a DECLAREd cursor says NoData: psycopg named cursors"
+                          " segfault the client on FETCH"):
+            r = pg.describe_portal(b"c1")
+            eq(r.nfields, 2, "columns described for the cursor")
+
+
+@test
+def disconnect_mid_copy():
+    # A client that goes away in the middle of a large COPY must not hurt the server.
+    conn = connect()
+    try:
+        with conn.cursor() as cur, cur.copy(
+            "COPY (SELECT a.call_id FROM cdrs a CROSS JOIN (SELECT 1 FROM cdrs LIMIT 50) b) TO STDOUT"
+        ) as copy:
+            for i, _ in enumerate(copy):
+                if i == 10:
+                    os.close(conn.pgconn.socket)  # drop the TCP connection, no Terminate
+    except psycopg.Error:
+        pass
+    with connect() as other:
+        eq(other.execute("SELECT count(*) > 0 FROM cdrs").fetchone(), (True,), "server still serves")
+
+
+@test
+def session_state_per_connection():
+    with connect() as a, connect() as b:
+        a.execute("SET TimeZone = 'Asia/Tokyo'")
+        a.execute("SET application_name = 'conn_a'")
+        eq(a.execute("SHOW TimeZone").fetchone()[0], "Asia/Tokyo", "a's zone")
+        assert b.execute("SHOW TimeZone").fetchone()[0] != "Asia/Tokyo", "SET leaked to another connection"
+        eq(b.execute("SHOW application_name").fetchone()[0] != "conn_a", True, "application_name leaked")
+
+
+@test
+def now_is_timestamptz():
+    with connect() as conn, known_defect("now() and '…'::timestamptz are timestamp without time zone (OID 1114)"
+                                         " while the session TimeZone is unset"):
+        cur = conn.execute("SELECT now() AS a, '2026-11-01 10:00:00+00'::timestamptz AS b")
+        eq([d.type_code for d in cur.description], [1184, 1184], "type OIDs")
+
+
+@test
+def wrong_password():
+    # libpq reports a failed login without a PGresult, so psycopg has no SQLSTATE here:
+    # test_asyncpg.py checks the 28P01 code; here the message and that nothing was admitted.
+    try:
+        psycopg.connect(**params("analyst", password="wrong"))
+    except psycopg.OperationalError as e:
+        assert "password authentication failed" in str(e).lower(), e
+    else:
+        raise AssertionError("a wrong password was accepted")
+
+
+@test
+def unknown_table():
+    with connect() as conn, raises_sqlstate("42P01"):
+        conn.execute("SELECT * FROM no_such_table")
+
+
+@test
+def analyst_cannot_create():
+    with connect("analyst") as conn, raises_sqlstate("42501"):
+        conn.execute("CREATE TABLE t_denied (a int)")
+    with connect("analyst") as conn:  # and reading still works
+        assert conn.execute("SELECT count(*) FROM cdrs").fetchone()[0] > 0
+
+
+@test
+def statement_timeout():
+    with connect() as conn:
+        conn.execute("SET statement_timeout = '50ms'")
+        t0 = time.monotonic()
+        with raises_sqlstate("57014"):
+            conn.execute(HEAVY)
+        assert time.monotonic() - t0 < 10, "timeout did not stop execution promptly"
+        conn.execute("SET statement_timeout = 0")
+        eq(conn.execute("SELECT 1").fetchone(), (1,), "usable after timeout")
+
+
+@test
+def cancel_running_query():
+    with connect() as conn:
+        timer = threading.Timer(0.5, conn.cancel)
+        timer.start()
+        t0 = time.monotonic()
+        try:
+            with raises_sqlstate("57014"):
+                conn.execute(HEAVY)
+        finally:
+            timer.cancel()
+        assert time.monotonic() - t0 < 10, "cancel did not stop execution promptly"
+        eq(conn.execute("SELECT 2").fetchone(), (2,), "usable after cancel")
+
+
+if __name__ == "__main__":
+    run()
