@@ -102,6 +102,8 @@ impl CopyOptions {
                 ForceQuote::Columns(names) => names.iter().any(|n| n == f.name()),
             })
             .collect();
+        let nulls: Vec<_> = batch.columns().iter().map(|c| c.logical_nulls()).collect();
+        let is_null = |col: usize, row: usize| nulls[col].as_ref().is_some_and(|n| n.is_null(row));
         let single = writers.len() == 1;
         let mut line = String::new();
         let mut cell = String::new();
@@ -111,7 +113,7 @@ impl CopyOptions {
                 if col > 0 {
                     line.push(self.delimiter);
                 }
-                if batch.column(col).is_null(row) {
+                if is_null(col, row) {
                     line.push_str(&self.null);
                     continue;
                 }

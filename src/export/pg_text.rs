@@ -252,9 +252,10 @@ fn write_interval(months: i32, days: i32, micros: i64, out: &mut String) {
 /// The text of every cell of `array` (`None` for null), for tests and small results.
 pub fn column_text(array: &ArrayRef, zone: Tz) -> Result<Vec<Option<String>>, ArrowError> {
     let writer = cell_writer(array, zone)?;
+    let nulls = array.logical_nulls();
     Ok((0..array.len())
         .map(|i| {
-            (!array.is_null(i)).then(|| {
+            (!nulls.as_ref().is_some_and(|n| n.is_null(i))).then(|| {
                 let mut s = String::new();
                 writer(i, &mut s);
                 s

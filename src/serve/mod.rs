@@ -77,11 +77,15 @@ impl Shared {
     /// PostgreSQL-dialect parser, `pg_catalog` and the PostgreSQL functions.
     pub async fn new(store: &Store, config: &Config) -> Result<Shared> {
         let ctx = query::session(store, Arc::new(config.settings()?)).await?;
-        ctx.state_ref()
-            .write()
-            .config_mut()
-            .options_mut()
-            .set("datafusion.sql_parser.dialect", "PostgreSQL")?;
+        {
+            let state = ctx.state_ref();
+            let mut state = state.write();
+            let options = state.config_mut().options_mut();
+            options.set("datafusion.sql_parser.dialect", "PostgreSQL")?;
+            // PostgreSQL reads 1.25 as numeric, and `now()` is a timestamptz in UTC.
+            options.sql_parser.parse_float_as_decimal = true;
+            options.execution.time_zone = Some("UTC".into());
+        }
         setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
             .map_err(|e| Error::DataFusion(*e))?;
         pg_functions::register(&ctx);

@@ -79,6 +79,33 @@ pub fn register(ctx: &SessionContext) {
         Volatility::Immutable,
         Arc::new(|args| size_pretty(&args[0])),
     ));
+    for name in [
+        "pg_function_is_visible",
+        "pg_collation_is_visible",
+        "pg_type_is_visible",
+    ] {
+        ctx.register_udf(create_udf(
+            name,
+            vec![DataType::Int64],
+            DataType::Boolean,
+            Volatility::Stable,
+            Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Boolean(Some(true))))),
+        ));
+    }
+    ctx.register_udf(create_udf(
+        "pg_get_serial_sequence",
+        vec![DataType::Utf8, DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(|_| Ok(scalar_text(None))),
+    ));
+    ctx.register_udf(create_udf(
+        "quote_literal",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(|args| map_text(&args[0], |v| Ok(Some(quote_literal(v))))),
+    ));
     ctx.register_udf(create_udf(
         "pg_is_in_recovery",
         vec![],
@@ -93,6 +120,16 @@ pub fn register(ctx: &SessionContext) {
         Volatility::Volatile,
         Arc::new(|_| Ok(scalar_text(Some(String::new())))),
     ));
+}
+
+/// `quote_literal`: single quotes doubled; with a backslash, PostgreSQL's `E'…'` form.
+fn quote_literal(v: &str) -> String {
+    let quoted = v.replace('\'', "''");
+    if v.contains('\\') {
+        format!("E'{}'", quoted.replace('\\', "\\\\"))
+    } else {
+        format!("'{quoted}'")
+    }
 }
 
 fn scalar_text(v: Option<String>) -> ColumnarValue {

@@ -32,7 +32,7 @@ use pgwire::api::{ClientInfo, ClientPortalStore, Type};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use pgwire::messages::copy::{CopyData, CopyDone, CopyFail};
-use pgwire::messages::response::NoticeResponse;
+use pgwire::messages::response::{NoticeResponse, TransactionStatus};
 use pgwire::messages::startup::ParameterStatus;
 use tokio_util::sync::CancellationToken;
 
@@ -141,6 +141,7 @@ impl Session {
             },
             Kind::NoOp(tag) => Ok(Response::Execution(Tag::new(tag))),
             Kind::Show(name, value) => show(name, &value),
+            Kind::ShowTimeZone => show("TimeZone", zone(client).name()),
             Kind::SetTimeZone(name) => set_time_zone(client, conn, &name).await,
             Kind::Command(tag) => command(conn, stmt, tag, token, timeout).await,
         })
@@ -285,6 +286,13 @@ async fn command(
     }
 }
 
+fn aborted_transaction() -> PgWireError {
+    sqlstate::error(
+        "25P02",
+        "current transaction is aborted, commands ignored until end of transaction block",
+    )
+}
+
 /// Lets the client's rows be interrupted by cancel and timeout while they stream.
 fn interruptible(resp: Response, token: CancellationToken, timeout: Option<Duration>) -> Response {
     match resp {
@@ -332,8 +340,11 @@ impl SimpleQueryHandler for Session {
             tracing::debug!(%stmt, kind = ?statement::kind(&stmt), "simple query");
             let token = self.statements.begin();
             let timeout = self.timeout(client);
+            let aborted = client.transaction_status() == TransactionStatus::Error
+                && !statement::ends_transaction(&stmt);
             let result = match statement::authorize(conn.user.role, &stmt) {
                 Err(e) => Err(e),
+                Ok(()) if aborted => Err(aborted_transaction()),
                 Ok(()) => match self.answer(client, conn, &stmt, token.clone()).await {
                     Some(r) => r,
                     None if matches!(stmt, Statement::Query(_)) => {
@@ -387,6 +398,45 @@ impl SessionParser {
     }
 }
 
+/// Gives parameters whose type nothing determines (`SELECT $1`, not `$1::int` nor
+/// `col = $1`) the type `text`, as PostgreSQL does for `unknown`; an untyped parameter would
+/// otherwise be dropped when its value is NULL, shifting the ones after it.
+fn untyped_as_text(plan: LogicalPlan) -> LogicalPlan {
+    use std::collections::HashSet;
+
+    use datafusion::arrow::datatypes::{DataType, Field};
+    use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::{Cast, Expr, TryCast};
+
+    let inferred = plan.get_parameter_types().unwrap_or_default();
+    let mut cast = HashSet::new();
+    let _ = plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|e| {
+            e.apply(|e| {
+                if let Expr::Cast(Cast { expr, .. }) | Expr::TryCast(TryCast { expr, .. }) = e
+                    && let Expr::Placeholder(p) = expr.as_ref()
+                {
+                    cast.insert(p.id.clone());
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    });
+    let untyped = |id: &str| !cast.contains(id) && inferred.get(id).is_none_or(Option::is_none);
+    let typed = plan.clone().transform_up_with_subqueries(|node| {
+        node.map_expressions(|e| {
+            e.transform_up(|e| match e {
+                Expr::Placeholder(mut p) if p.field.is_none() && untyped(&p.id) => {
+                    p.field = Some(Arc::new(Field::new(&p.id, DataType::Utf8, true)));
+                    Ok(Transformed::yes(Expr::Placeholder(p)))
+                }
+                other => Ok(Transformed::no(other)),
+            })
+        })
+    });
+    typed.map(|t| t.data).unwrap_or(plan)
+}
+
 fn is_answered_here(stmt: &DfStatement) -> bool {
     stmt.1
         .as_ref()
@@ -420,10 +470,12 @@ impl QueryParser for SessionParser {
             });
             return Ok(Some((sql.to_owned(), Some((stmt, empty)))));
         }
-        conn.service
+        let parsed = conn
+            .service
             .query_parser()
             .parse_sql(client, sql, types)
-            .await
+            .await?;
+        Ok(parsed.map(|(sql, stmt)| (sql, stmt.map(|(s, plan)| (s, untyped_as_text(plan))))))
     }
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
@@ -483,6 +535,16 @@ impl ExtendedQueryHandler for Session {
         let conn = self.conn(client)?;
         let token = self.statements.begin();
         let timeout = self.timeout(client);
+        if client.transaction_status() == TransactionStatus::Error
+            && !portal
+                .statement
+                .statement
+                .1
+                .as_ref()
+                .is_some_and(|(s, _)| statement::ends_transaction(s))
+        {
+            return Err(aborted_transaction());
+        }
         if let Some((stmt, _)) = &portal.statement.statement.1
             && let Some(r) = self.answer(client, conn, stmt, token.clone()).await
         {

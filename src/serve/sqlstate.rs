@@ -102,6 +102,13 @@ fn plan_code(message: &str) -> &'static str {
 /// Gives `error` its SQLSTATE: errors from DataFusion or the SQL parser, which pgwire would
 /// all send as XX000, get the code of their kind.
 pub fn classify(error: &mut PgWireError) {
+    if let PgWireError::UserError(info) = error
+        && info.code == "25P01"
+        && info.message.contains("aborted")
+    {
+        // datafusion-postgres says 25P01 (no active transaction) where PostgreSQL says 25P02.
+        info.code = "25P02".into();
+    }
     let PgWireError::ApiError(inner) = error else {
         return;
     };

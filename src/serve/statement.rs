@@ -23,6 +23,8 @@ pub enum Kind {
     Show(&'static str, String),
     /// `SET TimeZone`, to this zone name.
     SetTimeZone(String),
+    /// `SHOW TimeZone`.
+    ShowTimeZone,
     /// A statement that changes the catalog or data, answered with this command tag.
     Command(&'static str),
     /// Everything else: queries, `SET`/`SHOW`, transactions, cursors, `INSERT`.
@@ -88,6 +90,7 @@ fn is_time_zone(name: &str) -> bool {
 fn show(name: &str) -> Kind {
     let value = |name: &'static str, v: &str| Kind::Show(name, v.to_owned());
     match name {
+        "timezone" | "time zone" => Kind::ShowTimeZone,
         "server_version" => value("server_version", super::auth::SERVER_VERSION),
         "server_version_num" => value("server_version_num", super::auth::SERVER_VERSION_NUM),
         "standard_conforming_strings" => value("standard_conforming_strings", "on"),
@@ -182,4 +185,9 @@ fn may_load(role: Role, table: &str) -> bool {
         Role::Billing => matches!(table, "refunds" | "billing_events"),
         Role::Analyst => false,
     }
+}
+
+/// Whether `stmt` ends a transaction (the only statements an aborted transaction accepts).
+pub fn ends_transaction(stmt: &Statement) -> bool {
+    matches!(stmt, Statement::Commit { .. } | Statement::Rollback { .. })
 }

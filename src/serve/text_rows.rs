@@ -46,12 +46,13 @@ fn encode(
         Ok(w) => w,
         Err(e) => return vec![Err(PgWireError::ApiError(Box::new(e)))],
     };
+    let nulls: Vec<_> = batch.columns().iter().map(|c| c.logical_nulls()).collect();
     let mut encoder = DataRowEncoder::new(fields.clone());
     let mut cell = String::new();
     (0..batch.num_rows())
         .map(|row| {
             for (col, writer) in writers.iter().enumerate() {
-                if batch.column(col).is_null(row) {
+                if nulls[col].as_ref().is_some_and(|n| n.is_null(row)) {
                     encoder.encode_field(&None::<&str>)?;
                 } else {
                     cell.clear();
