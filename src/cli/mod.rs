@@ -1,5 +1,6 @@
 //! The command line of SPEC section 8: flags declared once here, one file per command.
 
+mod compact;
 mod generate;
 mod ingest;
 mod query;
@@ -38,6 +39,8 @@ pub enum Command {
     Query(query::QueryArgs),
     /// Write realistic synthetic CDRs in every ingest format.
     Generate(generate::GenerateArgs),
+    /// Merge small files into large ones and delete replaced files after a grace period.
+    Compact(compact::CompactArgs),
 }
 
 impl Cli {
@@ -48,6 +51,7 @@ impl Cli {
             Command::Ingest(args) => ingest::run(args, Location::parse(&self.data)?, &config).await,
             Command::Query(args) => query::run(args, Location::parse(&self.data)?, &config).await,
             Command::Generate(args) => generate::run(args),
+            Command::Compact(args) => compact::run(args, Location::parse(&self.data)?).await,
         }
     }
 }

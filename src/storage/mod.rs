@@ -7,12 +7,16 @@
 //! and readers see a consistent snapshot; a reader that loads the table again sees new commits.
 
 mod append;
+mod compact;
 mod durable;
 mod location;
 mod lock;
+mod sorted_source;
 mod store;
+mod vacuum;
 
 pub use append::{AppendOutcome, writer_properties};
+pub use compact::{CompactOutcome, OPERATION_KEY};
 pub use location::Location;
 pub use lock::WriterLock;
 pub use store::{MARKER, Store};

@@ -1,5 +1,6 @@
 //! Integration tests: the real `cdrlake` binary on real files.
 
+mod compact;
 mod crash;
 mod ingest;
 mod layout;
