@@ -87,6 +87,19 @@ pub enum Error {
         lock: String,
     },
 
+    /// A result does not fit an Excel sheet.
+    #[error("cannot export to Excel: {0}")]
+    ExcelLimit(String),
+
+    /// Writing an Excel workbook failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Xlsx {
+        /// The workbook being written.
+        path: PathBuf,
+        /// The underlying error.
+        source: rust_xlsxwriter::XlsxError,
+    },
+
     /// An invalid argument on the command line or in an API call.
     #[error("{0}")]
     InvalidArgument(String),

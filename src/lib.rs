@@ -13,6 +13,7 @@
 //! - [`storage`]: the store, its Delta tables, atomic deduplicating appends.
 //! - [`catalog`]: what a SQL session sees.
 //! - [`query`]: building sessions and running statements.
+//! - [`export`]: query results written as Excel workbooks.
 //! - [`generate`]: synthetic data for demos, tests and benchmarks.
 //! - [`cli`]: the `cdrlake` command line.
 
@@ -20,6 +21,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod generate;
 pub mod ingest;
 pub mod query;

@@ -159,9 +159,7 @@ impl Store {
             write = write.with_replace_where(p);
         }
         let table = write.await.map_err(Error::delta(&def.name))?;
-        if let (Some(dir), Some(v)) = (self.location().local_dir(), table.version()) {
-            super::durable::sync_commit(&dir.join(&def.name), v)?;
-        }
+        self.sync_commit(&def.name, table.version())?;
         let written = partition_files(&table, def)?
             .get(key)
             .map_or(0, |p| p.files);

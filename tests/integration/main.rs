@@ -2,7 +2,10 @@
 
 mod compact;
 mod crash;
+mod export;
+mod history;
 mod ingest;
 mod layout;
+mod retention;
 mod support;
 mod views;
