@@ -87,6 +87,28 @@ pub enum Error {
         lock: String,
     },
 
+    /// A result does not fit an Excel sheet.
+    #[error("cannot export to Excel: {0}")]
+    ExcelLimit(String),
+
+    /// An output file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    WriteFile {
+        /// The file being written.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+
+    /// Writing an Excel workbook failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Xlsx {
+        /// The workbook being written.
+        path: PathBuf,
+        /// The underlying error.
+        source: rust_xlsxwriter::XlsxError,
+    },
+
     /// An invalid argument on the command line or in an API call.
     #[error("{0}")]
     InvalidArgument(String),

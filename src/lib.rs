@@ -14,7 +14,7 @@
 //! - [`catalog`]: what a SQL session sees.
 //! - [`query`]: building sessions and running statements.
 //! - [`serve`]: the PostgreSQL wire protocol server.
-//! - [`export`]: results in PostgreSQL's text forms (COPY, CSV export).
+//! - [`export`]: results in PostgreSQL's CSV/text forms (COPY, CSV export) and Excel.
 //! - [`generate`]: synthetic data for demos, tests and benchmarks.
 //! - [`cli`]: the `cdrlake` command line.
 

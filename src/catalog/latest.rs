@@ -3,6 +3,7 @@
 //! fixed snapshot, so a view over it would never see new data. [`LatestTable`] keeps the
 //! table's schema fixed and brings its Delta snapshot up to date at each scan: every scan
 //! reads one consistent snapshot, and the next statement sees commits made in between.
+//! With the session option `cdrlake.as_of` set, a scan reads the commit current then instead.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -46,10 +47,20 @@ impl LatestTable {
     /// A provider for the newest version of the table.
     async fn current(&self, state: &dyn Session) -> DfResult<Arc<dyn TableProvider>> {
         let external = |e| DataFusionError::External(Box::new(Error::delta(&self.name)(e)));
-        let mut table = self.table.lock().await;
-        table.update_incremental(None).await.map_err(external)?;
-        table.update_datafusion_session(state).map_err(external)?;
-        let provider = table.table_provider().await?;
+        let provider = match super::as_of::as_of(state)? {
+            None => {
+                let mut table = self.table.lock().await;
+                table.update_incremental(None).await.map_err(external)?;
+                table.update_datafusion_session(state).map_err(external)?;
+                table.table_provider().await?
+            }
+            Some(at) => {
+                let mut table = self.table.lock().await.clone();
+                table.load_with_datetime(at).await.map_err(external)?;
+                table.update_datafusion_session(state).map_err(external)?;
+                table.table_provider().await?
+            }
+        };
         if provider.schema() != self.schema {
             return Err(DataFusionError::Plan(format!(
                 "table {} changed its columns since this session opened it; reconnect",

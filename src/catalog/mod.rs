@@ -4,6 +4,7 @@
 //! reads the newest commit at every scan, plus the views registered by the session builder
 //! (`CREATE VIEW` lands here too).
 
+mod as_of;
 mod latest;
 mod settings;
 pub mod views;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::error::{DataFusionError, Result as DfResult};
 
+pub use as_of::{CdrlakeOptions, parse_as_of};
 pub use latest::LatestTable;
 pub use settings::{ALL_TENANTS, settings_table};
 

@@ -1,8 +1,12 @@
 //! The command line of SPEC section 8: flags declared once here, one file per command.
 
+mod compact;
+mod export;
 mod generate;
+mod history;
 mod ingest;
 mod query;
+mod retention;
 mod serve;
 
 use std::path::PathBuf;
@@ -41,6 +45,15 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Serve the store over the PostgreSQL wire protocol.
     Serve(serve::ServeArgs),
+    /// Merge small files into large ones and delete replaced files after a grace period.
+    Compact(compact::CompactArgs),
+    /// Remove calls older than their tenant's retention_days, with their refunds and billing
+    /// events.
+    Retention(retention::RetentionArgs),
+    /// List the commits of the tables.
+    History(history::HistoryArgs),
+    /// Write a query result to a file.
+    Export(export::ExportArgs),
 }
 
 impl Cli {
@@ -52,6 +65,12 @@ impl Cli {
             Command::Query(args) => query::run(args, Location::parse(&self.data)?, &config).await,
             Command::Generate(args) => generate::run(args),
             Command::Serve(args) => serve::run(args, Location::parse(&self.data)?, &config).await,
+            Command::Compact(args) => compact::run(args, Location::parse(&self.data)?).await,
+            Command::Retention(args) => {
+                retention::run(args, Location::parse(&self.data)?, &config).await
+            }
+            Command::History(args) => history::run(args, Location::parse(&self.data)?).await,
+            Command::Export(args) => export::run(args, Location::parse(&self.data)?, &config).await,
         }
     }
 }

@@ -16,7 +16,8 @@ pub struct QueryArgs {
     /// Print CSV with a header instead of a table.
     #[arg(long)]
     pub csv: bool,
-    /// The SQL statement.
+    /// The SQL statement; several separated by `;` run in order and the last one's result
+    /// is printed (`SET cdrlake.as_of = '2026-11-01'; SELECT …`).
     pub sql: String,
 }
 
@@ -25,7 +26,7 @@ pub async fn run(args: QueryArgs, location: Location, config: &Config) -> Result
     let settings = std::sync::Arc::new(config.settings()?);
     let store = Store::open(location).await?;
     let ctx = query::session(&store, settings).await?;
-    let mut stream = query::stream(&ctx, &args.sql).await?;
+    let mut stream = query::stream_script(&ctx, &args.sql).await?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.csv {

@@ -20,7 +20,7 @@ pub use builder::BatchBuilder;
 pub use decode::{Decoded, Decoder, Reject};
 pub use format::{Format, Formats};
 pub use rejects::RejectSource;
-pub use value::{Value, is_number, parse_decimal, parse_timestamp};
+pub use value::{Value, days_since_epoch, is_number, parse_decimal, parse_timestamp};
 
 use crate::error::{Error, Result};
 use crate::storage::Store;

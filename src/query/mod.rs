@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
+use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::DFParser;
+use datafusion::sql::sqlparser::dialect::dialect_from_str;
 
 use cdrlake_udfs::Settings;
 
-use crate::catalog::{StoreSchema, settings_table, views};
+use crate::catalog::{CdrlakeOptions, StoreSchema, settings_table, views};
 use crate::error::Result;
 use crate::storage::Store;
 
@@ -24,7 +27,8 @@ pub const SCHEMA: &str = "public";
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
-        .with_information_schema(true);
+        .with_information_schema(true)
+        .with_option_extension(CdrlakeOptions::default());
     let ctx = SessionContext::new_with_config(config);
     let catalog = MemoryCatalogProvider::new();
     let schema = StoreSchema::new(store.clone());
@@ -39,6 +43,31 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
 /// Runs one statement and streams its result.
 pub async fn stream(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBatchStream> {
     Ok(ctx.sql(sql).await?.execute_stream().await?)
+}
+
+/// Runs `;`-separated statements in order (a `SET` changes the session for those after it)
+/// and streams the result of the last.
+pub async fn stream_script(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBatchStream> {
+    let name = ctx.state().config().options().sql_parser.dialect;
+    let dialect = dialect_from_str(name)
+        .ok_or_else(|| DataFusionError::Plan(format!("unsupported SQL dialect {name}")))?;
+    let mut statements = DFParser::parse_sql_with_dialect(sql, dialect.as_ref())?;
+    let last = statements.pop_back();
+    for statement in statements {
+        let plan = ctx.state().statement_to_plan(statement).await?;
+        ctx.execute_logical_plan(plan).await?.collect().await?;
+    }
+    match last {
+        Some(statement) => {
+            let plan = ctx.state().statement_to_plan(statement).await?;
+            Ok(ctx
+                .execute_logical_plan(plan)
+                .await?
+                .execute_stream()
+                .await?)
+        }
+        None => stream(ctx, sql).await,
+    }
 }
 
 /// Runs one statement and collects its result.

@@ -95,9 +95,7 @@ impl Store {
             .await
             .map_err(Error::delta(&def.name))?;
         let version = table.version();
-        if let (Some(dir), Some(v)) = (self.location().local_dir(), version) {
-            super::durable::sync_commit(&dir.join(&def.name), v)?;
-        }
+        self.sync_commit(&def.name, version)?;
         Ok(AppendOutcome {
             stored,
             duplicates,

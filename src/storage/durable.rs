@@ -8,7 +8,19 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
+use super::Store;
 use crate::error::Result;
+
+impl Store {
+    /// Makes commit `version` of `table` durable when the store is a local directory (an
+    /// object store's put is durable when it returns).
+    pub(super) fn sync_commit(&self, table: &str, version: Option<u64>) -> Result<()> {
+        if let (Some(dir), Some(v)) = (self.location().local_dir(), version) {
+            sync_commit(&dir.join(table), v)?;
+        }
+        Ok(())
+    }
+}
 
 /// Flushes commit `version` of the Delta table in `table_dir` and everything it added.
 pub fn sync_commit(table_dir: &Path, version: u64) -> Result<()> {

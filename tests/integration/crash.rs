@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 
-use crate::support::{BIN, Scratch, read_csv};
+use crate::support::{Scratch, bin, read_csv};
 
 const ROWS: u64 = 12_000;
 const BATCH: u64 = 500;
@@ -87,7 +87,7 @@ fn sigkill_at_random_moments_loses_and_duplicates_nothing() {
 /// Starts an ingest, kills it after `delay`; returns the (first line, stored) of each batch it
 /// reported committed, and whether it finished before the kill.
 fn run_and_kill(s: &Scratch, csv: &std::path::Path, delay: Duration) -> (Vec<(u64, u64)>, bool) {
-    let mut child = Command::new(BIN)
+    let mut child = Command::new(bin())
         .arg("--data")
         .arg(s.store())
         .args(["ingest", "--batch-rows", &BATCH.to_string()])

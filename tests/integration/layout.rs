@@ -53,56 +53,7 @@ fn cdrs_are_hive_partitioned_sorted_zstd_parquet_with_bloom_filters() {
         for entry in std::fs::read_dir(table.join(partition)).expect("list partition") {
             let path = entry.expect("entry").path();
             files += 1;
-            let reader =
-                SerializedFileReader::new(File::open(&path).expect("open")).expect("parquet");
-            let meta = reader.metadata();
-            let schema = meta.file_metadata().schema_descr();
-            for rg in 0..meta.num_row_groups() {
-                for (i, column) in meta.row_group(rg).columns().iter().enumerate() {
-                    let name = schema.column(i).name().to_string();
-                    assert!(
-                        matches!(column.compression(), Compression::ZSTD(_)),
-                        "{name}"
-                    );
-                    assert!(column.statistics().is_some(), "{name} has no statistics");
-                    let bloom = column.bloom_filter_offset().is_some();
-                    let wanted = ["call_id", "source", "destination"].contains(&name.as_str());
-                    assert_eq!(
-                        bloom,
-                        wanted,
-                        "bloom filter on {name} in {}",
-                        path.display()
-                    );
-                }
-            }
-            // Rows within a file: by tenant, then start_time.
-            let file = File::open(&path).expect("open");
-            let batches = ParquetRecordBatchReaderBuilder::try_new(file)
-                .expect("reader")
-                .build()
-                .expect("build");
-            let mut keys = Vec::new();
-            for batch in batches {
-                let batch = batch.expect("batch");
-                let tenant = batch.column_by_name("tenant").expect("tenant");
-                let tenant =
-                    arrow::compute::cast(tenant, &arrow::datatypes::DataType::Utf8).expect("cast");
-                let tenant = tenant.as_string::<i32>();
-                let start = batch.column_by_name("start_time").expect("start");
-                let start = start.as_primitive::<TimestampMicrosecondType>();
-                for i in 0..batch.num_rows() {
-                    assert!(!start.is_null(i));
-                    keys.push((tenant.value(i).to_string(), start.value(i)));
-                }
-            }
-            let mut sorted = keys.clone();
-            sorted.sort();
-            assert_eq!(
-                keys,
-                sorted,
-                "{} is not sorted by tenant, start_time",
-                path.display()
-            );
+            assert_sorted_zstd_with_bloom_filters(&path);
         }
     }
     // Three commits (batches of 1500 of 4000) into three days: one file per day per commit.
@@ -115,4 +66,57 @@ fn cdrs_are_hive_partitioned_sorted_zstd_parquet_with_bloom_filters() {
         "SELECT count(*) FROM cdrs WHERE call_date <> CAST(date_trunc('day', start_time) AS DATE)",
     );
     assert_eq!(mismatched, "0");
+}
+
+/// Asserts a `cdrs` data file is zstd Parquet with statistics on every column, bloom filters
+/// on exactly `call_id`, `source` and `destination`, and rows sorted by tenant, start_time.
+pub fn assert_sorted_zstd_with_bloom_filters(path: &std::path::Path) {
+    let reader = SerializedFileReader::new(File::open(path).expect("open")).expect("parquet");
+    let meta = reader.metadata();
+    let schema = meta.file_metadata().schema_descr();
+    for rg in 0..meta.num_row_groups() {
+        for (i, column) in meta.row_group(rg).columns().iter().enumerate() {
+            let name = schema.column(i).name().to_string();
+            assert!(
+                matches!(column.compression(), Compression::ZSTD(_)),
+                "{name}"
+            );
+            assert!(column.statistics().is_some(), "{name} has no statistics");
+            let bloom = column.bloom_filter_offset().is_some();
+            let wanted = ["call_id", "source", "destination"].contains(&name.as_str());
+            assert_eq!(
+                bloom,
+                wanted,
+                "bloom filter on {name} in {}",
+                path.display()
+            );
+        }
+    }
+    // Rows within a file: by tenant, then start_time.
+    let file = File::open(path).expect("open");
+    let batches = ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("reader")
+        .build()
+        .expect("build");
+    let mut keys = Vec::new();
+    for batch in batches {
+        let batch = batch.expect("batch");
+        let tenant = batch.column_by_name("tenant").expect("tenant");
+        let tenant = arrow::compute::cast(tenant, &arrow::datatypes::DataType::Utf8).expect("cast");
+        let tenant = tenant.as_string::<i32>();
+        let start = batch.column_by_name("start_time").expect("start");
+        let start = start.as_primitive::<TimestampMicrosecondType>();
+        for i in 0..batch.num_rows() {
+            assert!(!start.is_null(i));
+            keys.push((tenant.value(i).to_string(), start.value(i)));
+        }
+    }
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(
+        keys,
+        sorted,
+        "{} is not sorted by tenant, start_time",
+        path.display()
+    );
 }

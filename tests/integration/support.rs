@@ -7,6 +7,12 @@ use std::process::{Command, Output};
 /// The binary under test.
 pub const BIN: &str = env!("CARGO_BIN_EXE_cdrlake");
 
+/// The binary to run: `CDRLAKE_TEST_BIN` when set (a copy taken right after the build, since
+/// worktrees sharing one target directory overwrite each other's `cdrlake`), else [`BIN`].
+pub fn bin() -> String {
+    std::env::var("CDRLAKE_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
+}
+
 /// The marker file of a store.
 pub const MARKER: &str = "cdrlake.json";
 
@@ -97,7 +103,7 @@ impl Scratch {
 
 /// Runs the binary against a store.
 pub fn cdrlake(store: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
+    Command::new(bin())
         .arg("--data")
         .arg(store)
         .args(args)

@@ -1,0 +1,45 @@
+//! `cdrlake compact [--target-file-mb N] [--grace-minutes M]`: merge small files of every
+//! table, then delete files replaced more than the grace period ago. Prints one line per
+//! table.
+
+use crate::error::{Error, Result};
+use crate::schema;
+use crate::storage::{Location, Store};
+
+/// Arguments of `compact`.
+#[derive(Debug, clap::Args)]
+pub struct CompactArgs {
+    /// Size of the files to merge small files into, in MiB.
+    #[arg(long, default_value_t = 128)]
+    pub target_file_mb: u64,
+    /// Minutes a replaced file is kept for queries still reading it (and for time travel)
+    /// before it is deleted.
+    #[arg(long, default_value_t = 60)]
+    pub grace_minutes: u32,
+}
+
+/// Runs `compact`.
+pub async fn run(args: CompactArgs, location: Location) -> Result<()> {
+    if args.target_file_mb == 0 {
+        return Err(Error::InvalidArgument(
+            "--target-file-mb must be at least 1".into(),
+        ));
+    }
+    let target = args.target_file_mb.saturating_mul(1 << 20);
+    let grace = chrono::Duration::minutes(i64::from(args.grace_minutes));
+    let (store, _lock) = Store::open_for_writing(location).await?;
+    for def in schema::tables()? {
+        let outcome = store.compact(def, target).await?;
+        let deleted = store.vacuum(&def.name, grace).await?;
+        println!(
+            "{}: files {} → {} ({} partition(s), {} rows rewritten), {} old file(s) deleted",
+            def.name,
+            outcome.files_before,
+            outcome.files_after,
+            outcome.partitions,
+            outcome.rows,
+            deleted
+        );
+    }
+    Ok(())
+}

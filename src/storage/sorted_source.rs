@@ -1,0 +1,55 @@
+//! A sorted plan as a streaming table source. Delta's writer plans its input with the
+//! session's optimizer, which drops a sort whose order no operator above it requires; a
+//! sort executed here, outside that plan, reaches the writer in order, batch by batch.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use datafusion::catalog::streaming::StreamingTable;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::streaming::PartitionStream;
+
+use crate::error::Result;
+
+/// One partition of rows, produced by executing a single-partition plan.
+#[derive(Debug)]
+struct PlanStream {
+    schema: SchemaRef,
+    plan: Arc<dyn ExecutionPlan>,
+}
+
+impl PartitionStream for PlanStream {
+    fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        match self.plan.execute(0, ctx) {
+            Ok(stream) => stream,
+            Err(e) => Box::pin(RecordBatchStreamAdapter::new(
+                self.schema.clone(),
+                futures::stream::once(async move { Err(e) }),
+            )),
+        }
+    }
+}
+
+/// A table whose one scan streams the rows of `plan`, which must have one output partition
+/// (so its order is the order of its rows).
+pub fn table_of(plan: Arc<dyn ExecutionPlan>) -> Result<StreamingTable> {
+    let partitions = plan.properties().output_partitioning().partition_count();
+    if partitions != 1 {
+        return Err(datafusion::error::DataFusionError::Internal(format!(
+            "a sorted source needs one partition, the plan has {partitions}"
+        ))
+        .into());
+    }
+    let schema = plan.schema();
+    let stream = PlanStream {
+        schema: schema.clone(),
+        plan,
+    };
+    Ok(StreamingTable::try_new(schema, vec![Arc::new(stream)])?)
+}
