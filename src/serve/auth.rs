@@ -131,8 +131,15 @@ impl ServerParameterProvider for Parameters {
     }
 }
 
-/// The startup of one connection: SCRAM when users are configured, else loopback trust.
-pub enum Startup {
+/// The startup of one connection: TLS enforcement when required, then SCRAM when users are
+/// configured, else loopback trust.
+pub struct Startup {
+    require_tls: bool,
+    method: Method,
+}
+
+/// How a connection authenticates.
+enum Method {
     /// SCRAM-SHA-256 against the configured users.
     Scram(SASLAuthStartupHandler<Parameters>),
     /// No users configured: loopback clients only, as admin.
@@ -141,18 +148,36 @@ pub enum Startup {
 
 impl Startup {
     /// A fresh startup handler (it holds the state of one authentication exchange).
-    /// `pids` numbers the server's connections (shared, so backend ids are unique).
-    pub fn new(users: &Arc<Users>, pids: Arc<dyn PidSecretKeyGenerator>) -> Startup {
-        if users.is_open() {
-            return Startup::LoopbackTrust(pids);
+    /// `pids` numbers the server's connections (shared, so backend ids are unique); with
+    /// `require_tls`, connections that did not negotiate TLS are refused.
+    pub fn new(
+        users: &Arc<Users>,
+        pids: Arc<dyn PidSecretKeyGenerator>,
+        require_tls: bool,
+    ) -> Startup {
+        let method = if users.is_open() {
+            Method::LoopbackTrust(pids)
+        } else {
+            let scram = ScramAuth::new(users.clone());
+            Method::Scram(
+                SASLAuthStartupHandler::new(Arc::new(Parameters::default()))
+                    .with_scram(scram)
+                    .with_pid_secret_key_generator(pids),
+            )
+        };
+        Startup {
+            require_tls,
+            method,
         }
-        let scram = ScramAuth::new(users.clone());
-        Startup::Scram(
-            SASLAuthStartupHandler::new(Arc::new(Parameters::default()))
-                .with_scram(scram)
-                .with_pid_secret_key_generator(pids),
-        )
     }
+}
+
+fn refused(message: &str) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "FATAL".into(),
+        "28000".into(),
+        message.into(),
+    )))
 }
 
 #[async_trait]
@@ -167,9 +192,12 @@ impl StartupHandler for Startup {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        match self {
-            Startup::Scram(h) => h.on_startup(client, message).await,
-            Startup::LoopbackTrust(pids) => {
+        if self.require_tls && !client.is_secure() {
+            return Err(refused("this server requires TLS (sslmode=require)"));
+        }
+        match &self.method {
+            Method::Scram(h) => h.on_startup(client, message).await,
+            Method::LoopbackTrust(pids) => {
                 let PgWireFrontendMessage::Startup(ref startup) = message else {
                     return Ok(());
                 };

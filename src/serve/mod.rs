@@ -158,6 +158,7 @@ pub struct Server {
     listener: TcpListener,
     shared: Arc<Shared>,
     tls: Option<TlsAcceptor>,
+    require_tls: bool,
     limit: Arc<Semaphore>,
 }
 
@@ -181,6 +182,7 @@ impl Server {
             listener,
             shared,
             tls,
+            require_tls: server.tls_required,
             limit: Arc::new(Semaphore::new(server.max_connections.max(1))),
         })
     }
@@ -210,7 +212,11 @@ impl Server {
             };
             let handlers = Connection {
                 session: Arc::new(Session::new(self.shared.clone())),
-                startup: Arc::new(Startup::new(&self.shared.users, self.shared.pids.clone())),
+                startup: Arc::new(Startup::new(
+                    &self.shared.users,
+                    self.shared.pids.clone(),
+                    self.require_tls,
+                )),
                 cancels: self.shared.cancels.clone(),
             };
             let tls = self.tls.clone();

@@ -53,7 +53,11 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let s = Scratch::new();
+        Server::start_with(Scratch::new(), "")
+    }
+
+    /// Starts over a fresh store in `s`, with `server` lines added to `[server]`.
+    fn start_with(s: Scratch, server: &str) -> Server {
         let rows = [
             "a-1,acme,outbound,2026-11-02T08:00:00Z,2026-11-02T08:00:05Z,2026-11-02T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012",
             "a-2,acme,inbound,2026-11-02T09:00:00Z,,2026-11-02T09:00:30Z,0,+31612345678,+31201234567,486,,7012",
@@ -62,7 +66,10 @@ impl Server {
         ];
         let file = s.write("calls.csv", format!("{HEADER}\n{}\n", rows.join("\n")));
         s.ok(&["ingest", file.to_str().expect("path")]);
-        let config = s.write("cdrlake.toml", CONFIG);
+        let config = s.write(
+            "cdrlake.toml",
+            CONFIG.replace("[server]\n", &format!("[server]\n{server}\n")),
+        );
         let mut child = Command::new(BIN)
             .args(["--data", s.store().to_str().expect("path")])
             .args(["--config", config.to_str().expect("path")])
@@ -420,4 +427,106 @@ async fn copy_from_stdin_loads_through_the_ingest_pipeline() {
         .await;
     let err = denied.err().expect("analyst copy refused");
     assert_eq!(err.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+}
+
+#[tokio::test]
+async fn a_query_over_the_memory_limit_fails_with_53200_and_the_server_keeps_serving() {
+    let server = Server::start();
+    let c = server.as_user("ana").await;
+    // 30M bigints in one array: far over the 64 MiB per-query limit, and not spillable.
+    let err = c
+        .simple_query("SELECT cardinality(array_agg(g)) FROM generate_series(1, 30000000) AS t(g)")
+        .await
+        .expect_err("over the limit");
+    assert_eq!(err.code(), Some(&SqlState::OUT_OF_MEMORY), "{err}");
+    assert_eq!(texts(&c, "SELECT count(*) FROM cdrs").await, ["4"]);
+    let other = server.as_user("acme").await;
+    assert_eq!(texts(&other, "SELECT count(*) FROM cdrs").await, ["2"]);
+}
+
+/// A self-signed certificate and key in `s`, made by openssl.
+fn certificate(s: &Scratch) -> (String, String) {
+    let (cert, key) = (s.path("server.crt"), s.path("server.key"));
+    let out = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = |p: std::path::PathBuf| p.to_str().expect("path").to_owned();
+    (path(cert), path(key))
+}
+
+fn psql(port: u16, sslmode: &str, sql: &str) -> std::process::Output {
+    Command::new("psql")
+        .arg(format!(
+            "host=127.0.0.1 port={port} user=ana password=ana-secret dbname=cdr sslmode={sslmode}"
+        ))
+        .args(["-X", "-A", "-t", "-c", sql])
+        .output()
+        .expect("run psql")
+}
+
+#[test]
+fn tls_can_be_required_and_a_broken_certificate_stops_the_server() {
+    let s = Scratch::new();
+    let (cert, key) = certificate(&s);
+    let server = Server::start_with(
+        s,
+        &format!("tls_cert = \"{cert}\"\ntls_key = \"{key}\"\ntls_required = true"),
+    );
+    let out = psql(server.port, "require", "SELECT count(*) FROM cdrs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "4");
+    let plain = psql(server.port, "disable", "SELECT 1");
+    assert!(!plain.status.success());
+    assert!(
+        String::from_utf8_lossy(&plain.stderr).contains("requires TLS"),
+        "{}",
+        String::from_utf8_lossy(&plain.stderr)
+    );
+
+    // A certificate that cannot be loaded is an error, never a plaintext fallback.
+    let s = Scratch::new();
+    let bad = s.write("bad.crt", "not a certificate");
+    let config = s.write(
+        "cdrlake.toml",
+        format!(
+            "[server]\ntls_cert = \"{}\"\ntls_key = \"{}\"\n",
+            bad.display(),
+            bad.display()
+        ),
+    );
+    s.ok(&[
+        "ingest",
+        s.write("c.csv", format!("{HEADER}\n"))
+            .to_str()
+            .expect("path"),
+    ]);
+    let out = s.run(&[
+        "--config",
+        config.to_str().expect("path"),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("TLS"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
