@@ -45,16 +45,15 @@ pub fn register(ctx: &SessionContext) {
         Volatility::Volatile,
         Arc::new(|args| Ok(args[1].clone())),
     ));
-    for (name, arity) in [
-        ("obj_description", 2),
-        ("col_description", 2),
-        ("shobj_description", 2),
-        ("pg_get_viewdef", 1),
+    let (oid, text) = (DataType::Int64, DataType::Utf8);
+    for (name, args) in [
+        ("obj_description", vec![oid.clone(), text.clone()]),
+        ("col_description", vec![oid.clone(), oid.clone()]),
+        ("shobj_description", vec![oid.clone(), text.clone()]),
+        ("pg_get_viewdef", vec![oid.clone()]),
+        ("pg_get_function_result", vec![oid.clone()]),
+        ("pg_get_function_arguments", vec![oid.clone()]),
     ] {
-        let mut args = vec![DataType::Int64];
-        if arity == 2 {
-            args.push(DataType::Utf8);
-        }
         ctx.register_udf(create_udf(
             name,
             args,

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono_tz::Tz;
-use datafusion::common::DFSchema;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{DFSchema, ParamValues};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
@@ -384,6 +385,27 @@ impl SimpleQueryHandler for Session {
     }
 }
 
+impl Session {
+    /// The portal's parameter values, decoded by the type the client sent, else the type
+    /// the server described, else the one DataFusion inferred.
+    fn bind(&self, portal: &Portal<DfStatement>, plan: &LogicalPlan) -> PgWireResult<ParamValues> {
+        let api = |e: datafusion::error::DataFusionError| PgWireError::ApiError(Box::new(e));
+        let described = self.parser.get_parameter_types(&portal.statement.statement)?;
+        let mut inferred: Vec<(u32, Option<DataType>)> = plan
+            .get_parameter_types()
+            .map_err(api)?
+            .into_iter()
+            .filter_map(|(id, t)| Some((id.trim_start_matches('$').parse().ok()?, t)))
+            .collect();
+        inferred.sort_by_key(|(n, _)| *n);
+        let inferred: Vec<Option<&DataType>> = inferred.iter().map(|(_, t)| t.as_ref()).collect();
+        let described: Vec<Option<&Type>> = described.iter().map(Some).collect();
+        arrow_pg::datatypes::df::deserialize_parameters_with_server_types(
+            portal, &inferred, &described,
+        )
+    }
+}
+
 /// Parses extended-protocol statements: the ones the server answers itself get an empty
 /// plan (so Describe says NoData); the rest are planned by datafusion-postgres.
 pub struct SessionParser {
@@ -549,6 +571,24 @@ impl ExtendedQueryHandler for Session {
             && let Some(r) = self.answer(client, conn, stmt, token.clone()).await
         {
             return r;
+        }
+        if let Some((Statement::Query(_), plan)) = &portal.statement.statement.1 {
+            let params = self.bind(portal, plan)?;
+            let zone = zone(client);
+            let run = async {
+                let plan = plan.clone().replace_params_with_values(&params)?;
+                conn.ctx.execute_logical_plan(plan).await
+            };
+            let resp = tokio::select! {
+                df = run => {
+                    let df = df.map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+                    text_rows::respond(df, &portal.result_column_format, zone).await?
+                }
+                timed_out = cancel::stopped(token.clone(), timeout) => {
+                    return Err(cancel::canceled(timed_out));
+                }
+            };
+            return Ok(interruptible(Response::Query(resp), token, timeout));
         }
         let run = ExtendedQueryHandler::do_query(conn.service.as_ref(), client, portal, max_rows);
         let resp = tokio::select! {

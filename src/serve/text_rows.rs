@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 use datafusion::arrow::array::Array;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, stream};
 use pgwire::api::portal::Format;
 use pgwire::api::results::{DataRowEncoder, FieldInfo, QueryResponse};
@@ -19,8 +19,28 @@ use crate::export::pg_text::cell_writers;
 
 /// Runs `sql` and streams its rows as text.
 pub async fn query(ctx: &SessionContext, sql: &str, zone: Tz) -> PgWireResult<QueryResponse> {
-    let api = |e: datafusion::error::DataFusionError| PgWireError::ApiError(Box::new(e));
     let df = ctx.sql(sql).await.map_err(api)?;
+    respond(df, &Format::UnifiedText, zone).await
+}
+
+fn api(e: datafusion::error::DataFusionError) -> PgWireError {
+    PgWireError::ApiError(Box::new(e))
+}
+
+/// Streams the rows of `df` in the client's result `format`: text columns in PostgreSQL's
+/// spelling (as COPY writes them); a result with binary columns is encoded by arrow-pg
+/// (binary values carry no spelling).
+pub async fn respond(df: DataFrame, format: &Format, zone: Tz) -> PgWireResult<QueryResponse> {
+    let binary = match format {
+        Format::UnifiedText => false,
+        Format::UnifiedBinary => true,
+        Format::Individual(codes) => codes.iter().any(|c| *c != 0),
+    };
+    if binary {
+        let mut response = arrow_pg::datatypes::df::encode_dataframe(df, format, None).await?;
+        response.row_schema = rename(&response.row_schema);
+        return Ok(response);
+    }
     let schema = df.schema().as_arrow().clone();
     let fields =
         arrow_pg::datatypes::arrow_schema_to_pg_fields(&schema, &Format::UnifiedText, None)?;
