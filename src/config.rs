@@ -47,6 +47,11 @@ pub struct ServerConfig {
     pub query_memory_mb: u64,
     /// Most concurrent connections.
     pub max_connections: usize,
+    /// Seconds between the server's maintenance rounds (compaction, vacuum, retention);
+    /// 0 turns them off.
+    pub maintenance_interval_s: u64,
+    /// Minutes a file replaced by compaction is kept for running queries and time travel.
+    pub vacuum_grace_minutes: u32,
 }
 
 impl Default for ServerConfig {
@@ -59,6 +64,8 @@ impl Default for ServerConfig {
             statement_timeout_s: 300,
             query_memory_mb: 2048,
             max_connections: 100,
+            maintenance_interval_s: 3600,
+            vacuum_grace_minutes: 24 * 60,
         }
     }
 }

@@ -8,6 +8,7 @@
 //! - [`tenant`]: tenant isolation in the logical plan;
 //! - [`copy_out`]: `COPY … TO STDOUT`;
 //! - [`copy_in`]: `COPY … FROM STDIN` through the ingest pipeline;
+//! - [`maintenance`]: scheduled compaction, vacuum and retention;
 //! - [`cancel`]: cancel requests and statement timeouts;
 //! - [`sqlstate`]: errors to SQLSTATE codes;
 //! - [`text_rows`]: text results in PostgreSQL's spelling;
@@ -17,6 +18,7 @@ pub mod auth;
 pub mod cancel;
 pub mod copy_in;
 pub mod copy_out;
+pub mod maintenance;
 pub mod pg_functions;
 pub mod session;
 pub mod sqlstate;
@@ -160,6 +162,7 @@ pub struct Server {
     tls: Option<TlsAcceptor>,
     require_tls: bool,
     limit: Arc<Semaphore>,
+    maintenance: Option<(cdrlake_udfs::Settings, Duration, Duration)>,
 }
 
 impl Server {
@@ -169,6 +172,7 @@ impl Server {
         let server = &config.server;
         let addr = listen.unwrap_or(&server.listen);
         let tls = tls_acceptor(server)?;
+        let settings = config.settings()?;
         let shared = Arc::new(Shared::new(store, config).await?);
         let listener = TcpListener::bind(addr)
             .await
@@ -183,6 +187,13 @@ impl Server {
             shared,
             tls,
             require_tls: server.tls_required,
+            maintenance: (server.maintenance_interval_s > 0).then(|| {
+                (
+                    settings,
+                    Duration::from_secs(server.maintenance_interval_s),
+                    Duration::from_secs(u64::from(server.vacuum_grace_minutes) * 60),
+                )
+            }),
             limit: Arc::new(Semaphore::new(server.max_connections.max(1))),
         })
     }
@@ -193,8 +204,16 @@ impl Server {
     }
 
     /// Accepts connections until `shutdown` resolves.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
         tokio::pin!(shutdown);
+        let _maintenance = self.maintenance.take().map(|(settings, every, grace)| {
+            AbortOnDrop(tokio::spawn(maintenance::run(
+                self.shared.clone(),
+                settings,
+                every,
+                grace,
+            )))
+        });
         loop {
             let (socket, peer) = tokio::select! {
                 () = &mut shutdown => break,
@@ -229,6 +248,15 @@ impl Server {
         }
         tracing::info!("shutting down");
         Ok(())
+    }
+}
+
+/// Stops a background task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

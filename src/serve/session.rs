@@ -390,7 +390,9 @@ impl Session {
     /// the server described, else the one DataFusion inferred.
     fn bind(&self, portal: &Portal<DfStatement>, plan: &LogicalPlan) -> PgWireResult<ParamValues> {
         let api = |e: datafusion::error::DataFusionError| PgWireError::ApiError(Box::new(e));
-        let described = self.parser.get_parameter_types(&portal.statement.statement)?;
+        let described = self
+            .parser
+            .get_parameter_types(&portal.statement.statement)?;
         let mut inferred: Vec<(u32, Option<DataType>)> = plan
             .get_parameter_types()
             .map_err(api)?

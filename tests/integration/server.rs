@@ -53,11 +53,12 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        Server::start_with(Scratch::new(), "")
+        Server::start_with(Scratch::new(), "", "")
     }
 
-    /// Starts over a fresh store in `s`, with `server` lines added to `[server]`.
-    fn start_with(s: Scratch, server: &str) -> Server {
+    /// Starts over a fresh store in `s`, with `server` lines added to `[server]` and
+    /// `tables` (more TOML tables) at the end of the configuration.
+    fn start_with(s: Scratch, server: &str, tables: &str) -> Server {
         let rows = [
             "a-1,acme,outbound,2026-11-02T08:00:00Z,2026-11-02T08:00:05Z,2026-11-02T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012",
             "a-2,acme,inbound,2026-11-02T09:00:00Z,,2026-11-02T09:00:30Z,0,+31612345678,+31201234567,486,,7012",
@@ -68,7 +69,7 @@ impl Server {
         s.ok(&["ingest", file.to_str().expect("path")]);
         let config = s.write(
             "cdrlake.toml",
-            CONFIG.replace("[server]\n", &format!("[server]\n{server}\n")),
+            CONFIG.replace("[server]\n", &format!("[server]\n{server}\n")) + tables,
         );
         let mut child = Command::new(BIN)
             .args(["--data", s.store().to_str().expect("path")])
@@ -483,6 +484,7 @@ fn tls_can_be_required_and_a_broken_certificate_stops_the_server() {
     let server = Server::start_with(
         s,
         &format!("tls_cert = \"{cert}\"\ntls_key = \"{key}\"\ntls_required = true"),
+        "",
     );
     let out = psql(server.port, "require", "SELECT count(*) FROM cdrs");
     assert!(
@@ -529,4 +531,51 @@ fn tls_can_be_required_and_a_broken_certificate_stops_the_server() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[tokio::test]
+async fn the_server_compacts_small_files_and_applies_retention_on_schedule() {
+    let s = Scratch::new();
+    // A second commit into the 2026-11-02 partition: two small files to merge.
+    let more = s.write(
+        "more.csv",
+        format!(
+            "{HEADER}\na-3,acme,outbound,2026-11-02T12:00:00Z,2026-11-02T12:00:05Z,\
+             2026-11-02T12:00:35Z,30,+31201234567,+31612345670,200,normal,7012\n"
+        ),
+    );
+    let store = s.store();
+    // The fixture ingest runs in start_with; this one lands after it, before the server.
+    let server = Server::start_with(
+        s,
+        "maintenance_interval_s = 1\nvacuum_grace_minutes = 0",
+        "\n[tenants.beta]\nretention_days = 1\n",
+    );
+    // The CLI refuses to write while a maintenance round holds the writer lock: retry.
+    let ingested = (0..50).any(|_| {
+        let out = crate::support::cdrlake(&store, &["ingest", more.to_str().expect("path")]);
+        std::thread::sleep(Duration::from_millis(100));
+        out.status.success()
+    });
+    assert!(ingested, "ingest kept failing while the server ran");
+    let c = server.as_user("ana").await;
+    let mut waited = 0;
+    loop {
+        let history = crate::support::cdrlake(&store, &["history", "cdrs"]);
+        let history = String::from_utf8_lossy(&history.stdout).to_string();
+        let tenants = texts(
+            &c,
+            "SELECT tenant, count(*) FROM cdrs GROUP BY 1 ORDER BY 1",
+        )
+        .await;
+        if history.contains("COMPACT") && tenants == ["acme|3"] {
+            break;
+        }
+        waited += 1;
+        assert!(
+            waited < 60,
+            "no maintenance after 30 s: {tenants:?}\n{history}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
