@@ -52,6 +52,8 @@ pub struct ServerConfig {
     pub maintenance_interval_s: u64,
     /// Minutes a file replaced by compaction is kept for running queries and time travel.
     pub vacuum_grace_minutes: u32,
+    /// Address of the `/metrics` and `/health` HTTP endpoint; none when unset.
+    pub metrics_listen: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +68,7 @@ impl Default for ServerConfig {
             max_connections: 100,
             maintenance_interval_s: 3600,
             vacuum_grace_minutes: 24 * 60,
+            metrics_listen: None,
         }
     }
 }

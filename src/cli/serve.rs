@@ -57,6 +57,9 @@ pub async fn run(args: ServeArgs, location: Location, config: &Config) -> Result
     let store = Store::open(location).await?;
     let server = Server::bind(&store, &config, args.listen.as_deref()).await?;
     let addr = server.local_addr()?;
+    if let Some(metrics) = server.metrics_addr() {
+        eprintln!("metrics on http://{metrics}/metrics, health on http://{metrics}/health");
+    }
     eprintln!(
         "cdrlake serving {} on {addr} (database cdr): psql -h {} -p {} -U <user> cdr",
         store.location().display,

@@ -108,18 +108,23 @@ impl CopyIn {
             batch_rows: ingest::DEFAULT_BATCH_ROWS,
         };
         let path = self.path.clone();
+        let mut batches = 0;
         let report = ingest::ingest(
             &store,
             &shared.formats,
             &format!("COPY {}", self.table),
             move || ingest::open_input(&path),
             &opts,
-            |_| {},
+            |_| batches += 1,
         )
         .await
         .map_err(api);
         let _ = tokio::fs::remove_file(&self.path).await;
-        report
+        let report = report?;
+        shared
+            .metrics
+            .ingested(report.stored + report.duplicates, report.rejected, batches);
+        Ok(report)
     }
 
     /// Abandons the copy.

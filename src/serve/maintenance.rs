@@ -23,7 +23,9 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, interval: Duration, gr
     ticks.tick().await;
     loop {
         ticks.tick().await;
-        if let Err(e) = round(&shared, &settings, grace).await {
+        let result = round(&shared, &settings, grace).await;
+        shared.metrics.maintenance(result.is_ok());
+        if let Err(e) = result {
             tracing::warn!("maintenance round skipped: {e}");
         }
     }

@@ -9,6 +9,7 @@
 //! - [`copy_out`]: `COPY … TO STDOUT`;
 //! - [`copy_in`]: `COPY … FROM STDIN` through the ingest pipeline;
 //! - [`maintenance`]: scheduled compaction, vacuum and retention;
+//! - [`metrics`]: `/metrics` and `/health`;
 //! - [`cancel`]: cancel requests and statement timeouts;
 //! - [`sqlstate`]: errors to SQLSTATE codes;
 //! - [`text_rows`]: text results in PostgreSQL's spelling;
@@ -19,6 +20,7 @@ pub mod cancel;
 pub mod copy_in;
 pub mod copy_out;
 pub mod maintenance;
+pub mod metrics;
 pub mod pg_functions;
 pub mod session;
 pub mod sqlstate;
@@ -71,6 +73,8 @@ pub struct Shared {
     pub formats: Formats,
     /// Serialises the server's own writes (the store's writer lock is per process).
     pub writer: tokio::sync::Mutex<()>,
+    /// What the server has done, for `/metrics`.
+    pub metrics: Arc<metrics::Metrics>,
     pids: Arc<RandomPidSecretKeyGenerator>,
 }
 
@@ -105,6 +109,7 @@ impl Shared {
             store: store.clone(),
             formats: Formats::load(config.ingest.formats_dir.as_deref())?,
             writer: tokio::sync::Mutex::new(()),
+            metrics: Arc::new(metrics::Metrics::default()),
         })
     }
 }
@@ -163,6 +168,7 @@ pub struct Server {
     require_tls: bool,
     limit: Arc<Semaphore>,
     maintenance: Option<(cdrlake_udfs::Settings, Duration, Duration)>,
+    metrics: Option<TcpListener>,
 }
 
 impl Server {
@@ -177,6 +183,12 @@ impl Server {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|e| Error::InvalidArgument(format!("cannot listen on {addr}: {e}")))?;
+        let metrics = match &server.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                Error::InvalidArgument(format!("cannot listen for metrics on {addr}: {e}"))
+            })?),
+            None => None,
+        };
         if shared.users.is_open() {
             tracing::warn!(
                 "no users configured: admitting loopback connections only, each as admin"
@@ -187,6 +199,7 @@ impl Server {
             shared,
             tls,
             require_tls: server.tls_required,
+            metrics,
             maintenance: (server.maintenance_interval_s > 0).then(|| {
                 (
                     settings,
@@ -203,6 +216,11 @@ impl Server {
         Ok(self.listener.local_addr()?)
     }
 
+    /// The address of the metrics endpoint, when configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
     /// Accepts connections until `shutdown` resolves.
     pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
         tokio::pin!(shutdown);
@@ -212,6 +230,12 @@ impl Server {
                 settings,
                 every,
                 grace,
+            )))
+        });
+        let _metrics = self.metrics.take().map(|listener| {
+            AbortOnDrop(tokio::spawn(metrics::serve(
+                listener,
+                self.shared.metrics.clone(),
             )))
         });
         loop {
@@ -239,8 +263,10 @@ impl Server {
                 cancels: self.shared.cancels.clone(),
             };
             let tls = self.tls.clone();
+            let metrics = self.shared.metrics.clone();
             tokio::spawn(async move {
                 let _permit = permit;
+                let _open = metrics.connection();
                 if let Err(e) = process_socket(socket, tls, handlers).await {
                     tracing::debug!(%peer, "connection ended with error: {e}");
                 }

@@ -339,6 +339,7 @@ impl SimpleQueryHandler for Session {
         let mut responses = Vec::with_capacity(statements.len());
         for stmt in statements {
             tracing::debug!(%stmt, kind = ?statement::kind(&stmt), "simple query");
+            let started = std::time::Instant::now();
             let token = self.statements.begin();
             let timeout = self.timeout(client);
             let aborted = client.transaction_status() == TransactionStatus::Error
@@ -373,6 +374,9 @@ impl SimpleQueryHandler for Session {
                     }
                 },
             };
+            self.shared
+                .metrics
+                .statement(started.elapsed(), result.is_ok());
             match result {
                 Ok(r) => responses.push(interruptible(r, token, timeout)),
                 Err(e) => {
@@ -556,50 +560,59 @@ impl ExtendedQueryHandler for Session {
         C::Error: Debug,
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
-        let conn = self.conn(client)?;
-        let token = self.statements.begin();
-        let timeout = self.timeout(client);
-        if client.transaction_status() == TransactionStatus::Error
-            && !portal
-                .statement
-                .statement
-                .1
-                .as_ref()
-                .is_some_and(|(s, _)| statement::ends_transaction(s))
-        {
-            return Err(aborted_transaction());
-        }
-        if let Some((stmt, _)) = &portal.statement.statement.1
-            && let Some(r) = self.answer(client, conn, stmt, token.clone()).await
-        {
-            return r;
-        }
-        if let Some((Statement::Query(_), plan)) = &portal.statement.statement.1 {
-            let params = self.bind(portal, plan)?;
-            let zone = zone(client);
-            let run = async {
-                let plan = plan.clone().replace_params_with_values(&params)?;
-                conn.ctx.execute_logical_plan(plan).await
-            };
+        let started = std::time::Instant::now();
+        let result = async {
+            let conn = self.conn(client)?;
+            let token = self.statements.begin();
+            let timeout = self.timeout(client);
+            if client.transaction_status() == TransactionStatus::Error
+                && !portal
+                    .statement
+                    .statement
+                    .1
+                    .as_ref()
+                    .is_some_and(|(s, _)| statement::ends_transaction(s))
+            {
+                return Err(aborted_transaction());
+            }
+            if let Some((stmt, _)) = &portal.statement.statement.1
+                && let Some(r) = self.answer(client, conn, stmt, token.clone()).await
+            {
+                return r;
+            }
+            if let Some((Statement::Query(_), plan)) = &portal.statement.statement.1 {
+                let params = self.bind(portal, plan)?;
+                let zone = zone(client);
+                let run = async {
+                    let plan = plan.clone().replace_params_with_values(&params)?;
+                    conn.ctx.execute_logical_plan(plan).await
+                };
+                let resp = tokio::select! {
+                    df = run => {
+                        let df = df.map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+                        text_rows::respond(df, &portal.result_column_format, zone).await?
+                    }
+                    timed_out = cancel::stopped(token.clone(), timeout) => {
+                        return Err(cancel::canceled(timed_out));
+                    }
+                };
+                return Ok(interruptible(Response::Query(resp), token, timeout));
+            }
+            let run =
+                ExtendedQueryHandler::do_query(conn.service.as_ref(), client, portal, max_rows);
             let resp = tokio::select! {
-                df = run => {
-                    let df = df.map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-                    text_rows::respond(df, &portal.result_column_format, zone).await?
-                }
+                r = run => r?,
                 timed_out = cancel::stopped(token.clone(), timeout) => {
                     return Err(cancel::canceled(timed_out));
                 }
             };
-            return Ok(interruptible(Response::Query(resp), token, timeout));
+            Ok(interruptible(resp, token, timeout))
         }
-        let run = ExtendedQueryHandler::do_query(conn.service.as_ref(), client, portal, max_rows);
-        let resp = tokio::select! {
-            r = run => r?,
-            timed_out = cancel::stopped(token.clone(), timeout) => {
-                return Err(cancel::canceled(timed_out));
-            }
-        };
-        Ok(interruptible(resp, token, timeout))
+        .await;
+        self.shared
+            .metrics
+            .statement(started.elapsed(), result.is_ok());
+        result
     }
 }
 

@@ -48,6 +48,7 @@ timezone = "Europe/Amsterdam"
 struct Server {
     child: Child,
     port: u16,
+    metrics: Option<String>,
     _scratch: Scratch,
 }
 
@@ -80,8 +81,12 @@ impl Server {
             .expect("start cdrlake serve");
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
+        let mut metrics = None;
         let port = loop {
             let line = lines.next().expect("server exited").expect("stderr line");
+            if let Some(rest) = line.strip_prefix("metrics on http://") {
+                metrics = rest.split('/').next().map(str::to_owned);
+            }
             if let Some(rest) = line.split(" on 127.0.0.1:").nth(1) {
                 break rest
                     .split_whitespace()
@@ -95,6 +100,7 @@ impl Server {
         Server {
             child,
             port,
+            metrics,
             _scratch: s,
         }
     }
@@ -548,7 +554,7 @@ async fn the_server_compacts_small_files_and_applies_retention_on_schedule() {
     // The fixture ingest runs in start_with; this one lands after it, before the server.
     let server = Server::start_with(
         s,
-        "maintenance_interval_s = 1\nvacuum_grace_minutes = 0",
+        "maintenance_interval_s = 1\nvacuum_grace_minutes = 0\nmetrics_listen = \"127.0.0.1:0\"",
         "\n[tenants.beta]\nretention_days = 1\n",
     );
     // The CLI refuses to write while a maintenance round holds the writer lock: retry.
@@ -578,4 +584,29 @@ async fn the_server_compacts_small_files_and_applies_retention_on_schedule() {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // The rounds, connections and statements show in /metrics; /health answers.
+    let addr = server.metrics.clone().expect("metrics address printed");
+    let metrics = http_get(&addr, "/metrics");
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing in\n{metrics}"))
+    };
+    assert!(value("cdrlake_maintenance_rounds_total") >= 1);
+    assert_eq!(value("cdrlake_connections_open"), 1);
+    assert!(value("cdrlake_statement_duration_seconds_count") >= 1);
+    assert!(http_get(&addr, "/health").ends_with("ok\n"));
+}
+
+/// The body of an HTTP GET, read with a plain socket.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut socket = std::net::TcpStream::connect(addr).expect("connect to metrics");
+    write!(socket, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("request");
+    let mut response = String::new();
+    socket.read_to_string(&mut response).expect("response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
 }
