@@ -5,6 +5,7 @@
 //! (`CREATE VIEW` lands here too).
 
 mod latest;
+mod rates;
 mod settings;
 pub mod views;
 
@@ -16,6 +17,7 @@ use datafusion::catalog::{SchemaProvider, TableProvider};
 use datafusion::error::{DataFusionError, Result as DfResult};
 
 pub use latest::LatestTable;
+pub use rates::{DeltaRates, rate_source};
 pub use settings::{ALL_TENANTS, settings_table};
 
 use crate::schema;

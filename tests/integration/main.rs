@@ -3,5 +3,6 @@
 mod crash;
 mod ingest;
 mod layout;
+mod rates;
 mod support;
 mod views;

@@ -40,6 +40,10 @@ pub(crate) enum Kind {
     Text,
     /// Anything: only whether the value is NULL matters.
     Any,
+    /// An instant: any timestamp, or text parsed as by a cast to `timestamptz` (an
+    /// offset-less string read as UTC), becomes `Timestamp(Microsecond, "UTC")` (see
+    /// [`crate::time`]).
+    Instant,
 }
 
 /// One declared argument: its name (for messages and documentation) and its [`Kind`].
@@ -89,6 +93,7 @@ pub(crate) fn coerce(
                     Kind::Money => "a decimal number",
                     Kind::Text => "text",
                     Kind::Any => "a value",
+                    Kind::Instant => "a timestamp",
                 }
             ),
         })
@@ -115,6 +120,7 @@ fn coerce_one(kind: Kind, ty: &DataType) -> Option<DataType> {
             Dictionary(_, v) if string(v) => Some(Utf8),
             _ => None,
         },
+        Kind::Instant => crate::time::instant_target(ty),
         Kind::Int => None,
     }
 }
@@ -128,19 +134,26 @@ pub(crate) fn signature() -> &'static Signature {
 }
 
 /// Implements `ScalarUDFImpl` for a function struct from its name, [`Arg`] table, number
-/// of required arguments, return type, strictness and an `eval(&self, &Rows) ->
-/// Result<ArrayRef>` method. The struct carries `#[user_doc]`, which provides `doc()`.
+/// of required arguments, return type, strictness, optionally its signature (by default the
+/// immutable [`signature`]) and an `eval(&self, &Rows) -> Result<ArrayRef>` method. The struct carries `#[user_doc]`, which provides `doc()`.
 macro_rules! impl_udf {
     (
         $ty:ty, name: $name:literal, args: $args:expr, required: $required:expr,
         returns: $ret:expr, strict: $strict:expr $(,)?
+    ) => {
+        $crate::args::impl_udf!($ty, name: $name, args: $args, required: $required,
+            returns: $ret, strict: $strict, signature: $crate::args::signature());
+    };
+    (
+        $ty:ty, name: $name:literal, args: $args:expr, required: $required:expr,
+        returns: $ret:expr, strict: $strict:expr, signature: $signature:expr $(,)?
     ) => {
         impl datafusion::logical_expr::ScalarUDFImpl for $ty {
             fn name(&self) -> &str {
                 $name
             }
             fn signature(&self) -> &datafusion::logical_expr::Signature {
-                $crate::args::signature()
+                $signature
             }
             fn return_type(
                 &self,
@@ -285,6 +298,14 @@ impl Rows {
             other => return exec_err!("expected text, got {other}"),
         };
         Ok(Texts { array, step })
+    }
+
+    /// Argument `i` as instants (microseconds since the Unix epoch, UTC).
+    pub(crate) fn instants(&self, i: usize) -> Result<crate::time::Instants> {
+        match self.arrays.get(i) {
+            Some((array, step)) => crate::time::Instants::of(Arc::clone(array), *step),
+            None => exec_err!("argument {i} is missing"),
+        }
     }
 
     /// Argument `i` as a NULL test only.
