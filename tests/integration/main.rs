@@ -2,7 +2,9 @@
 
 mod crash;
 mod ingest;
+mod inproc;
 mod layout;
 mod rates;
+mod reports;
 mod support;
 mod views;

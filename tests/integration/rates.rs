@@ -1,33 +1,26 @@
 //! `rate_lookup` over a real store: the deck comes from the `rates` Delta table, and a session
 //! sees a new rates commit at its next query.
 
-use std::sync::Arc;
-
 use arrow::util::display::array_value_to_string;
 use cdrlake::query;
-use cdrlake::storage::{Location, Store};
 
-use crate::support::Scratch;
+use crate::inproc::Lake;
 
 const RATES_HEADER: &str =
     "tenant,prefix,rate_per_min,min_s,increment_s,connect_fee,currency,valid_from";
 
 /// A store holding a rate deck: `*` rates for 44 and 447, a tenant's own 4420.
-pub fn store_with_rates() -> Scratch {
-    let s = Scratch::new();
-    let rates = s.write(
-        "rates.csv",
-        format!(
-            "{RATES_HEADER}\n\
-             *,44,0.05,60,60,0,EUR,2020-01-01T00:00:00Z\n\
-             *,447,0.12,60,60,0,EUR,2020-01-01T00:00:00Z\n\
-             *,447,0.10,30,6,0.01,EUR,2026-12-01T00:00:00Z\n\
-             acme,4420,0.03,1,1,0,EUR,2026-06-01T00:00:00Z\n"
-        ),
+pub fn store_with_rates() -> Lake {
+    let lake = Lake::new();
+    let rates = format!(
+        "{RATES_HEADER}\n\
+         *,44,0.05,60,60,0,EUR,2020-01-01T00:00:00Z\n\
+         *,447,0.12,60,60,0,EUR,2020-01-01T00:00:00Z\n\
+         *,447,0.10,30,6,0.01,EUR,2026-12-01T00:00:00Z\n\
+         acme,4420,0.03,1,1,0,EUR,2026-06-01T00:00:00Z\n"
     );
-    let out = s.ok(&["ingest", rates.to_str().expect("path")]);
-    assert!(out.contains("stored 4, duplicates 0, rejected 0"), "{out}");
-    s
+    assert_eq!(lake.ingest("rates.csv", "rates", &rates), (4, 0, 0));
+    lake
 }
 
 /// One text value of a query over a session.
@@ -83,26 +76,14 @@ fn rate_lookup_reads_the_stored_deck() {
     assert_eq!(rates("other", "33123456789", "2026-11-02T10:00:00Z"), "");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_sees_new_rates_at_its_next_query() {
-    let s = store_with_rates();
-    let store = Store::open(Location::parse(s.store().to_str().expect("path")).expect("location"))
-        .await
-        .expect("store");
-    let ctx = query::session(&store, Arc::default())
-        .await
-        .expect("session");
+#[test]
+fn a_session_sees_new_rates_at_its_next_query() {
+    let lake = store_with_rates();
+    let ctx = lake.session();
     let sql =
         "SELECT rate_lookup('acme', '447700900123', TIMESTAMP '2026-11-02T10:00:00Z')['prefix']";
-    assert_eq!(value(&ctx, sql).await, "447");
-
-    let more = s.write(
-        "more.csv",
-        format!("{RATES_HEADER}\nacme,4477,0.2,1,1,0,EUR,2020-01-01T00:00:00Z\n"),
-    );
-    let path = more.to_str().expect("path").to_string();
-    let scratch = &s;
-    let out = tokio::task::block_in_place(|| scratch.ok(&["ingest", &path]));
-    assert!(out.contains("stored 1"), "{out}");
-    assert_eq!(value(&ctx, sql).await, "4477");
+    assert_eq!(lake.block_on(value(&ctx, sql)), "447");
+    let more = format!("{RATES_HEADER}\nacme,4477,0.2,1,1,0,EUR,2020-01-01T00:00:00Z\n");
+    assert_eq!(lake.ingest("more.csv", "rates", &more), (1, 0, 0));
+    assert_eq!(lake.block_on(value(&ctx, sql)), "4477");
 }

@@ -15,12 +15,13 @@
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, Decimal128Array, Int64Array, LargeStringArray, StringArray, StringViewArray,
+    Array, ArrayRef, BooleanArray, Decimal128Array, Int64Array, LargeStringArray, StringArray,
+    StringViewArray,
 };
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::cast::{
-    as_decimal128_array, as_int64_array, as_large_string_array, as_string_array,
+    as_boolean_array, as_decimal128_array, as_int64_array, as_large_string_array, as_string_array,
     as_string_view_array,
 };
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
@@ -38,6 +39,8 @@ pub(crate) enum Kind {
     Money,
     /// Text; integers are accepted and rendered as text (`12125550143`).
     Text,
+    /// A boolean (or NULL).
+    Bool,
     /// Anything: only whether the value is NULL matters.
     Any,
     /// An instant: any timestamp, or text parsed as by a cast to `timestamptz` (an
@@ -92,6 +95,7 @@ pub(crate) fn coerce(
                     Kind::Int => "an integer",
                     Kind::Money => "a decimal number",
                     Kind::Text => "text",
+                    Kind::Bool => "a boolean",
                     Kind::Any => "a value",
                     Kind::Instant => "a timestamp",
                 }
@@ -121,6 +125,8 @@ fn coerce_one(kind: Kind, ty: &DataType) -> Option<DataType> {
             _ => None,
         },
         Kind::Instant => crate::time::instant_target(ty),
+        Kind::Bool if matches!(ty, Boolean | Null) => Some(Boolean),
+        Kind::Bool => None,
         Kind::Int => None,
     }
 }
@@ -308,6 +314,15 @@ impl Rows {
         }
     }
 
+    /// Argument `i` as booleans.
+    pub(crate) fn bools(&self, i: usize) -> Result<Bools<'_>> {
+        let (array, step) = self.array(i)?;
+        Ok(Bools {
+            array: as_boolean_array(array)?,
+            step,
+        })
+    }
+
     /// Argument `i` as a NULL test only.
     pub(crate) fn present(&self, i: usize) -> Result<Present> {
         let (array, step) = self.array(i)?;
@@ -340,6 +355,21 @@ impl Ints<'_> {
     /// The value of row `row`, `None` for NULL.
     #[inline]
     pub(crate) fn get(&self, row: usize) -> Option<i64> {
+        let i = row * self.step;
+        self.array.is_valid(i).then(|| self.array.value(i))
+    }
+}
+
+/// Boolean argument accessor.
+pub(crate) struct Bools<'a> {
+    array: &'a BooleanArray,
+    step: usize,
+}
+
+impl Bools<'_> {
+    /// The value of row `row`, `None` for NULL.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> Option<bool> {
         let i = row * self.step;
         self.array.is_valid(i).then(|| self.array.value(i))
     }

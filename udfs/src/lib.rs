@@ -10,6 +10,7 @@
 //! | rating | `rate_lookup` (over the `rates` table, refreshed per query) | [`rates`] |
 //! | labels | `sip_reason`, `hangup_reason` | [`sip`], [`hangup`] |
 //! | status | `call_status` | [`status`] |
+//! | call reports | `billing_result` | [`report`] |
 //! | numbers | `e164`, `number_country`, `cdr_type` | [`numbers`] (reading rules in [`phone`]) |
 //! | exclusion | `is_excluded_number`, `is_service_number` | [`excluded`] |
 //! | tenant settings | `tenant_timezone`, `target_call_s`, `sales_cycle_days`, `refund_destination`, `default_country` | [`tenant`] |
@@ -50,6 +51,7 @@ pub mod hangup;
 pub mod numbers;
 pub mod phone;
 pub mod rates;
+pub mod report;
 pub mod sip;
 pub mod status;
 pub mod tenant;
@@ -127,6 +129,7 @@ pub fn functions_with_rates(
         sip::SipReason,
         hangup::HangupReason,
         status::CallStatus,
+        report::BillingResult,
         excluded::IsExcludedNumber::new(Arc::clone(&settings)),
         excluded::IsServiceNumber::new(Arc::clone(&settings)),
         numbers::E164,

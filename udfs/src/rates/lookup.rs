@@ -49,12 +49,12 @@ pub fn rate_type() -> DataType {
 fn rate_fields() -> Fields {
     let money = DataType::Decimal128(CHARGE_PRECISION, CHARGE_SCALE);
     Fields::from(vec![
-        Field::new("prefix", DataType::Utf8, false),
-        Field::new("rate_per_min", money.clone(), false),
-        Field::new("min_s", DataType::Int32, false),
-        Field::new("increment_s", DataType::Int32, false),
-        Field::new("connect_fee", money, false),
-        Field::new("currency", DataType::Utf8, false),
+        Field::new("prefix", DataType::Utf8, true),
+        Field::new("rate_per_min", money.clone(), true),
+        Field::new("min_s", DataType::Int32, true),
+        Field::new("increment_s", DataType::Int32, true),
+        Field::new("connect_fee", money, true),
+        Field::new("currency", DataType::Utf8, true),
     ])
 }
 
@@ -112,13 +112,14 @@ impl RateLookup {
                 _ => None,
             };
             valid.push(found.is_some());
-            // Struct children of a NULL row still need a (non-null) slot.
-            prefix.append_value(found.map_or("", |f| f.prefix.as_str()));
-            per_min.append_value(found.map_or(0, |f| f.rate_per_min));
-            min_s.append_value(found.map_or(0, |f| f.min_s));
-            increment_s.append_value(found.map_or(0, |f| f.increment_s));
-            fee.append_value(found.map_or(0, |f| f.connect_fee));
-            currency.append_value(found.map_or("", |f| f.currency.as_str()));
+            // The fields of a NULL row are NULL too: `get_field` reads them without
+            // looking at the struct's own validity.
+            prefix.append_option(found.map(|f| f.prefix.as_str()));
+            per_min.append_option(found.map(|f| f.rate_per_min));
+            min_s.append_option(found.map(|f| f.min_s));
+            increment_s.append_option(found.map(|f| f.increment_s));
+            fee.append_option(found.map(|f| f.connect_fee));
+            currency.append_option(found.map(|f| f.currency.as_str()));
         }
         let columns: Vec<ArrayRef> = vec![
             Arc::new(prefix.finish()),
