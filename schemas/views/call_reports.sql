@@ -8,7 +8,8 @@
 --
 -- billing_result(...) holds the rules; this view gathers its facts: whether the destination
 -- is excluded, whether the call's refunds cover its whole non-zero charge, and the newest
--- billing event (latest `at`).
+-- billing event (latest `at`; of events with the same `at`, the one stored last, whose
+-- stored_seq the store numbered highest).
 --
 -- Refund rows: start and end time are the refund's created_at, called_number its destination
 -- (REF0 by default), charge the negative amount, in the refunded call's currency; cabin,
@@ -59,7 +60,8 @@ newest_events AS (
     FROM (
         SELECT
             tenant, call_id, result,
-            row_number() OVER (PARTITION BY tenant, call_id ORDER BY at DESC) AS nth
+            row_number() OVER (PARTITION BY tenant, call_id
+                               ORDER BY at DESC, stored_seq DESC NULLS LAST) AS nth
         FROM billing_events
     )
     WHERE nth = 1

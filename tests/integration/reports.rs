@@ -26,6 +26,9 @@ const CALLS: &[&str] = &[
     "c-full,ship,outbound,2026-11-02T09:40:00Z,2026-11-02T09:40:05Z,2026-11-02T09:41:05Z,60,60,7016,+31201234572,7016,ACC-4,1.00,EUR",
     "c-partial,ship,outbound,2026-11-02T09:50:00Z,2026-11-02T09:50:05Z,2026-11-02T09:51:05Z,60,60,7016,+31201234573,7016,ACC-4,2.00,EUR",
     "c-two,ship,outbound,2026-11-02T10:00:00Z,2026-11-02T10:00:05Z,2026-11-02T10:01:05Z,60,60,7016,+31201234574,7016,ACC-4,1.00,EUR",
+    // Two events at the same instant: the one stored last wins (within a file, across files).
+    "c-tie,ship,outbound,2026-11-02T10:10:00Z,2026-11-02T10:10:05Z,2026-11-02T10:11:05Z,60,60,7017,+31201234575,7017,ACC-5,0.60,EUR",
+    "c-tie2,ship,outbound,2026-11-02T10:20:00Z,2026-11-02T10:20:05Z,2026-11-02T10:21:05Z,60,60,7017,+31201234576,7017,ACC-5,0.70,EUR",
 ];
 
 const EVENTS: &str = "tenant,call_id,at,result,detail\n\
@@ -41,7 +44,14 @@ ship,c-rated,2026-11-02T09:32:00Z,ok,\n\
 ship,c-full,2026-11-02T09:42:00Z,ok,\n\
 ship,c-partial,2026-11-02T09:52:00Z,ok,\n\
 ship,c-two,2026-11-02T10:02:00Z,ok,\n\
-ship,c-internal,2026-11-02T09:02:00Z,ok,\n";
+ship,c-internal,2026-11-02T09:02:00Z,ok,\n\
+ship,c-tie,2026-11-02T10:12:00Z,ok,first\n\
+ship,c-tie,2026-11-02T10:12:00Z,failure,second\n\
+ship,c-tie2,2026-11-02T10:22:00Z,failure,first file\n";
+
+/// Events stored after [`EVENTS`].
+const LATER_EVENTS: &str = "tenant,call_id,at,result,detail\n\
+ship,c-tie2,2026-11-02T10:22:00Z,ok,second file\n";
 
 const REFUNDS: &str = "refund_id,tenant,call_id,cabin,amount,destination,reason,created_at,created_by\n\
 r-1,ship,c-full,,1.00,REF0,wrong number,2026-11-03T08:00:00Z,purser\n\
@@ -60,6 +70,7 @@ fn ship() -> Lake {
     let inputs = [
         ("calls.csv", "canonical", calls.as_str()),
         ("events.csv", "billing-events", EVENTS),
+        ("later-events.csv", "billing-events", LATER_EVENTS),
         ("refunds.csv", "refunds", REFUNDS),
         ("rates.csv", "rates", RATES),
     ];
@@ -101,6 +112,8 @@ fn every_billing_result_of_the_seed() {
         "c-full|Refunded|1.000000|EUR|60|1.000000|0.000000|wrong number",
         "c-partial|OK|2.000000|EUR|60|0.500000|1.500000|bad line",
         "c-two|Refunded|1.000000|EUR|60|1.000000|0.000000|first part; second part",
+        "c-tie|Failure|0.600000|EUR|60|0.000000|0.600000|",
+        "c-tie2|OK|0.700000|EUR|60|0.000000|0.700000|",
     ];
     let rows: Vec<String> = rows.iter().map(|r| r.join("|")).collect();
     assert_eq!(rows, want);
@@ -126,10 +139,33 @@ fn refunds_are_their_own_negative_records() {
     // Charges and refunds add up: the net of the report is the charges less the refunds.
     assert_eq!(
         s.value("SELECT CAST(sum(charge) AS VARCHAR) FROM call_reports"),
-        "-0.730000"
+        "0.570000"
     );
     assert_eq!(
         s.value("SELECT count(*) FROM call_reports"),
         (CALLS.len() + 5).to_string()
+    );
+}
+
+/// The store numbers billing events in the order it receives them: input order within a file,
+/// on from the highest stored number across files.
+#[test]
+fn billing_events_are_numbered_in_stored_order() {
+    let s = ship();
+    let rows = s.rows(
+        "SELECT call_id, result, stored_seq FROM billing_events \
+         WHERE call_id IN ('c-ok', 'c-tie', 'c-tie2') ORDER BY stored_seq",
+    );
+    let rows: Vec<String> = rows.iter().map(|r| r.join("|")).collect();
+    assert_eq!(
+        rows,
+        [
+            "c-ok|sent|1",
+            "c-ok|ok|2",
+            "c-tie|ok|14",
+            "c-tie|failure|15",
+            "c-tie2|failure|16",
+            "c-tie2|ok|17"
+        ]
     );
 }
