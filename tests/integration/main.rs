@@ -1,5 +1,6 @@
 //! Integration tests: the real `cdrlake` binary on real files.
 
+mod anomalies;
 mod crash;
 mod ingest;
 mod inproc;
