@@ -5,18 +5,24 @@
 //! reads one consistent snapshot, and the next statement sees commits made in between.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
+use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
+use datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
 use tokio::sync::Mutex;
 
+use super::refunds::RefundSink;
 use crate::error::{Error, Result};
 use crate::storage::Store;
 
@@ -24,10 +30,13 @@ use crate::storage::Store;
 #[derive(Debug)]
 pub struct LatestTable {
     name: String,
+    store: Store,
     schema: SchemaRef,
     table: Mutex<DeltaTable>,
     /// The provider of the version that was current at open; asked about filter pushdown.
     first: Arc<dyn TableProvider>,
+    /// What an INSERT puts in the columns it leaves out (see [`super::refunds`]).
+    defaults: HashMap<String, Expr>,
 }
 
 impl LatestTable {
@@ -37,9 +46,15 @@ impl LatestTable {
         let first = table.table_provider().await?;
         Ok(LatestTable {
             name: name.to_string(),
+            store: store.clone(),
             schema: first.schema(),
             table: Mutex::new(table),
             first,
+            defaults: if name == "refunds" {
+                super::refunds::column_defaults()
+            } else {
+                HashMap::new()
+            },
         })
     }
 
@@ -70,6 +85,10 @@ impl TableProvider for LatestTable {
         TableType::Base
     }
 
+    fn get_column_default(&self, column: &str) -> Option<&Expr> {
+        self.defaults.get(column)
+    }
+
     fn get_logical_plan(&self) -> Option<Cow<'_, LogicalPlan>> {
         None
     }
@@ -79,6 +98,30 @@ impl TableProvider for LatestTable {
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
         self.first.supports_filters_pushdown(filters)
+    }
+
+    /// `INSERT INTO refunds …` issues refunds ([`super::refunds`]); other tables are written
+    /// by ingest only.
+    async fn insert_into(
+        &self,
+        state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        if self.name != "refunds" || insert_op != InsertOp::Append {
+            return Err(DataFusionError::Plan(format!(
+                "{} cannot be written with this statement: load it with COPY or `cdrlake ingest`",
+                self.name
+            )));
+        }
+        let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
+            return Err(DataFusionError::Internal(
+                "INSERT INTO refunds needs a full session".into(),
+            ));
+        };
+        let ctx = SessionContext::new_with_state(state.clone());
+        let sink = RefundSink::new(self.store.clone(), ctx, self.schema.clone());
+        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
     }
 
     async fn scan(

@@ -2,10 +2,11 @@
 //!
 //! [`StoreSchema`] is the `public` schema: the store's tables, each a [`LatestTable`] that
 //! reads the newest commit at every scan, plus the views registered by the session builder
-//! (`CREATE VIEW` lands here too).
+//! (`CREATE VIEW` lands here too). `INSERT INTO refunds` issues refunds ([`refunds`]).
 
 mod latest;
 mod rates;
+pub mod refunds;
 mod settings;
 pub mod views;
 

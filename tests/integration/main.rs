@@ -6,6 +6,7 @@ mod ingest;
 mod inproc;
 mod layout;
 mod rates;
+mod refunds;
 mod reports;
 mod support;
 mod views;

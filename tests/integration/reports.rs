@@ -64,7 +64,7 @@ const RATES: &str = "tenant,prefix,rate_per_min,min_s,increment_s,connect_fee,cu
 *,447,0.12,60,60,0,EUR,2020-01-01T00:00:00Z\n";
 
 /// A store with the calls, billing events, refunds and rates above.
-fn ship() -> Lake {
+pub fn ship() -> Lake {
     let lake = Lake::new();
     let calls = format!("{CDRS}\n{}\n", CALLS.join("\n"));
     let inputs = [
