@@ -12,17 +12,13 @@ use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
-use datafusion::datasource::sink::DataSinkExec;
 use datafusion::error::{DataFusionError, Result as DfResult};
-use datafusion::execution::SessionState;
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
 use tokio::sync::Mutex;
 
-use super::refunds::RefundSink;
 use crate::error::{Error, Result};
 use crate::storage::Store;
 
@@ -50,11 +46,7 @@ impl LatestTable {
             schema: first.schema(),
             table: Mutex::new(table),
             first,
-            defaults: if name == "refunds" {
-                super::refunds::column_defaults()
-            } else {
-                HashMap::new()
-            },
+            defaults: super::writes::column_defaults(name),
         })
     }
 
@@ -100,28 +92,21 @@ impl TableProvider for LatestTable {
         self.first.supports_filters_pushdown(filters)
     }
 
-    /// `INSERT INTO refunds …` issues refunds ([`super::refunds`]); other tables are written
-    /// by ingest only.
+    /// `INSERT INTO refunds …` and `INSERT INTO billing_events …` append (see
+    /// [`super::writes`]); other tables are written by ingest only.
     async fn insert_into(
         &self,
         state: &dyn Session,
         input: Arc<dyn ExecutionPlan>,
         insert_op: InsertOp,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        if self.name != "refunds" || insert_op != InsertOp::Append {
+        if insert_op != InsertOp::Append {
             return Err(DataFusionError::Plan(format!(
-                "{} cannot be written with this statement: load it with COPY or `cdrlake ingest`",
+                "{} is append-only: only INSERT INTO appends to it",
                 self.name
             )));
         }
-        let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
-            return Err(DataFusionError::Internal(
-                "INSERT INTO refunds needs a full session".into(),
-            ));
-        };
-        let ctx = SessionContext::new_with_state(state.clone());
-        let sink = RefundSink::new(self.store.clone(), ctx, self.schema.clone());
-        Ok(Arc::new(DataSinkExec::new(input, Arc::new(sink), None)))
+        super::writes::insert(&self.name, &self.store, state, input, self.schema.clone())
     }
 
     async fn scan(

@@ -2,13 +2,17 @@
 //!
 //! [`StoreSchema`] is the `public` schema: the store's tables, each a [`LatestTable`] that
 //! reads the newest commit at every scan, plus the views registered by the session builder
-//! (`CREATE VIEW` lands here too). `INSERT INTO refunds` issues refunds ([`refunds`]).
+//! (`CREATE VIEW` lands here too). `INSERT INTO refunds` issues refunds ([`refunds`]),
+//! `INSERT INTO billing_events` records billing-system responses ([`events`]); [`writes`]
+//! routes them.
 
+pub mod events;
 mod latest;
 mod rates;
 pub mod refunds;
 mod settings;
 pub mod views;
+pub mod writes;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

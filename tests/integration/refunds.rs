@@ -32,6 +32,10 @@ fn a_refund_without_amount_refunds_the_rest() {
         row.concat().join("|"),
         "ship|7012|1.200000|REF0|wrong number|cdrlake|true"
     );
+    // created_at comes from the clock.
+    let recent =
+        "SELECT created_at > TIMESTAMP '2026-01-01T00:00:00Z' FROM refunds WHERE call_id = 'c-ok'";
+    assert_eq!(lake.value(recent), "true");
     // The partly refunded call: the rest is what is left.
     lake.rows("INSERT INTO refunds (call_id, reason) VALUES ('c-partial', 'the rest')");
     assert_eq!(state(&lake, "c-partial"), "Refunded|2.000000|0.000000");
@@ -139,4 +143,43 @@ fn concurrent_refunds_of_one_call_never_exceed_its_charge() {
         "exactly one of two 0.3 refunds of a 0.4 charge succeeds"
     );
     assert_eq!(state(&lake, "c-retry"), "Retry open|0.300000|0.100000");
+}
+
+/// `INSERT INTO billing_events`: the call's tenant, the clock's instant, the newest wins.
+#[test]
+fn billing_events_are_recorded_with_sql() {
+    let lake = ship();
+    assert_eq!(state(&lake, "c-open"), "Open|0.000000|0.300000");
+    lake.rows(
+        "INSERT INTO billing_events (call_id, result, detail) VALUES ('c-open', 'ok', 'posted')",
+    );
+    assert_eq!(state(&lake, "c-open"), "OK|0.000000|0.300000");
+    let row = lake.rows(
+        "SELECT tenant, detail, at > TIMESTAMP '2026-01-01T00:00:00Z', stored_seq \
+         FROM billing_events WHERE call_id = 'c-open' AND result = 'ok'",
+    );
+    assert_eq!(row.concat().join("|"), "ship|posted|true|18");
+    let cases = [
+        (
+            "INSERT INTO billing_events (call_id, result) VALUES ('nope', 'ok')",
+            "billing event of unknown call nope",
+        ),
+        (
+            "INSERT INTO billing_events (call_id, result) VALUES ('c-open', 'maybe')",
+            "result 'maybe' is not one of sent, ok, failure, retry_sent",
+        ),
+        (
+            "INSERT INTO billing_events (call_id) VALUES ('c-open')",
+            "needs a call_id and a result",
+        ),
+        (
+            "INSERT INTO billing_events (tenant, call_id, result) VALUES ('other', 'c-open', 'ok')",
+            "unknown call c-open",
+        ),
+    ];
+    for (sql, want) in cases {
+        let err = lake.try_rows(sql).unwrap_err();
+        assert!(err.contains(want), "{sql}: {err}");
+    }
+    assert_eq!(lake.value("SELECT count(*) FROM billing_events"), "18");
 }

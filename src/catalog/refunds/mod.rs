@@ -21,59 +21,37 @@ mod batch;
 mod rules;
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Decimal128Type};
 use async_trait::async_trait;
 use datafusion::datasource::sink::DataSink;
-use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::error::Result as DfResult;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::{DisplayAs, DisplayFormatType};
-use datafusion::prelude::SessionContext;
 use futures::TryStreamExt;
 
-pub use batch::column_defaults;
 use rules::{Asked, Call, settle};
 pub use rules::{Money, RefundError};
 
+use super::writes::{Target, exclusive, external};
 use crate::schema::{self, DECIMAL_PRECISION, DECIMAL_SCALE};
-use crate::storage::{Store, WriterLock};
 
 /// `created_by` of refunds issued without a user (outside the server).
 pub const DEFAULT_USER: &str = "cdrlake";
 
-/// One write statement at a time in this process; the writer lock covers other processes.
-static WRITES: LazyLock<tokio::sync::Mutex<()>> = LazyLock::new(Default::default);
-/// The sink of `INSERT INTO refunds`.
+/// The sink of `INSERT INTO refunds`: checks against the session's `call_reports`.
+#[derive(Debug)]
 pub struct RefundSink {
-    store: Store,
-    /// The session the statement runs in: its `call_reports` and settings functions.
-    ctx: SessionContext,
-    schema: arrow::datatypes::SchemaRef,
-    /// The clock of `created_at` (microseconds since the Unix epoch).
-    clock: fn() -> i64,
+    target: Target,
 }
 
 impl RefundSink {
-    /// A sink writing refunds to `store`, checking them against `ctx`'s `call_reports`;
-    /// `schema` is the table schema the INSERT was planned against.
-    pub fn new(store: Store, ctx: SessionContext, schema: arrow::datatypes::SchemaRef) -> Self {
-        RefundSink {
-            store,
-            ctx,
-            schema,
-            clock: || chrono::Utc::now().timestamp_micros(),
-        }
-    }
-}
-
-impl std::fmt::Debug for RefundSink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RefundSink")
-            .field("store", &self.store)
-            .finish_non_exhaustive()
+    /// A sink writing refunds to `target`.
+    pub fn new(target: Target) -> Self {
+        RefundSink { target }
     }
 }
 
@@ -83,14 +61,10 @@ impl DisplayAs for RefundSink {
     }
 }
 
-fn external(e: impl std::error::Error + Send + Sync + 'static) -> DataFusionError {
-    DataFusionError::External(Box::new(e))
-}
-
 #[async_trait]
 impl DataSink for RefundSink {
     fn schema(&self) -> &arrow::datatypes::SchemaRef {
-        &self.schema
+        &self.target.schema
     }
 
     async fn write_all(
@@ -107,11 +81,10 @@ impl DataSink for RefundSink {
         if asked.is_empty() {
             return Ok(0);
         }
-        let _serial = WRITES.lock().await;
-        let _lock = WriterLock::acquire(self.store.location()).map_err(external)?;
+        let _exclusive = exclusive(&self.target.store).await?;
         let ids: Vec<&str> = asked.iter().filter_map(|a| a.call_id.as_deref()).collect();
         let calls = self.calls(&ids).await?;
-        let now = (self.clock)();
+        let now = (self.target.clock)();
         let mut refunds = Vec::with_capacity(asked.len());
         let mut taken: HashMap<(String, String), i128> = HashMap::new();
         for (i, a) in asked.into_iter().enumerate() {
@@ -125,7 +98,12 @@ impl DataSink for RefundSink {
         }
         let def = schema::table("refunds").map_err(external)?;
         let batch = batch::build(def, &refunds)?;
-        let outcome = self.store.append(def, batch).await.map_err(external)?;
+        let outcome = self
+            .target
+            .store
+            .append(def, batch)
+            .await
+            .map_err(external)?;
         Ok(outcome.stored)
     }
 }
@@ -146,7 +124,7 @@ impl RefundSink {
              WHERE record_type = 'charge' AND call_id IN ({})",
             list.join(", ")
         );
-        for batch in self.ctx.sql(&sql).await?.collect().await? {
+        for batch in self.target.ctx.sql(&sql).await?.collect().await? {
             let text = |i: usize| cast(batch.column(i), &DataType::Utf8);
             let money = |i: usize| {
                 cast(
@@ -190,7 +168,7 @@ impl RefundSink {
                 "SELECT refund_destination('{}')",
                 tenant.replace('\'', "''")
             );
-            let batches = self.ctx.sql(&sql).await?.collect().await?;
+            let batches = self.target.ctx.sql(&sql).await?.collect().await?;
             if let Some(batch) = batches.iter().find(|b| b.num_rows() > 0) {
                 let value = cast(batch.column(0), &DataType::Utf8)?;
                 out.insert(

@@ -6,26 +6,16 @@ use std::collections::HashMap;
 use sha2::{Digest, Sha256};
 
 use super::DEFAULT_USER;
+use crate::catalog::writes::{CallError, call_tenant};
 
 /// Tenant of a custom refund that names none.
 const DEFAULT_TENANT: &str = "default";
 /// Why a refund statement was rejected; nothing of the statement was written.
 #[derive(Debug, thiserror::Error)]
 pub enum RefundError {
-    /// The call does not exist (in the tenant given, or in any tenant).
-    #[error("refund of unknown call {call_id}")]
-    UnknownCall {
-        /// The call id given.
-        call_id: String,
-    },
-    /// The call id exists in several tenants and the statement named none.
-    #[error("call {call_id} exists in several tenants ({tenants}); give the tenant")]
-    AmbiguousCall {
-        /// The call id given.
-        call_id: String,
-        /// The tenants holding it.
-        tenants: String,
-    },
+    /// The call is not one stored call.
+    #[error(transparent)]
+    Call(#[from] CallError),
     /// The call has no charge to refund.
     #[error("call {call_id} has nothing charged, so nothing to refund")]
     NothingCharged {
@@ -116,24 +106,15 @@ pub(super) fn settle(
             a.tenant.get_or_insert_with(|| DEFAULT_TENANT.to_string());
         }
         Some(call_id) => {
-            let found: Vec<&(String, Call)> = calls
-                .get(&call_id)
-                .map(|v| {
-                    v.iter()
-                        .filter(|(t, _)| a.tenant.as_ref().is_none_or(|want| want == t))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let call = match found.as_slice() {
-                [] => return Err(RefundError::UnknownCall { call_id }),
-                [(_, call)] => call,
-                many => {
-                    let tenants: Vec<&str> = many.iter().map(|(t, _)| t.as_str()).collect();
-                    return Err(RefundError::AmbiguousCall {
-                        call_id,
-                        tenants: tenants.join(", "),
-                    });
+            let stored = calls.get(&call_id).map(Vec::as_slice).unwrap_or_default();
+            let known: Vec<String> = stored.iter().map(|(t, _)| t.clone()).collect();
+            let tenant = call_tenant("refund", &call_id, a.tenant.as_deref(), &known)?;
+            let Some((_, call)) = stored.iter().find(|(t, _)| *t == tenant) else {
+                return Err(CallError::Unknown {
+                    what: "refund",
+                    call_id,
                 }
+                .into());
             };
             if call.charge <= 0 {
                 return Err(RefundError::NothingCharged { call_id });
