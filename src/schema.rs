@@ -138,6 +138,10 @@ pub struct TableDef {
     /// Pairs of timestamp columns that must not be out of order (nulls are not checked).
     #[serde(default)]
     pub order: Vec<OrderRule>,
+    /// A `bigint` column the store fills when it appends rows: increasing over the table's
+    /// life, in input order within a batch, so "the row stored last" is the highest value.
+    #[serde(default)]
+    pub stored_order: Option<String>,
     /// The columns, in order.
     pub columns: Vec<ColumnDef>,
     #[serde(skip)]
@@ -200,6 +204,13 @@ impl TableDef {
         for (what, names) in lists {
             if let Some(bad) = names.iter().find(|n| !seen.contains_key(n.as_str())) {
                 return Err(format!("{what} names unknown column {bad}"));
+            }
+        }
+        if let Some(name) = &self.stored_order {
+            match seen.get(name.as_str()).map(|&i| self.columns[i].ty) {
+                Some(ColumnType::Bigint) => {}
+                Some(_) => return Err(format!("stored_order column {name} must be a bigint")),
+                None => return Err(format!("stored_order names unknown column {name}")),
             }
         }
         for c in &self.columns {

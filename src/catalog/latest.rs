@@ -6,6 +6,7 @@
 //! With the session option `cdrlake.as_of` set, a scan reads the commit current then instead.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
@@ -13,6 +14,7 @@ use async_trait::async_trait;
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::TableType;
 use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use deltalake::DeltaTable;
@@ -25,10 +27,13 @@ use crate::storage::Store;
 #[derive(Debug)]
 pub struct LatestTable {
     name: String,
+    store: Store,
     schema: SchemaRef,
     table: Mutex<DeltaTable>,
     /// The provider of the version that was current at open; asked about filter pushdown.
     first: Arc<dyn TableProvider>,
+    /// What an INSERT puts in the columns it leaves out (see [`super::refunds`]).
+    defaults: HashMap<String, Expr>,
 }
 
 impl LatestTable {
@@ -38,9 +43,11 @@ impl LatestTable {
         let first = table.table_provider().await?;
         Ok(LatestTable {
             name: name.to_string(),
+            store: store.clone(),
             schema: first.schema(),
             table: Mutex::new(table),
             first,
+            defaults: super::writes::column_defaults(name),
         })
     }
 
@@ -81,6 +88,10 @@ impl TableProvider for LatestTable {
         TableType::Base
     }
 
+    fn get_column_default(&self, column: &str) -> Option<&Expr> {
+        self.defaults.get(column)
+    }
+
     fn get_logical_plan(&self) -> Option<Cow<'_, LogicalPlan>> {
         None
     }
@@ -90,6 +101,23 @@ impl TableProvider for LatestTable {
         filters: &[&Expr],
     ) -> DfResult<Vec<TableProviderFilterPushDown>> {
         self.first.supports_filters_pushdown(filters)
+    }
+
+    /// `INSERT INTO refunds …` and `INSERT INTO billing_events …` append (see
+    /// [`super::writes`]); other tables are written by ingest only.
+    async fn insert_into(
+        &self,
+        state: &dyn Session,
+        input: Arc<dyn ExecutionPlan>,
+        insert_op: InsertOp,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        if insert_op != InsertOp::Append {
+            return Err(DataFusionError::Plan(format!(
+                "{} is append-only: only INSERT INTO appends to it",
+                self.name
+            )));
+        }
+        super::writes::insert(&self.name, &self.store, state, input, self.schema.clone())
     }
 
     async fn scan(

@@ -2,12 +2,18 @@
 //!
 //! [`StoreSchema`] is the `public` schema: the store's tables, each a [`LatestTable`] that
 //! reads the newest commit at every scan, plus the views registered by the session builder
-//! (`CREATE VIEW` lands here too).
+//! (`CREATE VIEW` lands here too). `INSERT INTO refunds` issues refunds ([`refunds`]),
+//! `INSERT INTO billing_events` records billing-system responses ([`events`]); [`writes`]
+//! routes them.
 
 mod as_of;
+pub mod events;
 mod latest;
+mod rates;
+pub mod refunds;
 mod settings;
 pub mod views;
+pub mod writes;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -18,6 +24,7 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 
 pub use as_of::{CdrlakeOptions, parse_as_of};
 pub use latest::LatestTable;
+pub use rates::{DeltaRates, rate_source};
 pub use settings::{ALL_TENANTS, settings_table};
 
 use crate::schema;

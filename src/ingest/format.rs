@@ -277,7 +277,8 @@ mod tests {
                 "canonical",
                 "didww-inbound",
                 "didww-outbound",
-                "rates"
+                "rates",
+                "refunds"
             ]
         );
         let inbound = header(

@@ -13,7 +13,7 @@ use datafusion::sql::sqlparser::dialect::dialect_from_str;
 
 use cdrlake_udfs::Settings;
 
-use crate::catalog::{CdrlakeOptions, StoreSchema, settings_table, views};
+use crate::catalog::{CdrlakeOptions, StoreSchema, rate_source, settings_table, views};
 use crate::error::Result;
 use crate::storage::Store;
 
@@ -23,7 +23,8 @@ pub const DATABASE: &str = "cdr";
 pub const SCHEMA: &str = "public";
 
 /// A SQL session over `store`: catalog `cdr`, schema `public`, every table of the store, the
-/// `settings` table and the domain functions configured by `settings`.
+/// `settings` table and the domain functions configured by `settings`, `rate_lookup` reading
+/// the store's `rates` table (re-read when its version changes, checked once per query).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
@@ -35,7 +36,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     catalog.register_schema(SCHEMA, Arc::new(schema))?;
     ctx.register_catalog(DATABASE, Arc::new(catalog));
     ctx.register_table("settings", Arc::new(settings_table(&settings)?))?;
-    cdrlake_udfs::register_all(&ctx, settings);
+    cdrlake_udfs::register_all_with_rates(&ctx, settings, rate_source(store));
     views::register(&ctx).await?;
     Ok(ctx)
 }

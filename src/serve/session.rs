@@ -344,7 +344,11 @@ impl SimpleQueryHandler for Session {
             let timeout = self.timeout(client);
             let aborted = client.transaction_status() == TransactionStatus::Error
                 && !statement::ends_transaction(&stmt);
-            let result = match statement::authorize(conn.user.role, &stmt) {
+            let result = match statement::authorize(
+                conn.user.role,
+                conn.user.tenants.is_some(),
+                &stmt,
+            ) {
                 Err(e) => Err(e),
                 Ok(()) if aborted => Err(aborted_transaction()),
                 Ok(()) => match self.answer(client, conn, &stmt, token.clone()).await {
@@ -490,7 +494,7 @@ impl QueryParser for SessionParser {
             return Ok(None);
         }
         let stmt = statements.remove(0);
-        statement::authorize(conn.user.role, &stmt)?;
+        statement::authorize(conn.user.role, conn.user.tenants.is_some(), &stmt)?;
         if statement::kind(&stmt) != Kind::Engine {
             let empty = LogicalPlan::EmptyRelation(EmptyRelation {
                 produce_one_row: false,

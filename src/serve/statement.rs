@@ -115,10 +115,22 @@ fn unqualified(name: &ObjectName) -> String {
         .unwrap_or_default()
 }
 
-/// Refuses `stmt` unless `role` may run it: reading is for everyone; loading CDRs and rates
-/// is for `ingest`; refunds and billing events are for `billing`; changing the catalog is
-/// for `admin`; reading or writing server files is for no one over the wire.
-pub fn authorize(role: Role, stmt: &Statement) -> Result<(), PgWireError> {
+/// Refuses `stmt` unless a user of `role` (bound to tenants or not) may run it: reading is
+/// for everyone; loading CDRs and rates is for `ingest`; refunds and billing events are for
+/// `billing`; changing the catalog is for `admin`; reading or writing server files is for no
+/// one over the wire. Writes look calls up outside the tenant filter of the plan, so a
+/// tenant-bound user may not write at all.
+pub fn authorize(role: Role, tenant_bound: bool, stmt: &Statement) -> Result<(), PgWireError> {
+    let writes = matches!(
+        stmt,
+        Statement::Insert(_) | Statement::Copy { to: false, .. }
+    );
+    if tenant_bound && writes {
+        return Err(sqlstate::error(
+            INSUFFICIENT_PRIVILEGE,
+            "permission denied: a user bound to tenants may not write",
+        ));
+    }
     let denied = |what: &str| {
         Err(sqlstate::error(
             INSUFFICIENT_PRIVILEGE,

@@ -70,14 +70,16 @@ impl Store {
             Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?),
         )?;
         let dedup = has_rows && !def.unique_key.is_empty();
-        if dedup {
+        let numbered = has_rows && def.stored_order.is_some();
+        if dedup || numbered {
             table
                 .update_datafusion_session(&ctx.state())
                 .map_err(Error::delta(&def.name))?;
             let provider = table.table_provider().await?;
             ctx.register_table("stored", provider)?;
         }
-        let new_rows = ctx.sql(&new_rows_sql(def, dedup)).await?.collect().await?;
+        let sql = new_rows_sql(def, dedup, numbered);
+        let new_rows = ctx.sql(&sql).await?.collect().await?;
         let stored: u64 = new_rows.iter().map(|b| b.num_rows() as u64).sum();
         let duplicates = incoming - stored;
         if stored == 0 {
@@ -105,9 +107,35 @@ impl Store {
 }
 
 /// `incoming` minus rows whose key is in `stored`, in file order (partition, then sort key).
-fn new_rows_sql(def: &TableDef, dedup: bool) -> String {
+/// A table's `stored_order` column is numbered on from the highest stored value (`numbered`:
+/// `stored` holds rows), in the order of `incoming`.
+fn new_rows_sql(def: &TableDef, dedup: bool, numbered: bool) -> String {
     let quote = |c: &String| format!("\"{}\"", c.replace('"', "\"\""));
-    let mut sql = String::from("SELECT * FROM incoming i");
+    let mut sql = match &def.stored_order {
+        None => String::from("SELECT * FROM incoming i"),
+        Some(order) => {
+            let base = if numbered {
+                format!("(SELECT coalesce(max({}), 0) FROM stored)", quote(order))
+            } else {
+                "0".to_string()
+            };
+            let columns: Vec<String> = def
+                .columns
+                .iter()
+                .map(|c| match &c.name {
+                    name if name == order => {
+                        format!("CAST({base} + i.__arrival AS BIGINT) AS {}", quote(name))
+                    }
+                    name => format!("i.{}", quote(name)),
+                })
+                .collect();
+            // Numbered before anything reorders the rows: input order is arrival order.
+            format!(
+                "SELECT {} FROM (SELECT *, row_number() OVER () AS __arrival FROM incoming) i",
+                columns.join(", ")
+            )
+        }
+    };
     if dedup {
         let on: Vec<_> = def
             .unique_key

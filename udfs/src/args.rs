@@ -15,12 +15,13 @@
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, Decimal128Array, Int64Array, LargeStringArray, StringArray, StringViewArray,
+    Array, ArrayRef, BooleanArray, Decimal128Array, Int64Array, LargeStringArray, StringArray,
+    StringViewArray,
 };
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::cast::{
-    as_decimal128_array, as_int64_array, as_large_string_array, as_string_array,
+    as_boolean_array, as_decimal128_array, as_int64_array, as_large_string_array, as_string_array,
     as_string_view_array,
 };
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
@@ -38,8 +39,14 @@ pub(crate) enum Kind {
     Money,
     /// Text; integers are accepted and rendered as text (`12125550143`).
     Text,
+    /// A boolean (or NULL).
+    Bool,
     /// Anything: only whether the value is NULL matters.
     Any,
+    /// An instant: any timestamp, or text parsed as by a cast to `timestamptz` (an
+    /// offset-less string read as UTC), becomes `Timestamp(Microsecond, "UTC")` (see
+    /// [`crate::time`]).
+    Instant,
 }
 
 /// One declared argument: its name (for messages and documentation) and its [`Kind`].
@@ -88,7 +95,9 @@ pub(crate) fn coerce(
                     Kind::Int => "an integer",
                     Kind::Money => "a decimal number",
                     Kind::Text => "text",
+                    Kind::Bool => "a boolean",
                     Kind::Any => "a value",
+                    Kind::Instant => "a timestamp",
                 }
             ),
         })
@@ -115,6 +124,9 @@ fn coerce_one(kind: Kind, ty: &DataType) -> Option<DataType> {
             Dictionary(_, v) if string(v) => Some(Utf8),
             _ => None,
         },
+        Kind::Instant => crate::time::instant_target(ty),
+        Kind::Bool if matches!(ty, Boolean | Null) => Some(Boolean),
+        Kind::Bool => None,
         Kind::Int => None,
     }
 }
@@ -128,19 +140,26 @@ pub(crate) fn signature() -> &'static Signature {
 }
 
 /// Implements `ScalarUDFImpl` for a function struct from its name, [`Arg`] table, number
-/// of required arguments, return type, strictness and an `eval(&self, &Rows) ->
-/// Result<ArrayRef>` method. The struct carries `#[user_doc]`, which provides `doc()`.
+/// of required arguments, return type, strictness, optionally its signature (by default the
+/// immutable [`signature`]) and an `eval(&self, &Rows) -> Result<ArrayRef>` method. The struct carries `#[user_doc]`, which provides `doc()`.
 macro_rules! impl_udf {
     (
         $ty:ty, name: $name:literal, args: $args:expr, required: $required:expr,
         returns: $ret:expr, strict: $strict:expr $(,)?
+    ) => {
+        $crate::args::impl_udf!($ty, name: $name, args: $args, required: $required,
+            returns: $ret, strict: $strict, signature: $crate::args::signature());
+    };
+    (
+        $ty:ty, name: $name:literal, args: $args:expr, required: $required:expr,
+        returns: $ret:expr, strict: $strict:expr, signature: $signature:expr $(,)?
     ) => {
         impl datafusion::logical_expr::ScalarUDFImpl for $ty {
             fn name(&self) -> &str {
                 $name
             }
             fn signature(&self) -> &datafusion::logical_expr::Signature {
-                $crate::args::signature()
+                $signature
             }
             fn return_type(
                 &self,
@@ -287,6 +306,23 @@ impl Rows {
         Ok(Texts { array, step })
     }
 
+    /// Argument `i` as instants (microseconds since the Unix epoch, UTC).
+    pub(crate) fn instants(&self, i: usize) -> Result<crate::time::Instants> {
+        match self.arrays.get(i) {
+            Some((array, step)) => crate::time::Instants::of(Arc::clone(array), *step),
+            None => exec_err!("argument {i} is missing"),
+        }
+    }
+
+    /// Argument `i` as booleans.
+    pub(crate) fn bools(&self, i: usize) -> Result<Bools<'_>> {
+        let (array, step) = self.array(i)?;
+        Ok(Bools {
+            array: as_boolean_array(array)?,
+            step,
+        })
+    }
+
     /// Argument `i` as a NULL test only.
     pub(crate) fn present(&self, i: usize) -> Result<Present> {
         let (array, step) = self.array(i)?;
@@ -319,6 +355,21 @@ impl Ints<'_> {
     /// The value of row `row`, `None` for NULL.
     #[inline]
     pub(crate) fn get(&self, row: usize) -> Option<i64> {
+        let i = row * self.step;
+        self.array.is_valid(i).then(|| self.array.value(i))
+    }
+}
+
+/// Boolean argument accessor.
+pub(crate) struct Bools<'a> {
+    array: &'a BooleanArray,
+    step: usize,
+}
+
+impl Bools<'_> {
+    /// The value of row `row`, `None` for NULL.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> Option<bool> {
         let i = row * self.step;
         self.array.is_valid(i).then(|| self.array.value(i))
     }

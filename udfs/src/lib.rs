@@ -7,11 +7,13 @@
 //! | family | functions | module |
 //! |---|---|---|
 //! | billing | `billable_seconds`, `call_charge` | [`billing`] |
+//! | rating | `rate_lookup` (over the `rates` table, refreshed per query) | [`rates`] |
 //! | labels | `sip_reason`, `hangup_reason` | [`sip`], [`hangup`] |
 //! | status | `call_status` | [`status`] |
+//! | call reports | `billing_result` | [`report`] |
 //! | numbers | `e164`, `number_country`, `cdr_type` | [`numbers`] (reading rules in [`phone`]) |
 //! | exclusion | `is_excluded_number`, `is_service_number` | [`excluded`] |
-//! | tenant settings | `tenant_timezone`, `target_call_s`, `sales_cycle_days`, `refund_destination` | [`tenant`] |
+//! | tenant settings | `tenant_timezone`, `target_call_s`, `sales_cycle_days`, `refund_destination`, `default_country` | [`tenant`] |
 //! | tenant calendar | `tenant_local_time`, `sales_cycle` | [`tenant`] (calendar rules in [`time`]) |
 //!
 //! ```no_run
@@ -48,6 +50,8 @@ pub mod excluded;
 pub mod hangup;
 pub mod numbers;
 pub mod phone;
+pub mod rates;
+pub mod report;
 pub mod sip;
 pub mod status;
 pub mod tenant;
@@ -104,17 +108,28 @@ impl Settings {
     }
 }
 
-/// Every cdrlake function, ready to register in a session or a function registry.
+/// Every cdrlake function, ready to register in a session or a function registry;
+/// `rate_lookup` reads an empty deck (see [`functions_with_rates`]).
 pub fn functions(settings: Arc<Settings>) -> Vec<Arc<ScalarUDF>> {
+    functions_with_rates(settings, Arc::default())
+}
+
+/// Every cdrlake function, `rate_lookup` reading the deck of `rates`.
+pub fn functions_with_rates(
+    settings: Arc<Settings>,
+    rates: Arc<rates::RateBook>,
+) -> Vec<Arc<ScalarUDF>> {
     macro_rules! udfs {
         ($($udf:expr),* $(,)?) => { vec![$(Arc::new(ScalarUDF::new_from_impl($udf))),*] };
     }
     udfs![
         billing::BillableSeconds,
         billing::CallCharge,
+        rates::RateLookup::new(rates),
         sip::SipReason,
         hangup::HangupReason,
         status::CallStatus,
+        report::BillingResult,
         excluded::IsExcludedNumber::new(Arc::clone(&settings)),
         excluded::IsServiceNumber::new(Arc::clone(&settings)),
         numbers::E164,
@@ -125,15 +140,31 @@ pub fn functions(settings: Arc<Settings>) -> Vec<Arc<ScalarUDF>> {
         tenant::TenantTimezone::new(Arc::clone(&settings)),
         tenant::TargetCallS::new(Arc::clone(&settings)),
         tenant::SalesCycleDays::new(Arc::clone(&settings)),
-        tenant::RefundDestination::new(settings),
+        tenant::RefundDestination::new(Arc::clone(&settings)),
+        tenant::DefaultCountry::new(settings),
     ]
 }
 
-/// Registers every cdrlake function in `ctx`, replacing functions of the same name.
+/// Registers every cdrlake function in `ctx`, replacing functions of the same name;
+/// `rate_lookup` reads the session's `rates` table (see [`rates::SessionTable`]) whenever a
+/// query calls it.
 pub fn register_all(ctx: &SessionContext, settings: Arc<Settings>) {
-    for udf in functions(settings) {
+    let source = Arc::new(rates::SessionTable::default());
+    register_all_with_rates(ctx, settings, source);
+}
+
+/// [`register_all`] with the rate deck fed by `source`, refreshed once per query that calls
+/// `rate_lookup` ([`rates::install`]).
+pub fn register_all_with_rates(
+    ctx: &SessionContext,
+    settings: Arc<Settings>,
+    source: Arc<dyn rates::RateSource>,
+) {
+    let book = Arc::new(rates::RateBook::with_source(source));
+    for udf in functions_with_rates(settings, Arc::clone(&book)) {
         ctx.register_udf(udf.as_ref().clone());
     }
+    rates::install(ctx, book);
 }
 
 #[cfg(test)]

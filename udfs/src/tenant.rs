@@ -1,5 +1,5 @@
 //! Tenant functions: the settings of SPEC 2.5 (`tenant_timezone`, `target_call_s`,
-//! `sales_cycle_days`, `refund_destination`) and the tenant's calendar (`tenant_local_time`,
+//! `sales_cycle_days`, `refund_destination`, `default_country`) and the tenant's calendar (`tenant_local_time`,
 //! `sales_cycle`; the rules are in [`crate::time`]).
 //!
 //! Every function reads the [`Settings`] given to [`crate::register_all`]: a tenant that is not
@@ -24,8 +24,8 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, exec_err};
 use datafusion_macros::user_doc;
 
-use crate::args::{Arg, Kind, Rows, arg, settings_udf};
-use crate::time::{self, Instants};
+use crate::args::{Arg, Kind, Rows, arg, impl_udf, settings_udf};
+use crate::time;
 use crate::{Settings, TenantSettings};
 
 /// Per-batch memo of what a function derives from a tenant's settings. Rows usually arrive
@@ -116,55 +116,8 @@ where
 
 const TENANT_ARGS: &[Arg] = &[arg("tenant", Kind::Text)];
 
-/// Declared arguments of the calendar functions; `ts` is coerced by
-/// [`time::coerce_instant`], which the shared [`Kind`]s do not cover.
-const INSTANT_ARGS: &[Arg] = &[arg("tenant", Kind::Text), arg("ts", Kind::Any)];
-
-fn coerce_tenant_instant(function: &str, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-    let mut types = crate::args::coerce(function, INSTANT_ARGS, 2, arg_types)?;
-    types[1] = time::coerce_instant(function, "ts", &arg_types[1])?;
-    Ok(types)
-}
-
-/// Implements `ScalarUDFImpl` for a strict function of `(tenant, ts)` from its name, return
-/// type and an `eval(&self, &Rows, &Instants) -> Result<ArrayRef>` method: `impl_udf!` with
-/// the instant coercion of [`time::coerce_instant`].
-macro_rules! impl_instant_udf {
-    ($ty:ty, name: $name:literal, returns: $ret:expr $(,)?) => {
-        impl datafusion::logical_expr::ScalarUDFImpl for $ty {
-            fn name(&self) -> &str {
-                $name
-            }
-            fn signature(&self) -> &datafusion::logical_expr::Signature {
-                crate::args::signature()
-            }
-            fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-                Ok($ret)
-            }
-            fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-                coerce_tenant_instant($name, arg_types)
-            }
-            fn is_strict(&self) -> bool {
-                true
-            }
-            fn invoke_with_args(
-                &self,
-                args: datafusion::logical_expr::ScalarFunctionArgs,
-            ) -> Result<datafusion::logical_expr::ColumnarValue> {
-                let rows = Rows::new(&args.args, args.number_rows)?;
-                let Some(ts) = args.args.get(1) else {
-                    return exec_err!("{}: argument ts is missing", $name);
-                };
-                let instants = Instants::new(ts)?;
-                let result = self.eval(&rows, &instants)?;
-                rows.finish(result)
-            }
-            fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
-                self.doc()
-            }
-        }
-    };
-}
+/// Declared arguments of the calendar functions.
+const INSTANT_ARGS: &[Arg] = &[arg("tenant", Kind::Text), arg("ts", Kind::Instant)];
 
 /// The error of an instant chrono cannot place on a calendar.
 fn out_of_range<T>(function: &str, micros: i64) -> Result<T> {
@@ -198,8 +151,8 @@ impl TenantLocalTime {
         Self { settings }
     }
 
-    fn eval(&self, rows: &Rows, instants: &Instants) -> Result<ArrayRef> {
-        let tenants = rows.texts(0)?;
+    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
+        let (tenants, instants) = (rows.texts(0)?, rows.instants(1)?);
         let mut zones = PerTenant::new(&self.settings);
         let out = (0..rows.len())
             .map(|r| {
@@ -217,8 +170,8 @@ impl TenantLocalTime {
     }
 }
 
-impl_instant_udf!(TenantLocalTime, name: "tenant_local_time",
-    returns: DataType::Timestamp(TimeUnit::Microsecond, None));
+impl_udf!(TenantLocalTime, name: "tenant_local_time", args: INSTANT_ARGS, required: 2,
+    returns: DataType::Timestamp(TimeUnit::Microsecond, None), strict: true);
 
 #[user_doc(
     doc_section(label = "CDR Functions"),
@@ -249,8 +202,8 @@ impl SalesCycle {
         Self { settings }
     }
 
-    fn eval(&self, rows: &Rows, instants: &Instants) -> Result<ArrayRef> {
-        let tenants = rows.texts(0)?;
+    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
+        let (tenants, instants) = (rows.texts(0)?, rows.instants(1)?);
         let mut calendars = PerTenant::new(&self.settings);
         let out = (0..rows.len())
             .map(|r| {
@@ -268,7 +221,8 @@ impl SalesCycle {
     }
 }
 
-impl_instant_udf!(SalesCycle, name: "sales_cycle", returns: DataType::Int64);
+impl_udf!(SalesCycle, name: "sales_cycle", args: INSTANT_ARGS, required: 2,
+    returns: DataType::Int64, strict: true);
 
 /// Declares a function that returns one setting of the row's tenant (NULL for a NULL tenant).
 macro_rules! setting_udf {
@@ -344,6 +298,22 @@ REF0
 /// `refund_destination(tenant)` → `TEXT`.
     RefundDestination, name: "refund_destination", array: StringArray, returns: DataType::Utf8,
     value: |_, s| Ok(s.refund_destination.as_str())
+}
+
+setting_udf! {
+#[user_doc(
+    doc_section(label = "CDR Functions"),
+    description = "The tenant's country for numbers written without a country code (setting default_country: ISO 3166 alpha-2, default NL), as e164 takes it: e164(destination, default_country(tenant)). NULL tenant gives NULL.",
+    syntax_example = "default_country(tenant)",
+    sql_example = r#"```sql
+> select default_country('acme');
+NL
+```"#,
+    argument(name = "tenant", description = "Tenant name (cdrs.tenant).")
+)]
+/// `default_country(tenant)` → `TEXT`.
+    DefaultCountry, name: "default_country", array: StringArray, returns: DataType::Utf8,
+    value: |_, s| Ok(s.default_country.as_str())
 }
 
 #[cfg(test)]
@@ -422,10 +392,9 @@ mod tests {
         ));
         let args = [tenants, ts];
         let rows = Rows::new(&args, 3).unwrap();
-        let instants = Instants::new(&args[1]).unwrap();
 
         let local = TenantLocalTime::new(Arc::clone(&settings))
-            .eval(&rows, &instants)
+            .eval(&rows)
             .unwrap();
         let local = local.as_primitive::<TimestampMicrosecondType>();
         let hour = 3_600_000_000;
@@ -433,7 +402,7 @@ mod tests {
         assert!(local.is_null(1));
         assert_eq!(local.value(2), 1_793_854_800_000_000 + hour);
 
-        let cycles = SalesCycle::new(settings).eval(&rows, &instants).unwrap();
+        let cycles = SalesCycle::new(settings).eval(&rows).unwrap();
         let cycles: Vec<_> = cycles.as_primitive::<Int64Type>().iter().collect();
         assert_eq!(cycles, vec![Some(2_966), None, Some(20_762)]);
     }

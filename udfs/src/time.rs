@@ -18,11 +18,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 use chrono_tz::Tz;
-use datafusion::arrow::array::{Array, AsArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, TimestampMicrosecondArray};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
 use datafusion::arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
-use datafusion::common::{Result, exec_err, plan_err};
-use datafusion::logical_expr::ColumnarValue;
+use datafusion::common::{Result, exec_err};
 
 /// Time zone of the instants given to the time functions (and of every `timestamptz` column).
 pub const UTC: &str = "UTC";
@@ -70,15 +69,16 @@ pub(crate) fn instant_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from(UTC)))
 }
 
-/// `coerce_types` answer for an instant argument `name` of `function`.
-pub(crate) fn coerce_instant(function: &str, name: &str, ty: &DataType) -> Result<DataType> {
+/// The type an argument of type `ty` is coerced to when an instant is expected (any
+/// timestamp, any text, NULL), or `None` when it cannot be one.
+pub(crate) fn instant_target(ty: &DataType) -> Option<DataType> {
     match ty {
         DataType::Timestamp(..)
         | DataType::Utf8
         | DataType::LargeUtf8
         | DataType::Utf8View
-        | DataType::Null => Ok(instant_type()),
-        _ => plan_err!("{function}: argument {name} cannot be {ty} (expected a timestamp)"),
+        | DataType::Null => Some(instant_type()),
+        _ => None,
     }
 }
 
@@ -90,13 +90,10 @@ pub(crate) struct Instants {
 }
 
 impl Instants {
-    /// Reads `arg`, casting it to microseconds when the planner did not (a caller that
-    /// bypasses coercion); unparsable text is an error, not NULL.
-    pub(crate) fn new(arg: &ColumnarValue) -> Result<Self> {
-        let (array, step) = match arg {
-            ColumnarValue::Array(array) => (Arc::clone(array), 1),
-            ColumnarValue::Scalar(scalar) => (scalar.to_array_of_size(1)?, 0),
-        };
+    /// Reads `array` at `row * step` (step 0 for a broadcast scalar), casting it to
+    /// microseconds when the planner did not (a caller that bypasses coercion); unparsable
+    /// text is an error, not NULL.
+    pub(crate) fn of(array: ArrayRef, step: usize) -> Result<Self> {
         let array = match array.data_type() {
             // The zone of a timestamp is display metadata: the values are UTC already.
             DataType::Timestamp(TimeUnit::Microsecond, _) => array,
@@ -232,27 +229,27 @@ mod tests {
     #[test]
     fn instants_accept_any_timestamp_and_text() {
         use datafusion::common::ScalarValue;
+        use datafusion::logical_expr::ColumnarValue;
+        let instants = |arg: &ColumnarValue| -> Result<Instants> {
+            crate::args::Rows::new(std::slice::from_ref(arg), 4)?.instants(0)
+        };
         assert_eq!(
-            coerce_instant("f", "ts", &DataType::Timestamp(TimeUnit::Nanosecond, None)).unwrap(),
-            instant_type()
+            instant_target(&DataType::Timestamp(TimeUnit::Nanosecond, None)),
+            Some(instant_type())
         );
-        let err = coerce_instant("f", "ts", &DataType::Int64).unwrap_err();
-        assert!(
-            err.to_string().contains("f: argument ts cannot be Int64"),
-            "{err}"
-        );
+        assert_eq!(instant_target(&DataType::Int64), None);
 
         let at = utc("2026-11-01T23:30:00Z");
         let nanos = ColumnarValue::Scalar(ScalarValue::TimestampNanosecond(
             Some(at * 1_000),
             Some(Arc::from("+01:00")),
         ));
-        assert_eq!(Instants::new(&nanos).unwrap().get(3), Some(at));
+        assert_eq!(instants(&nanos).unwrap().get(3), Some(at));
         let text = ColumnarValue::Scalar(ScalarValue::from("2026-11-02T00:30:00+01:00"));
-        assert_eq!(Instants::new(&text).unwrap().get(0), Some(at));
+        assert_eq!(instants(&text).unwrap().get(0), Some(at));
         let null = ColumnarValue::Scalar(ScalarValue::Null);
-        assert_eq!(Instants::new(&null).unwrap().get(0), None);
+        assert_eq!(instants(&null).unwrap().get(0), None);
         let junk = ColumnarValue::Scalar(ScalarValue::from("yesterday-ish"));
-        assert!(Instants::new(&junk).is_err());
+        assert!(instants(&junk).is_err());
     }
 }

@@ -1,0 +1,196 @@
+//! The `rate_lookup(tenant, destination, at)` function over a [`RateBook`].
+
+use std::borrow::Cow;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::array::{
+    ArrayRef, Decimal128Builder, Int32Builder, StringBuilder, StructArray,
+};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::Result;
+use datafusion::logical_expr::{Signature, Volatility};
+use datafusion_macros::user_doc;
+
+use super::RateBook;
+use crate::args::{Arg, Kind, Rows, arg, impl_udf};
+use crate::billing::{CHARGE_PRECISION, CHARGE_SCALE};
+
+/// The digits a destination is rated on: the number without a leading `+` and without the
+/// separators people write (space, `-`, `.`, `/`, parentheses). `None` when anything else is
+/// left (a SIP URI, letters) or no digit is: such a destination has no rate.
+///
+/// The digits are taken as written: a national number (`0612345678`) is not turned into
+/// E.164 here; pass `e164(destination, country)` to rate it by country code.
+pub fn dialled_digits(destination: &str) -> Option<Cow<'_, str>> {
+    let trimmed = destination.trim();
+    let number = trimmed.strip_prefix('+').unwrap_or(trimmed);
+    if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Cow::Borrowed(number));
+    }
+    let mut digits = String::with_capacity(number.len());
+    for c in number.chars() {
+        match c {
+            '0'..='9' => digits.push(c),
+            ' ' | '-' | '.' | '/' | '(' | ')' => {}
+            _ => return None,
+        }
+    }
+    (!digits.is_empty()).then_some(Cow::Owned(digits))
+}
+
+/// The fields of `rate_lookup`'s result, in order: `prefix`, `rate_per_min`, `min_s`,
+/// `increment_s`, `connect_fee`, `currency`.
+pub fn rate_type() -> DataType {
+    DataType::Struct(rate_fields())
+}
+
+fn rate_fields() -> Fields {
+    let money = DataType::Decimal128(CHARGE_PRECISION, CHARGE_SCALE);
+    Fields::from(vec![
+        Field::new("prefix", DataType::Utf8, true),
+        Field::new("rate_per_min", money.clone(), true),
+        Field::new("min_s", DataType::Int32, true),
+        Field::new("increment_s", DataType::Int32, true),
+        Field::new("connect_fee", money, true),
+        Field::new("currency", DataType::Utf8, true),
+    ])
+}
+
+#[user_doc(
+    doc_section(label = "CDR Functions"),
+    description = "The rate of a call from the rate deck (table rates): a struct (prefix, rate_per_min, min_s, increment_s, connect_fee, currency) of the row of the tenant or of '*' whose prefix is the longest prefix of the destination's digits and whose valid_from is the newest not after at. A longer prefix wins whoever's it is; at one prefix the newest valid_from wins, and at the same valid_from the tenant's own row beats '*'. The destination's digits are taken as written, without '+' and separators (space - . / parentheses); anything else (a SIP URI) has no rate, so rate national numbers through e164(destination, country). NULL when no rate applies or an argument is NULL. The deck is re-read when the rates table changes, checked once per query.",
+    syntax_example = "rate_lookup(tenant, destination, at)",
+    sql_example = r#"```sql
+> select get_field(rate_lookup('acme', '+44 7700 900123', TIMESTAMP '2026-11-02T10:00:00Z'), 'rate_per_min');
+0.120000
+```"#,
+    argument(name = "tenant", description = "Tenant of the call (cdrs.tenant)."),
+    argument(
+        name = "destination",
+        description = "Number called, E.164 with or without '+' (cdrs.destination, or e164(destination, country))."
+    ),
+    argument(
+        name = "at",
+        description = "When the call started (cdrs.start_time); a timestamp without zone is UTC."
+    )
+)]
+/// `rate_lookup(tenant, destination, at)` → `STRUCT`; see [`super::RateDeck::lookup`].
+#[derive(Debug, Default)]
+pub struct RateLookup {
+    book: Arc<RateBook>,
+}
+
+impl RateLookup {
+    /// The function reading rates from `book`.
+    pub fn new(book: Arc<RateBook>) -> Self {
+        RateLookup { book }
+    }
+
+    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
+        let deck = self.book.deck();
+        let (tenants, destinations) = (rows.texts(0)?, rows.texts(1)?);
+        let instants = rows.instants(2)?;
+        let n = rows.len();
+        let money = || {
+            Decimal128Builder::with_capacity(n)
+                .with_precision_and_scale(CHARGE_PRECISION, CHARGE_SCALE)
+        };
+        let (mut prefix, mut currency) = (StringBuilder::new(), StringBuilder::new());
+        let (mut per_min, mut fee) = (money()?, money()?);
+        let (mut min_s, mut increment_s) = (
+            Int32Builder::with_capacity(n),
+            Int32Builder::with_capacity(n),
+        );
+        let mut valid = Vec::with_capacity(n);
+        for r in 0..n {
+            let found = match (tenants.get(r), destinations.get(r), instants.get(r)) {
+                (Some(tenant), Some(destination), Some(at)) => {
+                    dialled_digits(destination).and_then(|digits| deck.lookup(tenant, &digits, at))
+                }
+                _ => None,
+            };
+            valid.push(found.is_some());
+            // The fields of a NULL row are NULL too: `get_field` reads them without
+            // looking at the struct's own validity.
+            prefix.append_option(found.map(|f| f.prefix.as_str()));
+            per_min.append_option(found.map(|f| f.rate_per_min));
+            min_s.append_option(found.map(|f| f.min_s));
+            increment_s.append_option(found.map(|f| f.increment_s));
+            fee.append_option(found.map(|f| f.connect_fee));
+            currency.append_option(found.map(|f| f.currency.as_str()));
+        }
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(prefix.finish()),
+            Arc::new(per_min.finish()),
+            Arc::new(min_s.finish()),
+            Arc::new(increment_s.finish()),
+            Arc::new(fee.finish()),
+            Arc::new(currency.finish()),
+        ];
+        let nulls = NullBuffer::from(valid);
+        Ok(Arc::new(StructArray::try_new(
+            rate_fields(),
+            columns,
+            Some(nulls),
+        )?))
+    }
+}
+
+/// Two `rate_lookup`s are the same function when they read the same book.
+impl PartialEq for RateLookup {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.book, &other.book)
+    }
+}
+
+impl Eq for RateLookup {}
+
+impl Hash for RateLookup {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        std::ptr::hash(Arc::as_ptr(&self.book), state);
+    }
+}
+
+const LOOKUP_ARGS: &[Arg] = &[
+    arg("tenant", Kind::Text),
+    arg("destination", Kind::Text),
+    arg("at", Kind::Instant),
+];
+
+/// Volatile: the result depends on the rates table, which may change between queries, so the
+/// planner must neither fold a call with literal arguments into a constant nor cache it.
+fn volatile_signature() -> &'static Signature {
+    static SIGNATURE: LazyLock<Signature> =
+        LazyLock::new(|| Signature::user_defined(Volatility::Volatile));
+    &SIGNATURE
+}
+
+impl_udf!(RateLookup, name: "rate_lookup", args: LOOKUP_ARGS, required: 3,
+    returns: rate_type(), strict: true, signature: volatile_signature());
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits_as_dialled() {
+        assert_eq!(
+            dialled_digits("+44 7700 900-123").as_deref(),
+            Some("447700900123")
+        );
+        assert_eq!(
+            dialled_digits("12125550143").as_deref(),
+            Some("12125550143")
+        );
+        assert_eq!(
+            dialled_digits("(020) 123.45/67").as_deref(),
+            Some("0201234567")
+        );
+        assert_eq!(dialled_digits("sip:201@pbx.example"), None);
+        assert_eq!(dialled_digits("+"), None);
+        assert_eq!(dialled_digits(""), None);
+        assert_eq!(dialled_digits("++44"), None);
+    }
+}

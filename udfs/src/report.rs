@@ -1,0 +1,209 @@
+//! `billing_result(direction, excluded, refunded_in_full, newest_event, charge)`: how the
+//! billing system handled a call, as the call-report seed labels it (SPEC 4, `call_reports`).
+//!
+//! The rules, first that matches: refunded in full → `Refunded`; direction `internal` →
+//! `Internal`; `inbound` → `Incoming`; destination excluded → `Excluded`; else by the newest
+//! billing event: `ok` → `OK`, `failure` → `Failure`, `sent` → `Open`, `retry_sent` →
+//! `Retry open`; no event → `Open`, except a call with nothing to charge (charge 0), which is
+//! `OK`. Only outbound calls reach the event rules.
+//!
+//! The function takes what the view has already worked out per call (whether the destination
+//! is excluded, whether refunds cover the charge, which event is newest, the charge after
+//! rating), so that the rules live in one place and the view only gathers facts.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, exec_err};
+use datafusion_macros::user_doc;
+
+use crate::args::{Arg, Kind, Rows, arg, impl_udf};
+
+/// Billing events (`billing_events.result`) and the billing result each gives.
+pub const EVENT_RESULTS: &[(&str, &str)] = &[
+    ("ok", "OK"),
+    ("failure", "Failure"),
+    ("sent", "Open"),
+    ("retry_sent", "Retry open"),
+];
+
+/// Every billing result of the call-report seed.
+pub const BILLING_RESULTS: &[&str] = &[
+    "OK",
+    "Failure",
+    "Open",
+    "Retry open",
+    "Internal",
+    "Incoming",
+    "Excluded",
+    "Refunded",
+];
+
+/// The facts about one call that decide its billing result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallBilling<'a> {
+    /// `inbound`, `outbound` or `internal`.
+    pub direction: &'a str,
+    /// Whether the destination is excluded from charging.
+    pub excluded: bool,
+    /// Whether refunds cover the whole (non-zero) charge.
+    pub refunded_in_full: bool,
+    /// The newest billing event's result, if any.
+    pub newest_event: Option<&'a str>,
+    /// Whether the call's charge is zero (`None` when unknown).
+    pub charge_is_zero: Option<bool>,
+}
+
+/// The billing result of a call (see the module documentation); an error for a direction or
+/// event outside the data model.
+pub fn billing_result(call: CallBilling<'_>) -> Result<&'static str> {
+    if call.refunded_in_full {
+        return Ok("Refunded");
+    }
+    match call.direction {
+        "internal" => return Ok("Internal"),
+        "inbound" => return Ok("Incoming"),
+        "outbound" => {}
+        other => return exec_err!("billing_result: unknown direction '{other}'"),
+    }
+    if call.excluded {
+        return Ok("Excluded");
+    }
+    match call.newest_event {
+        Some(event) => match EVENT_RESULTS.iter().find(|(e, _)| *e == event) {
+            Some((_, result)) => Ok(result),
+            None => exec_err!("billing_result: unknown billing event '{event}'"),
+        },
+        None if call.charge_is_zero == Some(true) => Ok("OK"),
+        None => Ok("Open"),
+    }
+}
+
+#[user_doc(
+    doc_section(label = "CDR Functions"),
+    description = "Billing result of a call as the call reports show it, first rule that matches: refunded_in_full -> Refunded; direction internal -> Internal; inbound -> Incoming; excluded -> Excluded; else by the newest billing event: ok -> OK, failure -> Failure, sent -> Open, retry_sent -> Retry open; no event (NULL) -> Open, except a call whose charge is 0, which is OK. NULL excluded or refunded_in_full count as false, a NULL charge as unknown (so Open); a NULL direction gives NULL. The view call_reports computes the arguments: is_excluded_number(tenant, destination), refunds summed against the charge, the newest billing_events row, the charge after rating.",
+    syntax_example = "billing_result(direction, excluded, refunded_in_full, newest_event, charge)",
+    sql_example = r#"```sql
+> select billing_result('outbound', false, false, 'retry_sent', 0.5), billing_result('outbound', false, false, NULL, 0);
+Retry open | OK
+```"#,
+    argument(
+        name = "direction",
+        description = "cdrs.direction: inbound, outbound or internal."
+    ),
+    argument(
+        name = "excluded",
+        description = "Whether the destination is excluded from charging (is_excluded_number)."
+    ),
+    argument(
+        name = "refunded_in_full",
+        description = "Whether the call's refunds add up to its whole, non-zero charge."
+    ),
+    argument(
+        name = "newest_event",
+        description = "result of the call's newest billing_events row: sent, ok, failure, retry_sent; NULL when none."
+    ),
+    argument(
+        name = "charge",
+        description = "The call's charge (stored, or rated); 0 means nothing to charge."
+    )
+)]
+/// `billing_result(direction, excluded, refunded_in_full, newest_event, charge)` → `TEXT`;
+/// see [`billing_result`].
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
+pub struct BillingResult;
+
+const ARGS: &[Arg] = &[
+    arg("direction", Kind::Text),
+    arg("excluded", Kind::Bool),
+    arg("refunded_in_full", Kind::Bool),
+    arg("newest_event", Kind::Text),
+    arg("charge", Kind::Money),
+];
+
+impl_udf!(BillingResult, name: "billing_result", args: ARGS, required: 5,
+    returns: DataType::Utf8, strict: false);
+
+impl BillingResult {
+    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
+        let (direction, excluded, refunded) = (rows.texts(0)?, rows.bools(1)?, rows.bools(2)?);
+        let (event, charge) = (rows.texts(3)?, rows.decimals(4)?);
+        let out = (0..rows.len())
+            .map(|r| {
+                let Some(direction) = direction.get(r) else {
+                    return Ok(None);
+                };
+                billing_result(CallBilling {
+                    direction,
+                    excluded: excluded.get(r).unwrap_or(false),
+                    refunded_in_full: refunded.get(r).unwrap_or(false),
+                    newest_event: event.get(r),
+                    charge_is_zero: charge.get(r).map(|c| c == 0),
+                })
+                .map(Some)
+            })
+            .collect::<Result<StringArray>>()?;
+        Ok(Arc::new(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(direction: &str) -> CallBilling<'_> {
+        CallBilling {
+            direction,
+            excluded: false,
+            refunded_in_full: false,
+            newest_event: None,
+            charge_is_zero: Some(false),
+        }
+    }
+
+    #[test]
+    fn first_rule_that_matches() {
+        let refunded = CallBilling {
+            refunded_in_full: true,
+            ..call("inbound")
+        };
+        assert_eq!(billing_result(refunded).unwrap(), "Refunded");
+        let excluded = CallBilling {
+            excluded: true,
+            ..call("internal")
+        };
+        assert_eq!(billing_result(excluded).unwrap(), "Internal");
+        let excluded = CallBilling {
+            excluded: true,
+            newest_event: Some("ok"),
+            ..call("outbound")
+        };
+        assert_eq!(billing_result(excluded).unwrap(), "Excluded");
+        assert_eq!(billing_result(call("inbound")).unwrap(), "Incoming");
+        assert_eq!(billing_result(call("outbound")).unwrap(), "Open");
+        let free = CallBilling {
+            charge_is_zero: Some(true),
+            ..call("outbound")
+        };
+        assert_eq!(billing_result(free).unwrap(), "OK");
+        for (event, result) in EVENT_RESULTS {
+            let billed = CallBilling {
+                newest_event: Some(event),
+                ..call("outbound")
+            };
+            assert_eq!(billing_result(billed).unwrap(), *result);
+            assert!(BILLING_RESULTS.contains(result));
+        }
+    }
+
+    #[test]
+    fn unknown_values_are_errors() {
+        assert!(billing_result(call("sideways")).is_err());
+        let odd = CallBilling {
+            newest_event: Some("maybe"),
+            ..call("outbound")
+        };
+        assert!(billing_result(odd).is_err());
+    }
+}
