@@ -12,7 +12,7 @@ use tokio_postgres::{Client, NoTls};
 
 use crate::support::{BIN, Scratch};
 
-const HEADER: &str = "call_id,tenant,direction,start_time,connect_time,end_time,duration_s,source,destination,sip_code,hangup_cause,cabin";
+const HEADER: &str = "call_id,tenant,direction,start_time,connect_time,end_time,duration_s,source,destination,sip_code,hangup_cause,cabin,charge,currency";
 
 const CONFIG: &str = r#"
 [server]
@@ -28,6 +28,11 @@ role = "admin"
 name = "ana"
 password = "ana-secret"
 role = "analyst"
+
+[[users]]
+name = "till"
+password = "till-secret"
+role = "billing"
 
 [[users]]
 name = "loader"
@@ -61,10 +66,10 @@ impl Server {
     /// `tables` (more TOML tables) at the end of the configuration.
     fn start_with(s: Scratch, server: &str, tables: &str) -> Server {
         let rows = [
-            "a-1,acme,outbound,2026-11-02T08:00:00Z,2026-11-02T08:00:05Z,2026-11-02T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012",
-            "a-2,acme,inbound,2026-11-02T09:00:00Z,,2026-11-02T09:00:30Z,0,+31612345678,+31201234567,486,,7012",
-            "b-1,beta,outbound,2026-11-02T10:00:00Z,2026-11-02T10:00:02Z,2026-11-02T10:02:02Z,120,+12125550143,+12125550199,200,normal,",
-            "b-2,beta,outbound,2026-11-03T10:00:00Z,2026-11-03T10:00:02Z,2026-11-03T10:00:12Z,10,+12125550143,+12125550100,200,normal,",
+            "a-1,acme,outbound,2026-11-02T08:00:00Z,2026-11-02T08:00:05Z,2026-11-02T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012,0.50,EUR",
+            "a-2,acme,inbound,2026-11-02T09:00:00Z,,2026-11-02T09:00:30Z,0,+31612345678,+31201234567,486,,7012,,",
+            "b-1,beta,outbound,2026-11-02T10:00:00Z,2026-11-02T10:00:02Z,2026-11-02T10:02:02Z,120,+12125550143,+12125550199,200,normal,,,",
+            "b-2,beta,outbound,2026-11-03T10:00:00Z,2026-11-03T10:00:02Z,2026-11-03T10:00:12Z,10,+12125550143,+12125550100,200,normal,,,",
         ];
         let file = s.write("calls.csv", format!("{HEADER}\n{}\n", rows.join("\n")));
         s.ok(&["ingest", file.to_str().expect("path")]);
@@ -399,9 +404,9 @@ async fn copy_from_stdin_loads_through_the_ingest_pipeline() {
     let loader = server.as_user("loader").await;
     let csv = format!(
         "{HEADER}\n\
-         c-1,acme,outbound,2026-11-04T08:00:00Z,2026-11-04T08:00:05Z,2026-11-04T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012\n\
-         a-1,acme,outbound,2026-11-02T08:00:00Z,2026-11-02T08:00:05Z,2026-11-02T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012\n\
-         c-2,acme,sideways,2026-11-04T09:00:00Z,,2026-11-04T09:00:30Z,0,+31612345678,+31201234567,486,,\n"
+         c-1,acme,outbound,2026-11-04T08:00:00Z,2026-11-04T08:00:05Z,2026-11-04T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012,,\n\
+         a-1,acme,outbound,2026-11-02T08:00:00Z,2026-11-02T08:00:05Z,2026-11-02T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012,,\n\
+         c-2,acme,sideways,2026-11-04T09:00:00Z,,2026-11-04T09:00:30Z,0,+31612345678,+31201234567,486,,,,\n"
     );
     let sink = loader
         .copy_in("COPY cdrs FROM STDIN WITH (FORMAT csv, HEADER)")
@@ -547,7 +552,7 @@ async fn the_server_compacts_small_files_and_applies_retention_on_schedule() {
         "more.csv",
         format!(
             "{HEADER}\na-3,acme,outbound,2026-11-02T12:00:00Z,2026-11-02T12:00:05Z,\
-             2026-11-02T12:00:35Z,30,+31201234567,+31612345670,200,normal,7012\n"
+             2026-11-02T12:00:35Z,30,+31201234567,+31612345670,200,normal,7012,,\n"
         ),
     );
     let store = s.store();
@@ -609,4 +614,53 @@ fn http_get(addr: &str, path: &str) -> String {
     socket.read_to_string(&mut response).expect("response");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     response
+}
+
+#[tokio::test]
+async fn billing_issues_refunds_over_the_wire_within_the_charge() {
+    let server = Server::start();
+    let till = server.as_user("till").await;
+    let n = till
+        .execute(
+            "INSERT INTO refunds (call_id, amount, reason) VALUES ('a-1', 0.20, 'poor line')",
+            &[],
+        )
+        .await
+        .expect("partial refund");
+    assert_eq!(n, 1);
+    let over = till
+        .simple_query("INSERT INTO refunds (call_id, amount) VALUES ('a-1', 0.40)")
+        .await
+        .expect_err("over-refund");
+    assert!(over.code().is_some(), "{over}");
+    till.simple_query("INSERT INTO refunds (call_id, reason) VALUES ('a-1', 'the rest')")
+        .await
+        .expect("refund the rest");
+    let ana = server.as_user("ana").await;
+    assert_eq!(
+        texts(
+            &ana,
+            "SELECT record_type, charge, billing_result FROM call_reports \
+             WHERE call_id = 'a-1' ORDER BY record_type, charge"
+        )
+        .await,
+        [
+            "charge|0.500000|Refunded",
+            "refund|-0.300000|Refunded",
+            "refund|-0.200000|Refunded"
+        ]
+    );
+    // Analysts and tenant-bound users may not write.
+    for user in ["ana", "acme"] {
+        let c = server.as_user(user).await;
+        assert_eq!(
+            code(
+                &c,
+                "INSERT INTO refunds (call_id, amount) VALUES ('a-1', 0.01)"
+            )
+            .await,
+            SqlState::INSUFFICIENT_PRIVILEGE,
+            "{user}"
+        );
+    }
 }
