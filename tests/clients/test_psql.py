@@ -41,7 +41,8 @@ def dt_lists_tables():
 def dv_lists_views():
     rows = table_rows(psql("\\dv"))
     eq(sorted(r[1] for r in rows),
-       ["call_data_records", "call_log", "call_records", "didww_inbound", "didww_outbound"], "\\dv")
+       ["call_data_records", "call_log", "call_records", "call_reports", "cdr_anomalies",
+        "didww_inbound", "didww_outbound"], "\\dv")
     assert all(r[2] == "view" for r in rows), rows
 
 
@@ -72,10 +73,10 @@ def d_plus_cdrs():
 
 @test
 def df_lists_functions():
-    with known_defect("\\df fails: 42883 Invalid function 'pg_function_is_visible'"):
-        out = psql("\\df")
-    for f in ("billable_seconds", "call_status", "sip_reason"):
-        assert f in out, f
+    out = psql("\\df")
+    with known_defect("the domain functions are not in pg_proc, so \\df lists none of them"):
+        for f in ("billable_seconds", "call_status", "sip_reason"):
+            assert f in out, f
 
 
 @test
