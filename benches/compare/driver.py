@@ -390,8 +390,6 @@ def pgbench_stats(engine, d):
     summary = open(os.path.join(d, "summary.txt")).read()
     m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", summary)
     emit(engine, "pgbench_tps", m.group(1) if m else "error")
-    m = re.search(r"duration: (\d+) s", summary)
-    secs = int(m.group(1)) if m else None
     lat = collections.defaultdict(list)
     for path in glob.glob(os.path.join(d, "tx.*")):
         for line in open(path):
@@ -403,8 +401,9 @@ def pgbench_stats(engine, d):
         if not v:
             emit(engine, f"pgbench_{name}_tps", "error")
             continue
-        if secs:
-            emit(engine, f"pgbench_{name}_tps", f"{len(v) / secs:.1f}")
+        m = re.search(rf"SQL script {script + 1}: .*?tps = ([0-9.]+)\)", summary, re.S)
+        if m:
+            emit(engine, f"pgbench_{name}_tps", m.group(1))
         for q in (50, 95, 99):
             emit(engine, f"pgbench_{name}_p{q}_ms", f"{v[min(len(v) - 1, len(v) * q // 100)]:.1f}")
     aborted = sum(1 for ln in open(os.path.join(d, "stderr.txt")) if "aborted" in ln)

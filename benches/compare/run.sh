@@ -140,6 +140,9 @@ load_cdrlake_cli() {
 
 load_cdrlake_wire() {
     say "cdrlake: \\copy over the wire into a second store"
+    # serve refuses a store that does not exist yet: create an empty one (not timed)
+    head -1 "$CSV" >"$WORK/header.csv"
+    "$BIN" --data "$WORK/store-wire" ingest "$WORK/header.csv" >/dev/null
     cdr_start "$WORK/store-wire"
     local t0; t0=$(now)
     cdr_psql "$CDR_PORT" -c "\\copy cdrs from '$CSV' csv header" >"$WORK/wire-copy.out"
@@ -232,7 +235,7 @@ SAMPLER_PID=$!
 say "query rounds: 1 warm-up (checks results agree) + $RUNS timed, interleaved"
 "$PY" "$HERE/driver.py" queries --work "$WORK" --csv "$CSV" --runs "$RUNS" --rows "$ROWS" \
     --cdrlake-port "$CDR_PORT" --pg-port "$PG_PORT" --duck-dir "$WORK/duck" >>"$METRICS"
-cdr_psql "$CDR_PORT" -c "EXPLAIN ANALYZE $(cat "$WORK/lookup_id.sql")" >"$WORK/explain_lookup_id.txt" 2>&1 || true
+cdr_psql "$CDR_PORT" -At -c "EXPLAIN ANALYZE $(cat "$WORK/lookup_id.sql")" >"$WORK/explain_lookup_id.txt" 2>&1 || true
 metric machine load_after_queries "$(loadavg)"
 
 run_pgbench cdrlake "$CDR_PORT" bench
