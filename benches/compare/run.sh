@@ -33,9 +33,7 @@ while (($#)); do
 done
 
 say() { echo "bench: $(date +%T) $*" >&2; }
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-sudo_if_root() { if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
-as_pg() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+source "$HERE/../../tests/support/setup.sh"
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc -l; }
 
@@ -44,21 +42,10 @@ install_debian() {
     [[ -x $PG_BIN/postgres ]] || missing+=(postgresql-15)
     command -v psql >/dev/null || missing+=(postgresql-client-15)
     command -v bc >/dev/null || missing+=(bc)
-    if ((${#missing[@]})); then
-        say "apt-get install ${missing[*]}"
-        sudo_if_root apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive sudo_if_root apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
+    apt_install "${missing[@]}"
 }
 
-install_python() {
-    local stamp="$VENV/.cdrlake-requirements"
-    if [[ -x $PY ]] && cmp -s "$HERE/requirements.txt" "$stamp"; then return; fi
-    say "pip install -r requirements.txt into $VENV"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt"
-    cp "$HERE/requirements.txt" "$stamp"
-}
+install_python() { venv_install "$VENV" "$HERE/requirements.txt"; }
 
 # Names without "cdrlake" in them, so that a neighbour's `pkill -f cdrlake` spares this run.
 [[ -n $WORK ]] || WORK="$(mktemp -d "${TMPDIR:-/tmp}/compare-bench.XXXXXX")"

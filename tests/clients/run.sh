@@ -19,32 +19,17 @@ ALL_CLIENTS=(psycopg psycopg2 asyncpg sqlalchemy tenant psql java node)
 
 say() { echo "clients: $*" >&2; }
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-sudo_if_root() { if [[ $EUID -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+source "$HERE/../support/setup.sh"
 
 install_debian() {
     local missing=()
     [[ -f $JDBC_JAR ]] || missing+=(libpostgresql-jdbc-java)
     [[ -x $PG_BIN/postgres ]] || missing+=(postgresql-15)
     command -v psql >/dev/null || missing+=(postgresql-client-15)
-    if ((${#missing[@]})); then
-        say "apt-get install ${missing[*]}"
-        sudo_if_root apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive sudo_if_root apt-get install -y -qq "${missing[@]}" >/dev/null
-    fi
+    apt_install "${missing[@]}"
 }
 
-install_python() {
-    local stamp="$VENV/.cdrlake-requirements"
-    if [[ -x $VENV/bin/python ]] && cmp -s "$HERE/requirements.txt" "$stamp"; then return; fi
-    say "pip install -r requirements.txt into $VENV"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -r "$HERE/requirements.txt"
-    cp "$HERE/requirements.txt" "$stamp"
-}
+install_python() { venv_install "$VENV" "$HERE/requirements.txt"; }
 
 install_node() {
     local stamp="$HERE/node/node_modules/.cdrlake-lock"
@@ -59,7 +44,6 @@ install_node() {
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/client-tests.XXXXXX")"
 SERVER_PID=""
 REF_DIR=""
-as_pg() { if [[ $EUID -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
 cleanup() {
     if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true; fi
