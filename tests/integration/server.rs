@@ -609,7 +609,8 @@ async fn the_server_compacts_small_files_and_applies_retention_on_schedule() {
 fn http_get(addr: &str, path: &str) -> String {
     use std::io::{Read, Write};
     let mut socket = std::net::TcpStream::connect(addr).expect("connect to metrics");
-    write!(socket, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").expect("request");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    socket.write_all(request.as_bytes()).expect("request");
     let mut response = String::new();
     socket.read_to_string(&mut response).expect("response");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
