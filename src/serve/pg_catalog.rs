@@ -487,9 +487,8 @@ impl Patched {
             let mut typmod = old.value(i);
             if types.value(i) == 1700 {
                 let relid = relids.value(i);
-                if !schemas.contains_key(&relid) {
-                    let found = self.table_schema(relid).await;
-                    schemas.insert(relid, found);
+                if let std::collections::hash_map::Entry::Vacant(e) = schemas.entry(relid) {
+                    e.insert(self.table_schema(relid).await);
                 }
                 let field = schemas.get(&relid).and_then(Option::as_ref).and_then(|s| {
                     s.fields()

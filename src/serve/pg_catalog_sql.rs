@@ -8,6 +8,13 @@
 //!   table): cdrlake relations have no options and no TOAST tables (`reloptions` is always
 //!   NULL, `reltoastrelid` 0), so this is the empty array — and DataFusion cannot plan an
 //!   `unnest` of an outer column.
+//! - a scalar subquery over `pg_catalog` tables that is not an aggregate, `(SELECT e FROM
+//!   pg_attrdef WHERE …)` (SQLAlchemy's column reflection): `(SELECT first_value(e) …)`,
+//!   since DataFusion only decorrelates aggregated subqueries. PostgreSQL would reject a
+//!   second row; catalog lookups by key have at most one. User tables are never touched.
+//!   Conditions of such a subquery on the outer row only (SQLAlchemy repeats its `CASE WHEN
+//!   atthasdef` inside) move out, `CASE WHEN cond THEN (SELECT …) END`, which DataFusion
+//!   plans where it cannot plan the subquery with them.
 //! - `FROM unnest(a) x` (psql `\d`): PostgreSQL names the single column after the alias,
 //!   DataFusion does not, so the alias gains that column name: `unnest(a) AS x(x)`.
 
@@ -28,6 +35,13 @@ pub fn rewrite(statements: &mut [Statement]) -> bool {
             if let Some(new) = array_subquery(expr) {
                 *expr = new;
                 changed = true;
+            } else if let Expr::Subquery(query) = expr
+                && aggregate_catalog_lookup(query)
+            {
+                changed = true;
+                if let Some(guarded) = hoist_outer_conditions(query) {
+                    *expr = guarded;
+                }
             }
             ControlFlow::<()>::Continue(())
         });
@@ -36,6 +50,179 @@ pub fn rewrite(statements: &mut [Statement]) -> bool {
         changed |= aliases.0;
     }
     changed
+}
+
+/// Aggregates that make a scalar subquery return one row.
+const AGGREGATES: &[&str] = &[
+    "array_agg",
+    "avg",
+    "bool_and",
+    "bool_or",
+    "count",
+    "every",
+    "first_value",
+    "json_agg",
+    "max",
+    "min",
+    "string_agg",
+    "sum",
+];
+
+/// Wraps the single selected expression of a non-aggregated scalar subquery over
+/// `pg_catalog` tables in `first_value`; true when it did.
+fn aggregate_catalog_lookup(query: &mut Query) -> bool {
+    if query.order_by.is_some() {
+        return false;
+    }
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return false;
+    };
+    let catalog_only = !select.from.is_empty()
+        && select.from.iter().all(|t| {
+            std::iter::once(&t.relation)
+                .chain(t.joins.iter().map(|j| &j.relation))
+                .all(is_catalog_table)
+        });
+    let grouped = !matches!(
+        &select.group_by,
+        datafusion::sql::sqlparser::ast::GroupByExpr::Expressions(e, _) if e.is_empty()
+    );
+    if !catalog_only || grouped || select.distinct.is_some() || select.having.is_some() {
+        return false;
+    }
+    let [SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }] =
+        select.projection.as_mut_slice()
+    else {
+        return false;
+    };
+    let text = e.to_string().to_ascii_lowercase();
+    if AGGREGATES.iter().any(|a| text.contains(&format!("{a}("))) {
+        return false;
+    }
+    let Ok(wrapped) = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&format!("first_value({e})"))
+        .and_then(|mut p| p.parse_expr())
+    else {
+        return false;
+    };
+    *e = wrapped;
+    true
+}
+
+/// `CASE WHEN outer THEN (SELECT … WHERE rest) END` for the conjuncts of the WHERE of
+/// `query` that only name columns of tables outside it; None when there are none.
+fn hoist_outer_conditions(query: &Query) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, visit_expressions};
+
+    let mut query = query.clone();
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    let mut inner: Vec<String> = Vec::new();
+    for factor in select
+        .from
+        .iter()
+        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+    {
+        if let TableFactor::Table { name, alias, .. } = factor {
+            inner.push(name.to_string().to_ascii_lowercase());
+            if let Some(last) = name.0.last() {
+                inner.push(last.to_string().to_ascii_lowercase());
+            }
+            if let Some(a) = alias {
+                inner.push(a.name.value.to_ascii_lowercase());
+            }
+        }
+    }
+    let outer_only = |e: &Expr| {
+        let (mut outer, mut other) = (0, 0);
+        let _ = visit_expressions(e, |e| {
+            match e {
+                Expr::CompoundIdentifier(parts) if parts.len() > 1 => {
+                    let qualifier: Vec<String> = parts[..parts.len() - 1]
+                        .iter()
+                        .map(|p| p.value.to_ascii_lowercase())
+                        .collect();
+                    if inner.contains(&qualifier.join(".")) {
+                        other += 1;
+                    } else {
+                        outer += 1;
+                    }
+                }
+                Expr::Identifier(_) | Expr::Subquery(_) | Expr::Exists { .. } => other += 1,
+                _ => {}
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        outer > 0 && other == 0
+    };
+    let mut conjuncts = Vec::new();
+    let mut pending: Vec<Expr> = select.selection.take().into_iter().collect();
+    while let Some(e) = pending.pop() {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => {
+                pending.push(*right);
+                pending.push(*left);
+            }
+            Expr::Nested(e)
+                if matches!(
+                    *e,
+                    Expr::BinaryOp {
+                        op: BinaryOperator::And,
+                        ..
+                    }
+                ) =>
+            {
+                pending.push(*e)
+            }
+            e => conjuncts.push(e),
+        }
+    }
+    let (outer, rest): (Vec<Expr>, Vec<Expr>) = conjuncts.into_iter().partition(|c| outer_only(c));
+    if outer.is_empty() {
+        return None;
+    }
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    select.selection = rest.into_iter().reduce(|a, b| Expr::BinaryOp {
+        left: Box::new(a),
+        op: BinaryOperator::And,
+        right: Box::new(b),
+    });
+    let condition: Vec<String> = outer.iter().map(|c| format!("({c})")).collect();
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&format!(
+            "CASE WHEN {} THEN ({query}) END",
+            condition.join(" AND ")
+        ))
+        .and_then(|mut p| p.parse_expr())
+        .ok()
+}
+
+/// Whether `factor` is a `pg_catalog` table (`pg_catalog.x` or `pg_x`).
+fn is_catalog_table(factor: &TableFactor) -> bool {
+    match factor {
+        TableFactor::Table {
+            name, args: None, ..
+        } => {
+            let parts: Vec<String> = name
+                .0
+                .iter()
+                .map(|p| p.to_string().to_ascii_lowercase())
+                .collect();
+            match parts.as_slice() {
+                [schema, _] => schema == "pg_catalog",
+                [table] => table.starts_with("pg_"),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
 }
 
 /// Whether `factor` is `unnest(….reloptions)`.
@@ -182,6 +369,27 @@ mod tests {
             rewritten("SELECT x FROM pg_catalog.unnest(o) x"),
             "SELECT x FROM pg_catalog.unnest(o) AS x (x)"
         );
+    }
+
+    #[test]
+    fn catalog_lookups_are_aggregated() {
+        assert_eq!(
+            rewritten(
+                "SELECT (SELECT d.adbin FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid) FROM pg_attribute a"
+            ),
+            "SELECT (SELECT first_value(d.adbin) FROM pg_catalog.pg_attrdef AS d WHERE d.adrelid = a.attrelid) FROM pg_attribute AS a"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT (SELECT d.adbin FROM pg_catalog.pg_attrdef AS d WHERE a.atthasdef AND d.adrelid = a.attrelid) FROM pg_attribute AS a"
+            ),
+            "SELECT CASE WHEN (a.atthasdef) THEN (SELECT first_value(d.adbin) FROM pg_catalog.pg_attrdef AS d WHERE d.adrelid = a.attrelid) END FROM pg_attribute AS a"
+        );
+        let counted = "SELECT (SELECT count(*) FROM pg_class) FROM pg_namespace";
+        assert_eq!(rewritten(counted), counted);
+        let user =
+            "SELECT (SELECT r.rate FROM rates AS r WHERE r.prefix = c.destination) FROM cdrs AS c";
+        assert_eq!(rewritten(user), user);
     }
 
     #[test]
