@@ -349,7 +349,7 @@ mod tests {
     fn array_of_a_subquery_aggregates() {
         assert_eq!(
             rewritten("SELECT array(select 'toast.' || x from unnest(o) x) FROM t"),
-            "SELECT (SELECT array_agg('toast.' || x) FROM unnest(o) AS x (x)) FROM t"
+            "SELECT (SELECT array_agg('toast.' || x) FROM UNNEST(o) x (x)) FROM t"
         );
         assert_eq!(
             rewritten(
@@ -359,7 +359,7 @@ mod tests {
         );
         assert_eq!(
             rewritten("SELECT array(select rolname from r where oid = 1 order by 1)"),
-            "SELECT (SELECT array_agg((rolname) ORDER BY (rolname)) FROM r WHERE oid = 1)"
+            "SELECT (SELECT array_agg(rolname ORDER BY (rolname)) FROM r WHERE oid = 1)"
         );
     }
 
@@ -367,7 +367,7 @@ mod tests {
     fn unnest_aliases_name_their_column() {
         assert_eq!(
             rewritten("SELECT x FROM pg_catalog.unnest(o) x"),
-            "SELECT x FROM pg_catalog.unnest(o) AS x (x)"
+            "SELECT x FROM pg_catalog.unnest(o) x (x)"
         );
     }
 
@@ -377,7 +377,7 @@ mod tests {
             rewritten(
                 "SELECT (SELECT d.adbin FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid) FROM pg_attribute a"
             ),
-            "SELECT (SELECT first_value(d.adbin) FROM pg_catalog.pg_attrdef AS d WHERE d.adrelid = a.attrelid) FROM pg_attribute AS a"
+            "SELECT (SELECT first_value(d.adbin) FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid) FROM pg_attribute a"
         );
         assert_eq!(
             rewritten(
