@@ -13,7 +13,10 @@
 //! - [`cancel`]: cancel requests and statement timeouts;
 //! - [`sqlstate`]: errors to SQLSTATE codes;
 //! - [`text_rows`]: text results in PostgreSQL's spelling;
-//! - [`pg_functions`]: the PostgreSQL functions clients call that DataFusion lacks.
+//! - [`pg_functions`]: the PostgreSQL functions clients call that DataFusion lacks;
+//! - [`pg_catalog`]: `pg_catalog` and `information_schema` as psql and BI tools read them
+//!   ([`pg_catalog_procs`], [`pg_catalog_lookups`], [`pg_information_schema`],
+//!   [`pg_catalog_sql`], [`pg_types`]).
 
 pub mod auth;
 pub mod cancel;
@@ -21,7 +24,13 @@ pub mod copy_in;
 pub mod copy_out;
 pub mod maintenance;
 pub mod metrics;
+pub mod pg_catalog;
+pub mod pg_catalog_lookups;
+pub mod pg_catalog_procs;
+pub mod pg_catalog_sql;
 pub mod pg_functions;
+pub mod pg_information_schema;
+pub mod pg_types;
 pub mod session;
 pub mod sqlstate;
 pub mod statement;
@@ -33,8 +42,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::execution::SessionState;
-use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
-use datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog;
 use pgwire::api::auth::StartupHandler;
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::copy::CopyHandler;
@@ -49,7 +56,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::{Config, ServerConfig};
 use crate::error::{Error, Result};
 use crate::ingest::Formats;
-use crate::query::{self, DATABASE};
+use crate::query;
 use crate::storage::Store;
 use auth::{Startup, Users};
 use cancel::Registry;
@@ -92,9 +99,7 @@ impl Shared {
             options.sql_parser.parse_float_as_decimal = true;
             options.execution.time_zone = Some("UTC".into());
         }
-        setup_pg_catalog(&ctx, DATABASE, EmptyContextProvider)
-            .map_err(|e| Error::DataFusion(*e))?;
-        pg_functions::register(&ctx);
+        pg_catalog::setup(&ctx)?;
         let server = &config.server;
         Ok(Shared {
             base: ctx.state(),

@@ -1,7 +1,8 @@
 //! PostgreSQL functions that clients and BI tools call on connect or while browsing, and
 //! that neither DataFusion nor `datafusion-pg-catalog` provide: `version()` as PostgreSQL
-//! 16 (SQLAlchemy parses it), settings (`current_setting`, `set_config`), descriptions and
-//! sizes (psql `\d+`, `\dt+`). Descriptions and sizes are not tracked: they answer NULL / 0.
+//! 16 (SQLAlchemy parses it), settings (`current_setting`, `set_config`), sizes and
+//! visibility (psql `\d+`, `\dt+`); sizes are not tracked and answer 0. The lookups by OID
+//! (descriptions, view definitions, function signatures) are [`super::pg_catalog_lookups`].
 
 use std::sync::Arc;
 
@@ -12,6 +13,8 @@ use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
 use datafusion::prelude::SessionContext;
 
 use super::auth::{SERVER_VERSION, SERVER_VERSION_NUM};
+use super::pg_catalog::Relations;
+use super::pg_catalog_lookups;
 
 /// What `version()` says.
 pub fn version_string() -> String {
@@ -21,8 +24,11 @@ pub fn version_string() -> String {
     )
 }
 
-/// Registers the functions in `ctx`.
-pub fn register(ctx: &SessionContext) {
+/// Registers the functions in `ctx`; the lookups by OID read `relations`.
+pub fn register(ctx: &SessionContext, relations: Arc<Relations>) {
+    for udf in pg_catalog_lookups::functions(&relations) {
+        ctx.register_udf(udf);
+    }
     let version = version_string();
     ctx.register_udf(create_udf(
         "version",
@@ -45,27 +51,22 @@ pub fn register(ctx: &SessionContext) {
         Volatility::Volatile,
         Arc::new(|args| Ok(args[1].clone())),
     ));
-    let (oid, text) = (DataType::Int64, DataType::Utf8);
-    for (name, args) in [
-        ("obj_description", vec![oid.clone(), text.clone()]),
-        ("col_description", vec![oid.clone(), oid.clone()]),
-        ("shobj_description", vec![oid.clone(), text.clone()]),
-        ("pg_get_viewdef", vec![oid.clone()]),
-        ("pg_get_function_result", vec![oid.clone()]),
-        ("pg_get_function_arguments", vec![oid.clone()]),
+    ctx.register_udf(create_udf(
+        "shobj_description",
+        vec![DataType::Int64, DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Stable,
+        Arc::new(|_| Ok(scalar_text(None))),
+    ));
+    // pg_database_size takes a name (psql \l+) or an OID; the others an OID.
+    for (name, arg) in [
+        ("pg_table_size", DataType::Int64),
+        ("pg_database_size", DataType::Utf8),
+        ("pg_indexes_size", DataType::Int64),
     ] {
         ctx.register_udf(create_udf(
             name,
-            args,
-            DataType::Utf8,
-            Volatility::Stable,
-            Arc::new(|_| Ok(scalar_text(None))),
-        ));
-    }
-    for name in ["pg_table_size", "pg_database_size", "pg_indexes_size"] {
-        ctx.register_udf(create_udf(
-            name,
-            vec![DataType::Int64],
+            vec![arg],
             DataType::Int64,
             Volatility::Stable,
             Arc::new(|_| Ok(ColumnarValue::Scalar(ScalarValue::Int64(Some(0))))),

@@ -308,9 +308,17 @@ fn interruptible(resp: Response, token: CancellationToken, timeout: Option<Durat
 }
 
 fn parse(sql: &str) -> PgWireResult<Vec<Statement>> {
-    PostgresCompatibilityParser::new()
+    Ok(parse_marked(sql)?.0)
+}
+
+/// The statements of `sql` with our catalog rewrites ([`super::pg_catalog_sql`]) applied,
+/// and whether any applied.
+fn parse_marked(sql: &str) -> PgWireResult<(Vec<Statement>, bool)> {
+    let mut statements = PostgresCompatibilityParser::new()
         .parse(sql)
-        .map_err(|e| PgWireError::ApiError(Box::new(e)))
+        .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    let rewritten = super::pg_catalog_sql::rewrite(&mut statements);
+    Ok((statements, rewritten))
 }
 
 /// An error as the response of one statement of a simple query, with its SQLSTATE.
@@ -489,11 +497,13 @@ impl QueryParser for SessionParser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let conn = conn(&self.conn, &self.shared, &self.statements, client)?;
-        let mut statements = parse(sql)?;
+        let (mut statements, rewritten) = parse_marked(sql)?;
         if statements.is_empty() {
             return Ok(None);
         }
         let stmt = statements.remove(0);
+        let rewritten_sql = rewritten.then(|| stmt.to_string());
+        let sql = rewritten_sql.as_deref().unwrap_or(sql);
         statement::authorize(conn.user.role, conn.user.tenants.is_some(), &stmt)?;
         if statement::kind(&stmt) != Kind::Engine {
             let empty = LogicalPlan::EmptyRelation(EmptyRelation {

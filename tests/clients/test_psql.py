@@ -60,23 +60,76 @@ def d_cdrs_columns():
 @test
 def d_cdrs_numeric_typmod():
     cols = {r[0]: r for r in table_rows(psql("\\d cdrs"))}
-    with known_defect("format_type() ignores atttypmod: \\d cdrs shows charge as numeric"):
-        eq(cols["charge"][1], "numeric(18,6)", "charge type")
+    eq(cols["charge"][1], "numeric(18,6)", "charge type")
+
+
+def cdrs_ddl():
+    """CREATE TABLE cdrs for PostgreSQL, from the table definition in schemas/tables/cdrs.toml."""
+    import tomllib
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(root, "schemas", "tables", "cdrs.toml"), "rb") as f:
+        table = tomllib.load(f)
+    types = {"text": "text", "timestamptz": "timestamptz", "int": "integer", "date": "date",
+             "decimal": "numeric(18,6)"}  # decimal: DECIMAL(18,6), src/schema.rs
+    cols = [f'{c["name"]} {types[c["type"]]}{"" if c.get("nullable", True) else " NOT NULL"}'
+            for c in table["columns"]]
+    return f"DROP TABLE IF EXISTS cdrs CASCADE; CREATE TABLE cdrs ({', '.join(cols)})"
+
+
+@test
+def d_cdrs_like_postgres():
+    # Column, Type and Nullable of \d cdrs as PostgreSQL 15 prints them for the same table.
+    if not REF_PORT:
+        raise Skip("no reference PostgreSQL (PGREF_PORT unset)")
+    psql(cdrs_ddl(), user=REF_USER, port=REF_PORT, db="postgres")
+    ours = [(r[0], r[1], r[3]) for r in table_rows(psql("\\d cdrs"))]
+    ref = [(r[0], r[1], r[3]) for r in table_rows(psql("\\d cdrs", user=REF_USER, port=REF_PORT, db="postgres"))]
+    eq(ours, ref, "\\d cdrs")
 
 
 @test
 def d_plus_cdrs():
-    with known_defect("\\d+ cdrs fails: 42883 Invalid function 'array' (psql's array(subquery))"):
-        out = psql("\\d+ cdrs")
-    assert "Description" in out and "call_id" in out, out
+    out = psql("\\d+ cdrs")
+    cols = {r[0]: r for r in table_rows(out)}
+    eq(cols["charge"][1], "numeric(18,6)", "charge type")
+    # The Description column carries each column's documentation from schemas/tables/cdrs.toml.
+    assert cols["call_id"][-1].startswith("Unique id of the call"), cols["call_id"]
+
+
+@test
+def d_plus_view_shows_definition():
+    out = psql("\\d+ call_log")
+    assert 'View "public.call_log"' in out, out[:200]
+    assert "View definition:" in out and "FROM cdrs" in out, out[-400:]
+    cols = {r[0]: r for r in table_rows(out)}
+    eq(cols["call_status"][1], "text", "call_status type")
 
 
 @test
 def df_lists_functions():
-    out = psql("\\df")
-    with known_defect("the domain functions are not in pg_proc, so \\df lists none of them"):
-        for f in ("billable_seconds", "call_status", "sip_reason"):
-            assert f in out, f
+    rows = {r[1]: r for r in table_rows(psql("\\df"))}
+    for f in ("billable_seconds", "call_status", "sip_reason", "call_charge", "tenant_local_time"):
+        assert f in rows, (f, sorted(rows))
+    eq(rows["call_charge"][2:4], ["numeric", "billed_s bigint, rate_per_min numeric, connect_fee numeric"],
+       "call_charge result and arguments")
+    eq(rows["sip_reason"][0], "public", "schema")
+
+
+@test
+def df_plus_shows_documentation():
+    rows = table_rows(psql("\\df+ call_status"))
+    eq(len(rows), 1, "one call_status")
+    assert rows[0][-1].startswith("Call-log status"), rows[0][-1]
+    doc = psql("SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p WHERE p.proname = 'sip_reason'",
+               flags=("-At",)).strip()
+    assert doc and "SIP" in doc, doc
+
+
+@test
+def dt_dv_dn_l_work():
+    out = psql("\\dt+", "\\dv+", "\\dn+", "\\l+")
+    for word in ("cdrs", "call_log", "public", "cdr"):
+        assert word in out, word
 
 
 @test

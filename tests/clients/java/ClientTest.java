@@ -63,12 +63,20 @@ public class ClientTest {
             if (!views.contains("call_log")) throw new AssertionError("views: " + views);
             Map<String, String> types = new LinkedHashMap<>();
             Map<String, Integer> nullable = new HashMap<>();
+            Map<String, String> sizes = new HashMap<>();
+            Map<String, String> remarks = new HashMap<>();
             try (ResultSet rs = md.getColumns(null, "public", "cdrs", "%")) {
                 while (rs.next()) {
-                    types.put(rs.getString("COLUMN_NAME"), rs.getString("TYPE_NAME"));
-                    nullable.put(rs.getString("COLUMN_NAME"), rs.getInt("NULLABLE"));
+                    String name = rs.getString("COLUMN_NAME");
+                    types.put(name, rs.getString("TYPE_NAME"));
+                    nullable.put(name, rs.getInt("NULLABLE"));
+                    sizes.put(name, rs.getInt("COLUMN_SIZE") + "," + rs.getInt("DECIMAL_DIGITS"));
+                    remarks.put(name, rs.getString("REMARKS"));
                 }
             }
+            // numeric(18,6) from atttypmod; column documentation from pg_description.
+            eq(sizes.get("charge"), "18,6", "charge precision,scale");
+            eq(remarks.get("call_id"), "Unique id of the call within its tenant (Call ID / Transaction ID)", "call_id REMARKS");
             eq(types.get("call_id"), "text", "call_id type");
             eq(types.get("start_time"), "timestamptz", "start_time type");
             eq(types.get("duration_s"), "int4", "duration_s type");

@@ -1,0 +1,400 @@
+//! Rewrites of the PostgreSQL constructs that client catalog queries use and DataFusion
+//! does not plan, applied after `datafusion-pg-catalog`'s own rewrites.
+//!
+//! - `ARRAY(SELECT e FROM … [ORDER BY …])` (psql `\d`, `\d+`): a scalar subquery
+//!   `(SELECT array_agg(e ORDER BY …) FROM …)`. Unlike PostgreSQL, an empty subquery
+//!   gives NULL rather than `{}`; every client seen treats both alike.
+//! - `ARRAY(SELECT … FROM unnest(t.reloptions) …)` (psql `\d`, the options of a TOAST
+//!   table): cdrlake relations have no options and no TOAST tables (`reloptions` is always
+//!   NULL, `reltoastrelid` 0), so this is the empty array — and DataFusion cannot plan an
+//!   `unnest` of an outer column.
+//! - a scalar subquery over `pg_catalog` tables that is not an aggregate, `(SELECT e FROM
+//!   pg_attrdef WHERE …)` (SQLAlchemy's column reflection): `(SELECT first_value(e) …)`,
+//!   since DataFusion only decorrelates aggregated subqueries. PostgreSQL would reject a
+//!   second row; catalog lookups by key have at most one. User tables are never touched.
+//!   Conditions of such a subquery on the outer row only (SQLAlchemy repeats its `CASE WHEN
+//!   atthasdef` inside) move out, `CASE WHEN cond THEN (SELECT …) END`, which DataFusion
+//!   plans where it cannot plan the subquery with them.
+//! - `FROM unnest(a) x` (psql `\d`): PostgreSQL names the single column after the alias,
+//!   DataFusion does not, so the alias gains that column name: `unnest(a) AS x(x)`.
+
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableAlias,
+    TableAliasColumnDef, TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
+};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+/// Rewrites `statements` in place; true when anything changed.
+pub fn rewrite(statements: &mut [Statement]) -> bool {
+    let mut changed = false;
+    for statement in statements {
+        let _ = visit_expressions_mut(statement, |expr| {
+            if let Some(new) = array_subquery(expr) {
+                *expr = new;
+                changed = true;
+            } else if let Expr::Subquery(query) = expr
+                && aggregate_catalog_lookup(query)
+            {
+                changed = true;
+                if let Some(guarded) = hoist_outer_conditions(query) {
+                    *expr = guarded;
+                }
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        let mut aliases = UnnestAliases(false);
+        let _ = statement.visit(&mut aliases);
+        changed |= aliases.0;
+    }
+    changed
+}
+
+/// Aggregates that make a scalar subquery return one row.
+const AGGREGATES: &[&str] = &[
+    "array_agg",
+    "avg",
+    "bool_and",
+    "bool_or",
+    "count",
+    "every",
+    "first_value",
+    "json_agg",
+    "max",
+    "min",
+    "string_agg",
+    "sum",
+];
+
+/// Wraps the single selected expression of a non-aggregated scalar subquery over
+/// `pg_catalog` tables in `first_value`; true when it did.
+fn aggregate_catalog_lookup(query: &mut Query) -> bool {
+    if query.order_by.is_some() {
+        return false;
+    }
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return false;
+    };
+    let catalog_only = !select.from.is_empty()
+        && select.from.iter().all(|t| {
+            std::iter::once(&t.relation)
+                .chain(t.joins.iter().map(|j| &j.relation))
+                .all(is_catalog_table)
+        });
+    let grouped = !matches!(
+        &select.group_by,
+        datafusion::sql::sqlparser::ast::GroupByExpr::Expressions(e, _) if e.is_empty()
+    );
+    if !catalog_only || grouped || select.distinct.is_some() || select.having.is_some() {
+        return false;
+    }
+    let [SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. }] =
+        select.projection.as_mut_slice()
+    else {
+        return false;
+    };
+    let text = e.to_string().to_ascii_lowercase();
+    if AGGREGATES.iter().any(|a| text.contains(&format!("{a}("))) {
+        return false;
+    }
+    let Ok(wrapped) = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&format!("first_value({e})"))
+        .and_then(|mut p| p.parse_expr())
+    else {
+        return false;
+    };
+    *e = wrapped;
+    true
+}
+
+/// `CASE WHEN outer THEN (SELECT … WHERE rest) END` for the conjuncts of the WHERE of
+/// `query` that only name columns of tables outside it; None when there are none.
+fn hoist_outer_conditions(query: &Query) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{BinaryOperator, visit_expressions};
+
+    let mut query = query.clone();
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    let mut inner: Vec<String> = Vec::new();
+    for factor in select
+        .from
+        .iter()
+        .flat_map(|t| std::iter::once(&t.relation).chain(t.joins.iter().map(|j| &j.relation)))
+    {
+        if let TableFactor::Table { name, alias, .. } = factor {
+            inner.push(name.to_string().to_ascii_lowercase());
+            if let Some(last) = name.0.last() {
+                inner.push(last.to_string().to_ascii_lowercase());
+            }
+            if let Some(a) = alias {
+                inner.push(a.name.value.to_ascii_lowercase());
+            }
+        }
+    }
+    let outer_only = |e: &Expr| {
+        let (mut outer, mut other) = (0, 0);
+        let _ = visit_expressions(e, |e| {
+            match e {
+                Expr::CompoundIdentifier(parts) if parts.len() > 1 => {
+                    let qualifier: Vec<String> = parts[..parts.len() - 1]
+                        .iter()
+                        .map(|p| p.value.to_ascii_lowercase())
+                        .collect();
+                    if inner.contains(&qualifier.join(".")) {
+                        other += 1;
+                    } else {
+                        outer += 1;
+                    }
+                }
+                Expr::Identifier(_) | Expr::Subquery(_) | Expr::Exists { .. } => other += 1,
+                _ => {}
+            }
+            ControlFlow::<()>::Continue(())
+        });
+        outer > 0 && other == 0
+    };
+    let mut conjuncts = Vec::new();
+    let mut pending: Vec<Expr> = select.selection.take().into_iter().collect();
+    while let Some(e) = pending.pop() {
+        match e {
+            Expr::BinaryOp {
+                left,
+                op: BinaryOperator::And,
+                right,
+            } => {
+                pending.push(*right);
+                pending.push(*left);
+            }
+            Expr::Nested(e)
+                if matches!(
+                    *e,
+                    Expr::BinaryOp {
+                        op: BinaryOperator::And,
+                        ..
+                    }
+                ) =>
+            {
+                pending.push(*e)
+            }
+            e => conjuncts.push(e),
+        }
+    }
+    let (outer, rest): (Vec<Expr>, Vec<Expr>) = conjuncts.into_iter().partition(|c| outer_only(c));
+    if outer.is_empty() {
+        return None;
+    }
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    select.selection = rest.into_iter().reduce(|a, b| Expr::BinaryOp {
+        left: Box::new(a),
+        op: BinaryOperator::And,
+        right: Box::new(b),
+    });
+    let condition: Vec<String> = outer.iter().map(|c| format!("({c})")).collect();
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&format!(
+            "CASE WHEN {} THEN ({query}) END",
+            condition.join(" AND ")
+        ))
+        .and_then(|mut p| p.parse_expr())
+        .ok()
+}
+
+/// Whether `factor` is a `pg_catalog` table (`pg_catalog.x` or `pg_x`).
+fn is_catalog_table(factor: &TableFactor) -> bool {
+    match factor {
+        TableFactor::Table {
+            name, args: None, ..
+        } => {
+            let parts: Vec<String> = name
+                .0
+                .iter()
+                .map(|p| p.to_string().to_ascii_lowercase())
+                .collect();
+            match parts.as_slice() {
+                [schema, _] => schema == "pg_catalog",
+                [table] => table.starts_with("pg_"),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether `factor` is `unnest(….reloptions)`.
+fn unnests_options(factor: &TableFactor) -> bool {
+    let TableFactor::Table {
+        name,
+        args: Some(args),
+        ..
+    } = factor
+    else {
+        return false;
+    };
+    let is_unnest = name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .is_some_and(|i| i.value.eq_ignore_ascii_case("unnest"));
+    is_unnest && args.args.len() == 1 && args.args[0].to_string().ends_with("reloptions")
+}
+
+/// Names the column of `unnest(…) x` after its alias; records whether it did.
+struct UnnestAliases(bool);
+
+impl VisitorMut for UnnestAliases {
+    type Break = ();
+
+    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        let alias = match factor {
+            TableFactor::Table {
+                name,
+                args: Some(_),
+                alias,
+                ..
+            } if name
+                .0
+                .last()
+                .and_then(|p| p.as_ident())
+                .is_some_and(|i| i.value.eq_ignore_ascii_case("unnest")) =>
+            {
+                alias
+            }
+            TableFactor::UNNEST {
+                alias, array_exprs, ..
+            } if array_exprs.len() == 1 => alias,
+            _ => return ControlFlow::Continue(()),
+        };
+        if let Some(TableAlias { name, columns, .. }) = alias
+            && columns.is_empty()
+        {
+            columns.push(TableAliasColumnDef::from_name(name.value.clone()));
+            self.0 = true;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `ARRAY(SELECT e …)` as `(SELECT array_agg(e) …)`; None for anything else.
+fn array_subquery(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(f) = expr else {
+        return None;
+    };
+    let FunctionArguments::Subquery(query) = &f.args else {
+        return None;
+    };
+    let is_array = f
+        .name
+        .0
+        .last()
+        .and_then(|p| p.as_ident())
+        .is_some_and(|i| i.value.eq_ignore_ascii_case("array"));
+    if !is_array {
+        return None;
+    }
+    let mut query: Query = query.as_ref().clone();
+    let SetExpr::Select(select) = query.body.as_mut() else {
+        return None;
+    };
+    if select.from.iter().any(|t| unnests_options(&t.relation)) {
+        return Parser::new(&PostgreSqlDialect {})
+            .try_with_sql("make_array()")
+            .and_then(|mut p| p.parse_expr())
+            .ok();
+    }
+    let [item] = select.projection.as_slice() else {
+        return None;
+    };
+    let element = match item {
+        SelectItem::UnnamedExpr(e) | SelectItem::ExprWithAlias { expr: e, .. } => e.clone(),
+        _ => return None,
+    };
+    let order = match query.order_by.take().map(|o| o.kind) {
+        Some(OrderByKind::Expressions(items)) => {
+            let items: Vec<String> = items
+                .iter()
+                .map(|o| match o.expr.to_string().as_str() {
+                    // ORDER BY 1 names the (only) selected expression.
+                    "1" => o.to_string().replacen('1', &format!("({element})"), 1),
+                    _ => o.to_string(),
+                })
+                .collect();
+            format!(" ORDER BY {}", items.join(", "))
+        }
+        _ => String::new(),
+    };
+    let aggregate = Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(&format!("array_agg({element}{order})"))
+        .and_then(|mut p| p.parse_expr())
+        .ok()?;
+    select.projection = vec![SelectItem::UnnamedExpr(aggregate)];
+    Some(Expr::Subquery(Box::new(query)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(sql: &str) -> String {
+        let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();
+        rewrite(&mut statements);
+        statements[0].to_string()
+    }
+
+    #[test]
+    fn array_of_a_subquery_aggregates() {
+        assert_eq!(
+            rewritten("SELECT array(select 'toast.' || x from unnest(o) x) FROM t"),
+            "SELECT (SELECT array_agg('toast.' || x) FROM UNNEST(o) x (x)) FROM t"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT c.reloptions || array(select 'toast.' || x from pg_catalog.unnest(tc.reloptions) x) FROM c"
+            ),
+            "SELECT c.reloptions || make_array() FROM c"
+        );
+        assert_eq!(
+            rewritten("SELECT array(select rolname from r where oid = 1 order by 1)"),
+            "SELECT (SELECT array_agg(rolname ORDER BY (rolname)) FROM r WHERE oid = 1)"
+        );
+    }
+
+    #[test]
+    fn unnest_aliases_name_their_column() {
+        assert_eq!(
+            rewritten("SELECT x FROM pg_catalog.unnest(o) x"),
+            "SELECT x FROM pg_catalog.unnest(o) x (x)"
+        );
+    }
+
+    #[test]
+    fn catalog_lookups_are_aggregated() {
+        assert_eq!(
+            rewritten(
+                "SELECT (SELECT d.adbin FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid) FROM pg_attribute a"
+            ),
+            "SELECT (SELECT first_value(d.adbin) FROM pg_catalog.pg_attrdef d WHERE d.adrelid = a.attrelid) FROM pg_attribute a"
+        );
+        assert_eq!(
+            rewritten(
+                "SELECT (SELECT d.adbin FROM pg_catalog.pg_attrdef AS d WHERE a.atthasdef AND d.adrelid = a.attrelid) FROM pg_attribute AS a"
+            ),
+            "SELECT CASE WHEN (a.atthasdef) THEN (SELECT first_value(d.adbin) FROM pg_catalog.pg_attrdef AS d WHERE d.adrelid = a.attrelid) END FROM pg_attribute AS a"
+        );
+        let counted = "SELECT (SELECT count(*) FROM pg_class) FROM pg_namespace";
+        assert_eq!(rewritten(counted), counted);
+        let user =
+            "SELECT (SELECT r.rate FROM rates AS r WHERE r.prefix = c.destination) FROM cdrs AS c";
+        assert_eq!(rewritten(user), user);
+    }
+
+    #[test]
+    fn other_arrays_stay() {
+        let sql = "SELECT ARRAY[1, 2], array_length(a, 1) FROM t";
+        assert_eq!(rewritten(sql), sql);
+    }
+}
