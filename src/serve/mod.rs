@@ -22,10 +22,12 @@ pub mod copy_out;
 pub mod maintenance;
 pub mod metrics;
 pub mod pg_functions;
+pub mod scram;
 pub mod session;
 pub mod sqlstate;
 pub mod statement;
 pub mod tenant;
+pub mod text_cast;
 pub mod text_rows;
 
 use std::net::SocketAddr;
