@@ -193,7 +193,36 @@ fn refused(message: &str) -> PgWireError {
 
 #[async_trait]
 impl StartupHandler for Startup {
+    /// One startup message. A refusal (wrong password, TLS required, …) ends the connection
+    /// as PostgreSQL ends it: a FATAL ErrorResponse, then the socket closes. (pgwire would
+    /// follow it with ReadyForQuery, which drivers such as asyncpg take for a protocol error.)
     async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let Err(e) = self.authenticate(client, message).await else {
+            return Ok(());
+        };
+        let info = ErrorInfo::from(e);
+        if !info.is_fatal() {
+            return Err(PgWireError::UserError(Box::new(info)));
+        }
+        client
+            .send(PgWireBackendMessage::ErrorResponse(info.into()))
+            .await?;
+        client.close().await?;
+        Ok(())
+    }
+}
+
+impl Startup {
+    async fn authenticate<C>(
         &self,
         client: &mut C,
         message: PgWireFrontendMessage,

@@ -720,6 +720,15 @@ async fn a_postgresql_scram_verifier_in_the_configuration_admits_its_password_on
     assert_eq!(texts(&vera, "SELECT count(*) FROM cdrs").await, ["4"]);
     let wrong = server.connect("vera", "v3rifier").await.expect_err("wrong");
     assert_eq!(wrong.code(), Some(&SqlState::INVALID_PASSWORD), "{wrong}");
+    // A refused login ends as PostgreSQL ends it: the FATAL error, then the connection
+    // closes, without the ReadyForQuery that asyncpg reports as a protocol violation.
+    let Err(mut refused) = raw::Conn::try_login(server.port, "vera", "nope").await else {
+        panic!("a wrong password was admitted");
+    };
+    assert!(
+        refused.next().await.is_none(),
+        "a message after the FATAL error of a failed login"
+    );
     // Plain passwords still work beside it.
     server.as_user("ana").await;
 }
@@ -794,6 +803,15 @@ mod raw {
 
         /// Logs in with SCRAM (postgres-protocol's client) and waits for ReadyForQuery.
         pub async fn login(port: u16, user: &str, password: &str) -> Conn {
+            match Conn::try_login(port, user, password).await {
+                Ok(c) => c,
+                Err(_) => panic!("login of {user} refused"),
+            }
+        }
+
+        /// Logs in with SCRAM: the connection once ReadyForQuery arrives, or, refused, the
+        /// connection right after the ErrorResponse.
+        pub async fn try_login(port: u16, user: &str, password: &str) -> Result<Conn, Conn> {
             let mut c = Conn::open(port).await;
             let mut out = BytesMut::new();
             frontend::startup_message([("user", user), ("database", "cdr")], &mut out)
@@ -814,8 +832,8 @@ mod raw {
                     Message::AuthenticationSaslFinal(body) => {
                         scram.finish(body.data()).expect("server signature");
                     }
-                    Message::ReadyForQuery(_) => return c,
-                    Message::ErrorResponse(_) => panic!("login refused"),
+                    Message::ReadyForQuery(_) => return Ok(c),
+                    Message::ErrorResponse(_) => return Err(c),
                     _ => {}
                 }
                 if !out.is_empty() {
