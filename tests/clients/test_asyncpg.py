@@ -86,9 +86,10 @@ async def array_result():
     # int8[] is not among asyncpg's core codecs: it introspects the type with its pg_type query.
     conn = await connect()
     try:
-        with known_defect("array results need asyncpg's type introspection, which the server"
-                          " cannot answer (oid[] described as int4[] -> endless introspection;"
-                          " its query fails with 0A000 ScalarSubquery)"):
+        with known_defect("array results need asyncpg's type introspection (INTRO_LOOKUP_TYPES_13),"
+                          " which the server cannot answer: its $1::oid[] is described as int4[]"
+                          " (asyncpg then introspects int4[] itself, endlessly) and the query fails"
+                          " with 0A000 ScalarSubquery (a correlated WITH RECURSIVE inside CASE)"):
             eq(await conn.fetchval("SELECT ARRAY[1, 2, 3] AS a"), [1, 2, 3], "int8[]")
     finally:
         await conn.close()
