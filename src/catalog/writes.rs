@@ -123,6 +123,8 @@ impl<'a> Input<'a> {
 /// (its views and settings functions), the table schema the INSERT was planned against and
 /// the clock of the instants it fills (microseconds since the Unix epoch).
 pub struct Target {
+    /// The user issuing the write over the wire, when a server session runs it.
+    pub user: Option<String>,
     /// The store written.
     pub store: Store,
     /// The session the statement runs in.
@@ -136,7 +138,14 @@ pub struct Target {
 impl Target {
     /// A target with the system clock.
     pub fn new(store: Store, ctx: SessionContext, schema: arrow::datatypes::SchemaRef) -> Self {
+        let user = ctx
+            .state_ref()
+            .read()
+            .config()
+            .get_extension::<SessionUser>()
+            .map(|u| u.0.clone());
         Target {
+            user,
             store,
             ctx,
             schema,
@@ -152,6 +161,11 @@ impl std::fmt::Debug for Target {
             .finish_non_exhaustive()
     }
 }
+
+/// The authenticated user of a server session, kept in its configuration (an extension) so
+/// that writes record who issued them (`refunds.created_by`).
+#[derive(Debug, Clone)]
+pub struct SessionUser(pub String);
 
 /// A write naming a call that is not one stored call.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,8 @@
 //! Who may connect: the users of the configuration with SCRAM-SHA-256, or, with no users
 //! configured, anyone on loopback as `admin` (SPEC 8). Plain passwords from the file are
-//! salted and hashed at load; the cleartext is not kept.
+//! salted and hashed at load into SCRAM verifiers, the cleartext not kept; PostgreSQL
+//! verifiers (`SCRAM-SHA-256$…` from `pg_authid`) are taken as they are. The exchange itself
+//! is [`super::scram`].
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -8,17 +10,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::{Sink, SinkExt};
-use pgwire::api::auth::sasl::SASLAuthStartupHandler;
-use pgwire::api::auth::sasl::scram::{SCRAM_ITERATIONS, ScramAuth, gen_salted_password};
 use pgwire::api::auth::{
-    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, ServerParameterProvider,
-    StartupHandler, finish_authentication, protocol_negotiation,
-    save_startup_parameters_to_metadata,
+    DefaultServerParameterProvider, ServerParameterProvider, StartupHandler, finish_authentication,
+    protocol_negotiation, save_startup_parameters_to_metadata,
 };
-use pgwire::api::{ClientInfo, PidSecretKeyGenerator};
+use pgwire::api::{ClientInfo, PgWireConnectionState, PidSecretKeyGenerator};
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use pgwire::messages::startup::Authentication;
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 
+use super::scram::{Exchange, MECHANISM, Verifier};
 use crate::config::{Role, UserConfig};
 use crate::error::{Error, Result};
 
@@ -36,8 +37,7 @@ pub struct User {
     pub role: Role,
     /// Tenants whose rows the user sees; `None` = all.
     pub tenants: Option<Vec<String>>,
-    salt: Vec<u8>,
-    salted_password: Vec<u8>,
+    verifier: Option<Verifier>,
 }
 
 /// The users the server admits.
@@ -47,23 +47,22 @@ pub struct Users {
 }
 
 impl Users {
-    /// Users from the configuration, their passwords salted and hashed for SCRAM.
+    /// Users from the configuration: plain passwords salted and hashed into SCRAM verifiers,
+    /// PostgreSQL verifiers read as they are (a malformed one is an error naming the user).
     pub fn from_config(users: &[UserConfig]) -> Result<Users> {
         let mut by_name = HashMap::new();
         for u in users {
-            if u.password.starts_with("SCRAM-SHA-256$") {
-                return Err(Error::InvalidArgument(format!(
-                    "user {}: SCRAM verifiers are not supported yet; give the password in the configuration file",
-                    u.name
-                )));
-            }
-            let salt: [u8; 16] = rand::random();
+            let verifier = if Verifier::looks_like(&u.password) {
+                Verifier::parse(&u.password)
+                    .map_err(|e| Error::InvalidArgument(format!("user {}: {e}", u.name)))?
+            } else {
+                Verifier::from_password(&u.password)
+            };
             let user = User {
                 name: u.name.clone(),
                 role: u.role,
                 tenants: u.tenants.clone(),
-                salted_password: gen_salted_password(&u.password, &salt, SCRAM_ITERATIONS),
-                salt: salt.to_vec(),
+                verifier: Some(verifier),
             };
             by_name.insert(u.name.clone(), user);
         }
@@ -82,30 +81,19 @@ impl Users {
                 name: name.to_owned(),
                 role: Role::Admin,
                 tenants: None,
-                salt: Vec::new(),
-                salted_password: Vec::new(),
+                verifier: None,
             });
         }
         self.by_name.get(name).cloned()
     }
-}
 
-#[async_trait]
-impl AuthSource for Users {
-    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
-        let name = login.user().unwrap_or_default();
-        match self.by_name.get(name) {
-            Some(u) => Ok(Password::new(
-                Some(u.salt.clone()),
-                u.salted_password.clone(),
-            )),
-            // An unknown user fails the proof like a wrong password, revealing nothing.
-            None => {
-                let salt: [u8; 16] = rand::random();
-                let nonsense: [u8; 32] = rand::random();
-                Ok(Password::new(Some(salt.to_vec()), nonsense.to_vec()))
-            }
-        }
+    /// The verifier to check `name`'s proof against; an unknown user gets one no password
+    /// matches, so they fail like a wrong password, revealing nothing.
+    fn verifier(&self, name: &str) -> Verifier {
+        self.by_name
+            .get(name)
+            .and_then(|u| u.verifier.clone())
+            .unwrap_or_else(Verifier::impossible)
     }
 }
 
@@ -136,14 +124,17 @@ impl ServerParameterProvider for Parameters {
 pub struct Startup {
     require_tls: bool,
     method: Method,
+    pids: Arc<dyn PidSecretKeyGenerator>,
+    /// The SCRAM exchange in progress, between the client's first and final messages.
+    exchange: tokio::sync::Mutex<Option<Exchange>>,
 }
 
 /// How a connection authenticates.
 enum Method {
-    /// SCRAM-SHA-256 against the configured users.
-    Scram(SASLAuthStartupHandler<Parameters>),
+    /// SCRAM-SHA-256 against the configured users' verifiers.
+    Scram(Arc<Users>),
     /// No users configured: loopback clients only, as admin.
-    LoopbackTrust(Arc<dyn PidSecretKeyGenerator>),
+    LoopbackTrust,
 }
 
 impl Startup {
@@ -156,20 +147,40 @@ impl Startup {
         require_tls: bool,
     ) -> Startup {
         let method = if users.is_open() {
-            Method::LoopbackTrust(pids)
+            Method::LoopbackTrust
         } else {
-            let scram = ScramAuth::new(users.clone());
-            Method::Scram(
-                SASLAuthStartupHandler::new(Arc::new(Parameters::default()))
-                    .with_scram(scram)
-                    .with_pid_secret_key_generator(pids),
-            )
+            Method::Scram(users.clone())
         };
         Startup {
             require_tls,
             method,
+            pids,
+            exchange: tokio::sync::Mutex::new(None),
         }
     }
+
+    /// Admits the client: its backend key, AuthenticationOk and the startup parameters.
+    async fn admit<C>(&self, client: &mut C) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (pid, secret) = self.pids.generate(client);
+        client.set_pid_and_secret_key(pid, secret);
+        finish_authentication(client, &Parameters::default()).await?;
+        client.flush().await?;
+        Ok(())
+    }
+}
+
+/// A protocol violation during the SCRAM exchange (08P01, as PostgreSQL says).
+fn scram_violation(e: super::scram::ScramError) -> PgWireError {
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "FATAL".into(),
+        "08P01".into(),
+        e.to_string(),
+    )))
 }
 
 fn refused(message: &str) -> PgWireError {
@@ -182,7 +193,36 @@ fn refused(message: &str) -> PgWireError {
 
 #[async_trait]
 impl StartupHandler for Startup {
+    /// One startup message. A refusal (wrong password, TLS required, …) ends the connection
+    /// as PostgreSQL ends it: a FATAL ErrorResponse, then the socket closes. (pgwire would
+    /// follow it with ReadyForQuery, which drivers such as asyncpg take for a protocol error.)
     async fn on_startup<C>(
+        &self,
+        client: &mut C,
+        message: PgWireFrontendMessage,
+    ) -> PgWireResult<()>
+    where
+        C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let Err(e) = self.authenticate(client, message).await else {
+            return Ok(());
+        };
+        let info = ErrorInfo::from(e);
+        if !info.is_fatal() {
+            return Err(PgWireError::UserError(Box::new(info)));
+        }
+        client
+            .send(PgWireBackendMessage::ErrorResponse(info.into()))
+            .await?;
+        client.close().await?;
+        Ok(())
+    }
+}
+
+impl Startup {
+    async fn authenticate<C>(
         &self,
         client: &mut C,
         message: PgWireFrontendMessage,
@@ -196,8 +236,61 @@ impl StartupHandler for Startup {
             return Err(refused("this server requires TLS (sslmode=require)"));
         }
         match &self.method {
-            Method::Scram(h) => h.on_startup(client, message).await,
-            Method::LoopbackTrust(pids) => {
+            Method::Scram(users) => match message {
+                PgWireFrontendMessage::Startup(ref startup) => {
+                    protocol_negotiation(client, startup).await?;
+                    save_startup_parameters_to_metadata(client, startup);
+                    client.set_state(PgWireConnectionState::AuthenticationInProgress);
+                    client
+                        .send(PgWireBackendMessage::Authentication(Authentication::SASL(
+                            vec![MECHANISM.to_owned()],
+                        )))
+                        .await?;
+                    Ok(())
+                }
+                PgWireFrontendMessage::PasswordMessageFamily(msg) => {
+                    let name = client.metadata().get("user").cloned().unwrap_or_default();
+                    let mut exchange = self.exchange.lock().await;
+                    match exchange.take() {
+                        None => {
+                            let first = msg.into_sasl_initial_response()?;
+                            if first.auth_method != MECHANISM {
+                                return Err(PgWireError::UnsupportedSASLAuthMethod(
+                                    first.auth_method,
+                                ));
+                            }
+                            let data = first.data.unwrap_or_default();
+                            let (started, server_first) =
+                                Exchange::start(&data, users.verifier(&name))
+                                    .map_err(scram_violation)?;
+                            *exchange = Some(started);
+                            client
+                                .send(PgWireBackendMessage::Authentication(
+                                    Authentication::SASLContinue(server_first.into()),
+                                ))
+                                .await?;
+                            Ok(())
+                        }
+                        Some(started) => {
+                            let last = msg.into_sasl_response()?;
+                            let Some(server_final) =
+                                started.finish(&last.data).map_err(scram_violation)?
+                            else {
+                                tracing::info!(user = %name, "password authentication failed");
+                                return Err(PgWireError::InvalidPassword(name));
+                            };
+                            client
+                                .feed(PgWireBackendMessage::Authentication(
+                                    Authentication::SASLFinal(server_final.into()),
+                                ))
+                                .await?;
+                            self.admit(client).await
+                        }
+                    }
+                }
+                _ => Ok(()),
+            },
+            Method::LoopbackTrust => {
                 let PgWireFrontendMessage::Startup(ref startup) = message else {
                     return Ok(());
                 };
@@ -210,11 +303,7 @@ impl StartupHandler for Startup {
                 }
                 protocol_negotiation(client, startup).await?;
                 save_startup_parameters_to_metadata(client, startup);
-                let (pid, secret) = pids.generate(client);
-                client.set_pid_and_secret_key(pid, secret);
-                finish_authentication(client, &Parameters::default()).await?;
-                client.flush().await?;
-                Ok(())
+                self.admit(client).await
             }
         }
     }

@@ -127,8 +127,24 @@ impl CopyIn {
         Ok(report)
     }
 
-    /// Abandons the copy.
+    /// Abandons the copy: nothing is stored and the spool file goes (see [`Drop`]).
     pub async fn abort(self) {
         let _ = tokio::fs::remove_file(&self.path).await;
+    }
+}
+
+impl Drop for CopyIn {
+    /// A client that disconnects in the middle of a copy drops it with its session: nothing
+    /// was ingested, and the spooled bytes must not stay behind in the temporary directory.
+    fn drop(&mut self) {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => {
+                tracing::info!(table = %self.table, "COPY FROM STDIN abandoned; nothing stored")
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(path = %self.path.display(), error = %e, "cannot remove a COPY spool file")
+            }
+        }
     }
 }

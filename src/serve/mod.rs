@@ -31,10 +31,12 @@ pub mod pg_catalog_sql;
 pub mod pg_functions;
 pub mod pg_information_schema;
 pub mod pg_types;
+pub mod scram;
 pub mod session;
 pub mod sqlstate;
 pub mod statement;
 pub mod tenant;
+pub mod text_cast;
 pub mod text_rows;
 
 use std::net::SocketAddr;

@@ -26,7 +26,9 @@ use futures::{Sink, SinkExt};
 use pgwire::api::copy::CopyHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
-use pgwire::api::results::{CopyResponse, DataRowEncoder, FieldInfo, QueryResponse, Response, Tag};
+use pgwire::api::results::{
+    CopyResponse, DataRowEncoder, DescribePortalResponse, FieldInfo, QueryResponse, Response, Tag,
+};
 use pgwire::api::stmt::QueryParser;
 use pgwire::api::store::PortalStore;
 use pgwire::api::{ClientInfo, ClientPortalStore, Type};
@@ -45,7 +47,9 @@ use super::copy_out::{self, CopyOut};
 use super::sqlstate::{self, INVALID_PARAMETER};
 use super::statement::{self, Kind};
 use super::tenant::TenantFilter;
+use super::text_cast::PgTextCasts;
 use super::text_rows;
+use crate::catalog::writes::SessionUser;
 
 /// The statement type of the extended protocol: datafusion-postgres' (SQL, parsed statement,
 /// plan), so its cursor hook finds the portals it expects.
@@ -198,7 +202,16 @@ fn session_context(shared: &Shared, user: &User) -> PgWireResult<SessionContext>
     if let Some(tenants) = &user.tenants {
         rules.insert(0, Arc::new(TenantFilter::new(tenants.clone())));
     }
+    // After type coercion: it needs the types of what is cast.
+    rules.push(Arc::new(PgTextCasts));
+    // Writes record who issued them (`refunds.created_by`).
+    let config = shared
+        .base
+        .config()
+        .clone()
+        .with_extension(Arc::new(SessionUser(user.name.clone())));
     let state = SessionStateBuilder::new_from_existing(shared.base.clone())
+        .with_config(config)
         .with_runtime_env(runtime)
         .with_analyzer_rules(rules)
         .build();
@@ -339,7 +352,10 @@ impl SimpleQueryHandler for Session {
         let conn = self.conn(client)?;
         let statements = match parse(query) {
             Ok(s) => s,
-            Err(e) => return Ok(vec![error_response(e)]),
+            Err(e) => {
+                let e = statement::refuse_unparsed(conn.user.role, query).unwrap_or(e);
+                return Ok(vec![error_response(e)]);
+            }
         };
         if statements.is_empty() {
             return Ok(vec![Response::EmptyQuery]);
@@ -497,7 +513,8 @@ impl QueryParser for SessionParser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let conn = conn(&self.conn, &self.shared, &self.statements, client)?;
-        let (mut statements, rewritten) = parse_marked(sql)?;
+        let (mut statements, rewritten) = parse_marked(sql)
+            .map_err(|e| statement::refuse_unparsed(conn.user.role, sql).unwrap_or(e))?;
         if statements.is_empty() {
             return Ok(None);
         }
@@ -560,6 +577,46 @@ impl ExtendedQueryHandler for Session {
 
     fn query_parser(&self) -> Arc<Self::QueryParser> {
         self.parser.clone()
+    }
+
+    /// A portal's columns. A cursor `DECLARE`d in SQL is a portal holding only its query's
+    /// text (datafusion-postgres' cursor hook runs it at once); its columns come from planning
+    /// that text again, so clients that describe it by name (psycopg's named cursors) learn
+    /// them instead of NoData.
+    async fn do_describe_portal<C>(
+        &self,
+        client: &mut C,
+        portal: &Portal<Self::Statement>,
+    ) -> PgWireResult<DescribePortalResponse>
+    where
+        C: ClientInfo + ClientPortalStore + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
+        C::PortalStore: PortalStore<Statement = Self::Statement>,
+        C::Error: Debug,
+        PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
+    {
+        let (sql, parsed) = &portal.statement.statement;
+        let fields = match parsed {
+            None if !sql.is_empty() => {
+                let conn = self.conn(client)?;
+                let plan = conn
+                    .ctx
+                    .state()
+                    .create_logical_plan(sql)
+                    .await
+                    .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+                let fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(
+                    plan.schema().as_arrow(),
+                    &portal.result_column_format,
+                    None,
+                )?;
+                text_rows::rename(&fields).as_ref().clone()
+            }
+            _ => self.parser.get_result_schema(
+                &portal.statement.statement,
+                Some(&portal.result_column_format),
+            )?,
+        };
+        Ok(DescribePortalResponse::new(fields))
     }
 
     async fn do_query<C>(

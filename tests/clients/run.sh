@@ -62,6 +62,7 @@ for m in map(json.loads, sys.stdin):
         print(m["executable"])' | tail -1)"
     fi
     cp "$bin" "$WORK/pgserver" # a private copy: a shared target dir may be rebuilt meanwhile
+    export CDRLAKE_SERVER_BIN="$WORK/pgserver" # for tests that start a server of their own
     CDRLAKE_PORT="$(free_port)"
     "$WORK/pgserver" --data "$WORK/data" serve --listen "127.0.0.1:$CDRLAKE_PORT" \
         --demo-rows "${CDRLAKE_DEMO_ROWS:-20000}" --demo 2>"$WORK/server.log" &

@@ -3,12 +3,14 @@
 import datetime
 import os
 import decimal
+import subprocess
+import tempfile
 import threading
 import time
 
 import psycopg
 
-from common import eq, known_defect, params, raises_sqlstate, run, test
+from common import HOST, REF_PORT, REF_USER, Skip, eq, params, raises_sqlstate, run, test
 
 # A query that runs for seconds on the demo data (a cross join aggregated), for cancel/timeout.
 HEAVY = "SELECT count(*) FROM cdrs a, cdrs b WHERE a.duration_s + b.duration_s = 12345"
@@ -49,7 +51,7 @@ def parameters_server_side():
 @test
 def untyped_null_parameter():
     # psycopg binds None with type OID 0 (unknown); the server must still see two parameters.
-    with connect() as conn, known_defect("an untyped NULL parameter is dropped, shifting the rest"):
+    with connect() as conn:
         row = conn.execute("SELECT %s AS a, %s AS b", [None, "y"]).fetchone()
         eq(row, (None, "y"), "untyped NULL before non-null")
 
@@ -125,10 +127,24 @@ def server_side_cursor_describe():
         eq(r.command_status, b"DECLARE CURSOR", "DECLARE tag")
         r = pg.exec_(b'FETCH FORWARD 2 FROM "c1"')
         eq((r.nfields, r.ntuples), (2, 2), "FETCH shape")
-        with known_defect("Describe(portal) of a DECLAREd cursor says NoData: psycopg named cursors"
-                          " segfault the client on FETCH"):
-            r = pg.describe_portal(b"c1")
-            eq(r.nfields, 2, "columns described for the cursor")
+        r = pg.describe_portal(b"c1")
+        eq(r.nfields, 2, "columns described for the cursor")
+        eq([r.fname(i) for i in range(r.nfields)], [b"call_id", b"duration_s"], "column names")
+
+
+@test
+def named_cursor():
+    # The real API on top of the Describe above: DECLARE, Describe(portal), FETCH FORWARD n.
+    with psycopg.connect(**params()) as conn:
+        expected = conn.execute("SELECT call_id, duration_s FROM cdrs ORDER BY call_id LIMIT 7").fetchall()
+        with conn.cursor(name="calls") as cur:
+            cur.itersize = 3
+            cur.execute("SELECT call_id, duration_s FROM cdrs ORDER BY call_id LIMIT 7")
+            eq([d.name for d in cur.description], ["call_id", "duration_s"], "description")
+            first = cur.fetchmany(2)
+            rest = list(cur)
+        eq(first + rest, expected, "rows through the named cursor")
+        assert isinstance(rest[0][1], int), rest[0]
 
 
 @test
@@ -160,8 +176,7 @@ def session_state_per_connection():
 
 @test
 def now_is_timestamptz():
-    with connect() as conn, known_defect("now() and '…'::timestamptz are timestamp without time zone (OID 1114)"
-                                         " while the session TimeZone is unset"):
+    with connect() as conn:
         cur = conn.execute("SELECT now() AS a, '2026-11-01 10:00:00+00'::timestamptz AS b")
         eq([d.type_code for d in cur.description], [1184, 1184], "type OIDs")
 
@@ -176,6 +191,66 @@ def wrong_password():
         assert "password authentication failed" in str(e).lower(), e
     else:
         raise AssertionError("a wrong password was accepted")
+
+
+CANONICAL_HEADER = ("call_id,tenant,direction,start_time,connect_time,end_time,duration_s,source,"
+                    "destination,sip_code,hangup_cause,cabin,charge,currency")
+
+
+def serve_with_user(name, password_or_verifier, workdir):
+    """A second cdrlake server over a two-call store, with one [[users]] entry; returns
+    (process, port)."""
+    binary = os.environ.get("CDRLAKE_SERVER_BIN")
+    if not binary:
+        raise Skip("CDRLAKE_SERVER_BIN unset (run through tests/clients/run.sh)")
+    store = os.path.join(workdir, "store")
+    calls = os.path.join(workdir, "calls.csv")
+    with open(calls, "w") as f:
+        f.write(CANONICAL_HEADER + "\n")
+        for i in (1, 2):
+            f.write(f"v-{i},acme,outbound,2026-11-02T08:0{i}:00Z,,2026-11-02T08:0{i}:30Z,30,"
+                    "+31201234567,+31612345678,200,normal,,,\n")
+    subprocess.run([binary, "--data", store, "ingest", calls], check=True, capture_output=True)
+    config = os.path.join(workdir, "cdrlake.toml")
+    with open(config, "w") as f:
+        f.write(f'[[users]]\nname = "{name}"\npassword = "{password_or_verifier}"\nrole = "analyst"\n')
+    proc = subprocess.Popen([binary, "--data", store, "--config", config, "serve", "--listen", f"{HOST}:0"],
+                            stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if f" on {HOST}:" in line:
+            port = int(line.split(f" on {HOST}:")[1].split()[0])
+            threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
+            return proc, port
+    raise AssertionError(f"the server did not start (exit {proc.wait()})")
+
+
+@test
+def postgres15_scram_verifier_in_config():
+    # A verifier made by the real PostgreSQL 15 (CREATE ROLE … PASSWORD, read back from
+    # pg_authid) in [[users]] password: psycopg logs in with that password, and only with it.
+    if not REF_PORT:
+        raise Skip("no reference PostgreSQL (PGREF_PORT unset)")
+    with psycopg.connect(host=HOST, port=REF_PORT, user=REF_USER, dbname="postgres", autocommit=True) as ref:
+        ref.execute("SET password_encryption = 'scram-sha-256'")
+        ref.execute("DROP ROLE IF EXISTS vera")
+        ref.execute("CREATE ROLE vera LOGIN PASSWORD 'pg15 s3cret'")
+        (verifier,) = ref.execute("SELECT rolpassword FROM pg_authid WHERE rolname = 'vera'").fetchone()
+    assert verifier.startswith("SCRAM-SHA-256$4096:"), verifier
+    with tempfile.TemporaryDirectory() as workdir:
+        proc, port = serve_with_user("vera", verifier, workdir)
+        try:
+            login = dict(host=HOST, port=port, dbname="cdr", user="vera")
+            with psycopg.connect(**login, password="pg15 s3cret") as conn:
+                eq(conn.execute("SELECT count(*) FROM cdrs").fetchone(), (2,), "rows as vera")
+            try:
+                psycopg.connect(**login, password="pg15 secret")
+            except psycopg.OperationalError as e:
+                assert "password authentication failed" in str(e).lower(), e
+            else:
+                raise AssertionError("a wrong password was accepted")
+        finally:
+            proc.terminate()
+            proc.wait(30)
 
 
 @test

@@ -5,7 +5,7 @@ import io
 
 import psycopg2
 
-from common import eq, known_defect, params, raises_sqlstate, run, test
+from common import eq, params, raises_sqlstate, run, test
 
 
 def connect(user="admin"):
@@ -58,9 +58,8 @@ def failed_transaction_sqlstate():
         cur = conn.cursor()
         with raises_sqlstate("42P01"):
             cur.execute("SELECT * FROM missing_table")
-        with known_defect("statements in an aborted transaction fail with 25P01, PostgreSQL says 25P02"):
-            with raises_sqlstate("25P02"):
-                cur.execute("SELECT 1")
+        with raises_sqlstate("25P02"):
+            cur.execute("SELECT 1")
     finally:
         conn.close()
 

@@ -10,7 +10,7 @@ use futures::{StreamExt, TryStreamExt};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
 
-use crate::support::{BIN, Scratch};
+use crate::support::{Scratch, bin};
 
 const HEADER: &str = "call_id,tenant,direction,start_time,connect_time,end_time,duration_s,source,destination,sip_code,hangup_cause,cabin,charge,currency";
 
@@ -54,7 +54,7 @@ struct Server {
     child: Child,
     port: u16,
     metrics: Option<String>,
-    _scratch: Scratch,
+    scratch: Scratch,
 }
 
 impl Server {
@@ -77,7 +77,11 @@ impl Server {
             "cdrlake.toml",
             CONFIG.replace("[server]\n", &format!("[server]\n{server}\n")) + tables,
         );
-        let mut child = Command::new(BIN)
+        // The server's own temporary directory: COPY FROM STDIN spools there.
+        let tmp = s.path("tmp");
+        std::fs::create_dir_all(&tmp).expect("server TMPDIR");
+        let mut child = Command::new(bin())
+            .env("TMPDIR", &tmp)
             .args(["--data", s.store().to_str().expect("path")])
             .args(["--config", config.to_str().expect("path")])
             .args(["serve", "--listen", "127.0.0.1:0"])
@@ -106,7 +110,7 @@ impl Server {
             child,
             port,
             metrics,
-            _scratch: s,
+            scratch: s,
         }
     }
 
@@ -305,10 +309,29 @@ async fn errors_carry_postgresql_sqlstates() {
         code(&c, "COPY cdrs TO '/tmp/cdrs.csv'").await,
         SqlState::INSUFFICIENT_PRIVILEGE
     );
-    assert_eq!(
-        code(&c, "SELECT * FROM '/etc/passwd'").await,
-        SqlState::UNDEFINED_TABLE
-    );
+    // No path from SQL to server files for a non-admin: 42501, not a hint that it could work.
+    for sql in [
+        "SELECT * FROM '/etc/passwd'",
+        "SELECT * FROM \"/etc/passwd\"",
+        "SELECT * FROM cdrs JOIN 'file:///etc/passwd' p ON true",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_parquet('x.parquet')",
+        "SELECT count(*) FROM cdrs WHERE call_id IN (SELECT * FROM '/etc/hostname')",
+        "CREATE EXTERNAL TABLE p STORED AS CSV LOCATION '/etc/passwd'",
+        "CREATE EXTERNAL TABLE p (a text) STORED AS PARQUET LOCATION '/tmp/x.parquet'",
+    ] {
+        assert_eq!(
+            code(&c, sql).await,
+            SqlState::INSUFFICIENT_PRIVILEGE,
+            "{sql}"
+        );
+        let prepared = c.prepare(sql).await.expect_err(sql);
+        assert_eq!(
+            prepared.code(),
+            Some(&SqlState::INSUFFICIENT_PRIVILEGE),
+            "extended protocol: {sql}"
+        );
+    }
     // The connection is still usable, and pool statements are accepted.
     for sql in ["RESET ALL", "DISCARD ALL", "UNLISTEN *", "BEGIN", "COMMIT"] {
         c.simple_query(sql).await.expect(sql);
@@ -651,6 +674,21 @@ async fn billing_issues_refunds_over_the_wire_within_the_charge() {
             "refund|-0.200000|Refunded"
         ]
     );
+    // Each refund records who issued it: the user logged in over the wire, whatever the
+    // statement says.
+    till.simple_query(
+        "INSERT INTO refunds (cabin, amount, reason, created_by) VALUES ('7012', 1.00, 'goodwill', 'someone-else')",
+    )
+    .await
+    .expect("custom refund");
+    assert_eq!(
+        texts(
+            &ana,
+            "SELECT created_by, count(*) FROM refunds GROUP BY created_by"
+        )
+        .await,
+        ["till|3"]
+    );
     // Analysts and tenant-bound users may not write.
     for user in ["ana", "acme"] {
         let c = server.as_user(user).await;
@@ -664,4 +702,323 @@ async fn billing_issues_refunds_over_the_wire_within_the_charge() {
             "{user}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_postgresql_scram_verifier_in_the_configuration_admits_its_password_only() {
+    // The verifier as PostgreSQL stores it (pg_authid.rolpassword), made by the library
+    // tokio-postgres itself uses: the server never sees the password.
+    let verifier = postgres_protocol::password::scram_sha_256(b"v3rifier pass");
+    assert!(verifier.starts_with("SCRAM-SHA-256$4096:"), "{verifier}");
+    let users =
+        format!("\n[[users]]\nname = \"vera\"\npassword = \"{verifier}\"\nrole = \"analyst\"\n");
+    let server = Server::start_with(Scratch::new(), "", &users);
+    let vera = server
+        .connect("vera", "v3rifier pass")
+        .await
+        .expect("login");
+    assert_eq!(texts(&vera, "SELECT count(*) FROM cdrs").await, ["4"]);
+    let wrong = server.connect("vera", "v3rifier").await.expect_err("wrong");
+    assert_eq!(wrong.code(), Some(&SqlState::INVALID_PASSWORD), "{wrong}");
+    // A refused login ends as PostgreSQL ends it: the FATAL error, then the connection
+    // closes, without the ReadyForQuery that asyncpg reports as a protocol violation.
+    let Err(mut refused) = raw::Conn::try_login(server.port, "vera", "nope").await else {
+        panic!("a wrong password was admitted");
+    };
+    assert!(
+        refused.next().await.is_none(),
+        "a message after the FATAL error of a failed login"
+    );
+    // Plain passwords still work beside it.
+    server.as_user("ana").await;
+}
+
+#[test]
+fn a_malformed_scram_verifier_stops_the_server_with_the_user_named() {
+    let s = Scratch::new();
+    let calls = s.write(
+        "calls.csv",
+        format!("{HEADER}\nv-1,acme,outbound,2026-11-02T08:00:00Z,,2026-11-02T08:01:00Z,60,+31201234567,+31612345678,200,normal,,,\n"),
+    );
+    s.ok(&["ingest", calls.to_str().expect("path")]);
+    let config = s.write(
+        "cdrlake.toml",
+        "[[users]]\nname = \"vera\"\npassword = \"SCRAM-SHA-256$4096:c2FsdA==$nokeys\"\nrole = \"analyst\"\n",
+    );
+    let out = Command::new(bin())
+        .args(["--data", s.store().to_str().expect("path")])
+        .args(["--config", config.to_str().expect("path")])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .output()
+        .expect("run serve");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("vera") && stderr.contains("malformed SCRAM verifier"),
+        "{stderr}"
+    );
+}
+
+/// The raw wire protocol, for what no well-behaved client sends.
+mod raw {
+    use bytes::BytesMut;
+    use postgres_protocol::authentication::sasl::{ChannelBinding, ScramSha256};
+    use postgres_protocol::message::backend::Message;
+    use postgres_protocol::message::frontend;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    /// A connection and the bytes read but not yet parsed.
+    pub struct Conn {
+        pub stream: TcpStream,
+        buf: BytesMut,
+    }
+
+    impl Conn {
+        pub async fn open(port: u16) -> Conn {
+            Conn {
+                stream: TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .expect("connect"),
+                buf: BytesMut::new(),
+            }
+        }
+
+        pub async fn send(&mut self, bytes: &[u8]) {
+            self.stream.write_all(bytes).await.expect("write");
+        }
+
+        /// The next backend message; `None` once the server closed the connection.
+        pub async fn next(&mut self) -> Option<Message> {
+            loop {
+                if let Some(m) = Message::parse(&mut self.buf).expect("backend message") {
+                    return Some(m);
+                }
+                match self.stream.read_buf(&mut self.buf).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                }
+            }
+        }
+
+        /// Logs in with SCRAM (postgres-protocol's client) and waits for ReadyForQuery.
+        pub async fn login(port: u16, user: &str, password: &str) -> Conn {
+            match Conn::try_login(port, user, password).await {
+                Ok(c) => c,
+                Err(_) => panic!("login of {user} refused"),
+            }
+        }
+
+        /// Logs in with SCRAM: the connection once ReadyForQuery arrives, or, refused, the
+        /// connection right after the ErrorResponse.
+        pub async fn try_login(port: u16, user: &str, password: &str) -> Result<Conn, Conn> {
+            let mut c = Conn::open(port).await;
+            let mut out = BytesMut::new();
+            frontend::startup_message([("user", user), ("database", "cdr")], &mut out)
+                .expect("startup");
+            c.send(&out).await;
+            let mut scram = ScramSha256::new(password.as_bytes(), ChannelBinding::unsupported());
+            loop {
+                out.clear();
+                match c.next().await.expect("login message") {
+                    Message::AuthenticationSasl(_) => {
+                        frontend::sasl_initial_response("SCRAM-SHA-256", scram.message(), &mut out)
+                            .expect("sasl");
+                    }
+                    Message::AuthenticationSaslContinue(body) => {
+                        scram.update(body.data()).expect("server-first");
+                        frontend::sasl_response(scram.message(), &mut out).expect("sasl");
+                    }
+                    Message::AuthenticationSaslFinal(body) => {
+                        scram.finish(body.data()).expect("server signature");
+                    }
+                    Message::ReadyForQuery(_) => return Ok(c),
+                    Message::ErrorResponse(_) => return Err(c),
+                    _ => {}
+                }
+                if !out.is_empty() {
+                    c.send(&out).await;
+                }
+            }
+        }
+
+        pub async fn query(&mut self, sql: &str) {
+            let mut out = BytesMut::new();
+            frontend::query(sql, &mut out).expect("query");
+            self.send(&out).await;
+        }
+
+        /// How the server, within 20 s, dealt with what was sent (`None`: it is still
+        /// waiting for bytes that will not come).
+        pub async fn outcome(&mut self) -> Option<Outcome> {
+            let wait = async {
+                loop {
+                    match self.next().await {
+                        None | Some(Message::ErrorResponse(_)) => return Outcome::Refused,
+                        Some(Message::ReadyForQuery(_)) => return Outcome::Answered,
+                        Some(_) => {}
+                    }
+                }
+            };
+            tokio::time::timeout(std::time::Duration::from_secs(20), wait)
+                .await
+                .ok()
+        }
+    }
+
+    /// What the server did with a malformed message.
+    #[derive(Debug, PartialEq, Eq)]
+    pub enum Outcome {
+        /// An error, or the connection closed.
+        Refused,
+        /// Read leniently (as an empty query) and answered; the connection stays in sync.
+        Answered,
+    }
+}
+
+impl Server {
+    /// The server process is alive and a fresh connection gets a query answered.
+    async fn still_serves(&mut self, after: &str) {
+        assert!(
+            self.child.try_wait().expect("child").is_none(),
+            "the server died after {after}"
+        );
+        let c = tokio::time::timeout(Duration::from_secs(30), self.as_user("ana"))
+            .await
+            .unwrap_or_else(|_| panic!("no new connection after {after}"));
+        assert_eq!(
+            texts(&c, "SELECT count(*) FROM cdrs").await,
+            ["4"],
+            "after {after}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_protocol_messages_close_that_connection_and_the_server_keeps_serving() {
+    use raw::Outcome::{self, Answered, Refused};
+    let mut server = Server::start();
+    let port = server.port;
+    // Before startup: an HTTP request, a startup packet shorter than its own header, one
+    // claiming 1 GiB, and one cut off mid-packet.
+    let before_startup: [(&str, &[u8], bool); 4] = [
+        ("garbage", b"GET / HTTP/1.1\r\nHost: cdr\r\n\r\n", true),
+        ("a startup length below 8", &[0, 0, 0, 2, 0, 3, 0, 0], true),
+        ("a 1 GiB startup length", &[0x40, 0, 0, 0, 0, 3, 0, 0], true),
+        (
+            "a truncated startup packet",
+            &[0, 0, 0, 40, 0, 3, 0, 0, b'u', b's'],
+            false,
+        ),
+    ];
+    for (what, bytes, answers) in before_startup {
+        let mut c = raw::Conn::open(port).await;
+        c.send(bytes).await;
+        if answers {
+            assert_eq!(c.outcome().await, Some(Refused), "{what}");
+        }
+        drop(c);
+        server.still_serves(what).await;
+    }
+    // After login: an unknown message type and a length beyond any message are refused; a
+    // length below 4 and a query without its terminating NUL are read (by pgwire) as an empty
+    // query, where PostgreSQL would close the connection; a message cut off by the client
+    // going away gets no answer.
+    let after_login: [(&str, &[u8], Option<Outcome>); 5] = [
+        ("an unknown message type", b"\x01\0\0\0\x04", Some(Refused)),
+        (
+            "a 2 GiB message length",
+            b"Q\x7f\xff\xff\xf0SELECT 1",
+            Some(Refused),
+        ),
+        ("a message length below 4", b"Q\0\0\0\x02", Some(Answered)),
+        (
+            "a query without NUL",
+            b"Q\0\0\0\x0cSELECT 1",
+            Some(Answered),
+        ),
+        ("a truncated query", b"Q\0\0\0\x40SELECT", None),
+    ];
+    for (what, bytes, expected) in after_login {
+        let mut c = raw::Conn::login(port, "ana", "ana-secret").await;
+        c.send(bytes).await;
+        if expected.is_some() {
+            assert_eq!(c.outcome().await, expected, "{what}");
+        }
+        drop(c);
+        server.still_serves(what).await;
+    }
+}
+
+#[tokio::test]
+async fn a_client_gone_mid_copy_from_stdin_stores_nothing_and_leaves_no_spool() {
+    let mut server = Server::start();
+    let mut c = raw::Conn::login(server.port, "loader", "loader-secret").await;
+    c.query("COPY cdrs FROM STDIN WITH (FORMAT csv, HEADER)")
+        .await;
+    match c.next().await {
+        Some(postgres_protocol::message::backend::Message::CopyInResponse(_)) => {}
+        _ => panic!("no CopyInResponse"),
+    }
+    let rows = format!(
+        "{HEADER}\n\
+         d-1,acme,outbound,2026-11-05T08:00:00Z,2026-11-05T08:00:05Z,2026-11-05T08:01:05Z,60,+31201234567,+31612345678,200,normal,7012,,\n\
+         d-2,acme,outbound,2026-11-05T09:00:00Z,2026-11-05T09:00:05Z,2026-11-05T09:01:05Z,60,+31201234567,+31612345678,200,normal,7012,,\n\
+         d-3,acme,outb"
+    );
+    let mut out = bytes::BytesMut::new();
+    postgres_protocol::message::frontend::CopyData::new(rows.as_bytes())
+        .expect("copy data")
+        .write(&mut out);
+    c.send(&out).await;
+    // The spool file exists while the copy runs…
+    let spool = server.scratch.path("tmp");
+    let spooled = || std::fs::read_dir(&spool).expect("tmp").count();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while spooled() == 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(spooled(), 1, "the copy spools to the server's TMPDIR");
+    // …and the client vanishes without CopyDone or Terminate.
+    drop(c);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while spooled() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(spooled(), 0, "the abandoned copy's spool file was removed");
+    server
+        .still_serves("a client gone mid COPY FROM STDIN")
+        .await;
+    let ana = server.as_user("ana").await;
+    assert_eq!(
+        texts(&ana, "SELECT count(*) FROM cdrs WHERE call_id LIKE 'd-%'").await,
+        ["0"],
+        "nothing of the aborted load was stored"
+    );
+}
+
+#[tokio::test]
+async fn a_client_gone_mid_copy_to_stdout_does_not_hurt_the_server() {
+    let mut server = Server::start();
+    let mut c = raw::Conn::login(server.port, "ana", "ana-secret").await;
+    c.query(
+        "COPY (SELECT g, repeat('x', 200) AS pad FROM generate_series(1, 50000000) AS t(g)) \
+         TO STDOUT WITH (FORMAT csv)",
+    )
+    .await;
+    let mut rows = 0;
+    while rows < 1000 {
+        match c.next().await {
+            Some(postgres_protocol::message::backend::Message::CopyData(_)) => rows += 1,
+            Some(postgres_protocol::message::backend::Message::CopyOutResponse(_)) => {}
+            other => panic!("unexpected message while copying: {}", other.is_some()),
+        }
+    }
+    drop(c);
+    server
+        .still_serves("a client gone mid COPY TO STDOUT")
+        .await;
+    let again = server.as_user("ana").await;
+    let csv = copy_out(&again, "COPY (SELECT 1 AS one) TO STDOUT WITH (FORMAT csv)").await;
+    assert_eq!(csv, "1\n", "another client's COPY after the abandoned one");
 }

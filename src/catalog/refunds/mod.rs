@@ -15,7 +15,9 @@
 //! The statement may leave out every column but `amount` (or `call_id`); the rest is filled:
 //! `tenant` from the call (or `default` for a custom refund), `cabin` from the call,
 //! `destination` from the tenant's `refund_destination`, `refund_id` generated, `created_at`
-//! from the clock, `created_by` from [`DEFAULT_USER`] until the server passes its user.
+//! from the clock. `created_by` is the session's user when the server runs the statement
+//! (whatever the statement says: nobody issues refunds in another's name), else the value
+//! given or [`DEFAULT_USER`].
 
 mod batch;
 mod rules;
@@ -88,7 +90,11 @@ impl DataSink for RefundSink {
         let mut refunds = Vec::with_capacity(asked.len());
         let mut taken: HashMap<(String, String), i128> = HashMap::new();
         for (i, a) in asked.into_iter().enumerate() {
-            refunds.push(settle(a, &calls, &mut taken, now, i).map_err(external)?);
+            let mut refund = settle(a, &calls, &mut taken, now, i).map_err(external)?;
+            if let Some(user) = &self.target.user {
+                refund.created_by = Some(user.clone());
+            }
+            refunds.push(refund);
         }
         let destinations = self.destinations(&refunds).await?;
         for r in &mut refunds {
