@@ -93,41 +93,41 @@ fn ingest_gives_up_after_the_lock_timeout_naming_the_holder() {
 fn appends_racing_without_the_lock_store_each_call_once() {
     let s = Scratch::new();
     let input = s.generate(600, &[]).join("cdrs.csv");
-    let a = lines(&s, &input, 1, 400, "a.csv");
-    let b = lines(&s, &input, 200, 600, "b.csv");
-    let rt = runtime();
-    let stored = rt.block_on(async {
-        // Create the store, then let the lock go: the two appends below take none.
-        let (store, lock) = Store::open_for_writing(location(&s.store()))
-            .await
-            .expect("store");
-        drop(lock);
-        let other = Store::open(location(&s.store())).await.expect("open");
-        let formats = Formats::load(None::<&Path>).expect("formats");
-        let opts = IngestOptions {
-            batch_rows: 40,
-            ..IngestOptions::default()
-        };
-        let run = |store: Store, path: std::path::PathBuf| {
-            let (formats, opts) = (&formats, &opts);
-            async move {
-                let name = path.display().to_string();
-                ingest::ingest(
-                    &store,
-                    formats,
-                    &name,
-                    move || ingest::open_input(&path),
-                    opts,
-                    |_| {},
-                )
-                .await
-                .expect("ingest")
-                .stored
-            }
-        };
-        let (x, y) = tokio::join!(run(store, a), run(other, b));
-        x + y
-    });
+    // Create the store, then let the lock go: the two writers below take none.
+    drop(
+        runtime()
+            .block_on(Store::open_for_writing(location(&s.store())))
+            .expect("store"),
+    );
+    let start = std::sync::Arc::new(std::sync::Barrier::new(2));
+    // Two writers in threads of their own, each on its own runtime, as two processes would be.
+    // Both load the same calls in the same order, so that they deduplicate the same rows at
+    // the same time.
+    let writers: Vec<_> = [(1, 600, "a.csv"), (1, 600, "b.csv")]
+        .into_iter()
+        .map(|(first, last, name)| {
+            let path = lines(&s, &input, first, last, name);
+            let (store, start) = (location(&s.store()), start.clone());
+            std::thread::spawn(move || {
+                runtime().block_on(async move {
+                    let store = Store::open(store).await.expect("open");
+                    let formats = Formats::load(None::<&Path>).expect("formats");
+                    let opts = IngestOptions {
+                        batch_rows: 20,
+                        ..IngestOptions::default()
+                    };
+                    let name = path.display().to_string();
+                    start.wait();
+                    let open = move || ingest::open_input(&path);
+                    ingest::ingest(&store, &formats, &name, open, &opts, |_| {})
+                        .await
+                        .expect("ingest")
+                        .stored
+                })
+            })
+        })
+        .collect();
+    let stored: u64 = writers.into_iter().map(|w| w.join().expect("writer")).sum();
     assert_eq!(stored, 600);
     assert_eq!(
         s.rows("SELECT count(*), count(DISTINCT call_id) FROM cdrs"),
