@@ -78,13 +78,41 @@ pub enum Error {
         first_reason: String,
     },
 
-    /// Another process is writing to the same store.
-    #[error("store {location} is locked by another writer ({lock}); try again when it is done")]
+    /// Another process kept the store's writer lock longer than this one would wait.
+    #[error(
+        "store {location} is locked by another writer ({holder}; lock {lock}): gave up after waiting {waited_s} s; try again when it is done or wait longer with --lock-timeout"
+    )]
     Locked {
         /// The data location.
         location: String,
-        /// The lock file.
+        /// The lock file or object.
         lock: String,
+        /// Who holds it, as the holder wrote it (process, host, since when).
+        holder: String,
+        /// How long this process waited.
+        waited_s: u64,
+    },
+
+    /// The writer lock of an object store could not be taken or kept.
+    #[error("store {location}: writer lock {lock}: {message}")]
+    LockObject {
+        /// The data location.
+        location: String,
+        /// The lock object.
+        lock: String,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// Other writers kept committing to a table between this append's read and its commit.
+    #[error(
+        "table {table}: {attempts} attempts to append conflicted with concurrent commits by other writers; try again"
+    )]
+    CommitContention {
+        /// The table appended to.
+        table: String,
+        /// Attempts made.
+        attempts: u32,
     },
 
     /// A result does not fit an Excel sheet.

@@ -7,8 +7,9 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 /// Warnings and errors, except the Delta kernel's, which logs an ERROR for every table it
-/// opens before that table's first commit and reports real failures as errors we show anyway.
-const DEFAULT_LOG: &str = "warn,buoyant_kernel=off";
+/// opens before that table's first commit and reports real failures as errors we show anyway;
+/// nor Delta's warning for each commit that lost a race, which our append retries itself.
+const DEFAULT_LOG: &str = "warn,buoyant_kernel=off,deltalake_core::kernel::transaction=error";
 
 #[tokio::main]
 async fn main() -> ExitCode {

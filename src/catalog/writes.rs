@@ -40,11 +40,11 @@ pub struct Exclusive {
     _lock: WriterLock,
 }
 
-/// Waits for the other writes of this process, then takes the store's writer lock (failing
-/// at once when another process, e.g. an ingest, holds it).
+/// Waits for the other writes of this process, then takes the store's writer lock (waiting,
+/// up to the location's `lock_wait`, while another process such as an ingest holds it).
 pub async fn exclusive(store: &Store) -> DfResult<Exclusive> {
     let serial = WRITES.lock().await;
-    let lock = WriterLock::acquire(store.location()).map_err(external)?;
+    let lock = WriterLock::acquire(store).await.map_err(external)?;
     Ok(Exclusive {
         _serial: serial,
         _lock: lock,

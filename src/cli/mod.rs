@@ -10,6 +10,7 @@ mod retention;
 mod serve;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,17 @@ pub struct Cli {
     /// Store location: a directory or an object-store URL (s3://bucket/prefix).
     #[arg(long, global = true, default_value = "./data", env = "CDRLAKE_DATA")]
     pub data: String,
+
+    /// Seconds a writer (ingest, compact, retention, the server's COPY and INSERT) waits for
+    /// another writer to release the store's writer lock before giving up.
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 300,
+        env = "CDRLAKE_LOCK_TIMEOUT",
+        value_name = "SECONDS"
+    )]
+    pub lock_timeout: u64,
 
     /// Configuration file (default: ./cdrlake.toml when present).
     #[arg(long, global = true, env = "CDRLAKE_CONFIG")]
@@ -60,17 +72,17 @@ impl Cli {
     /// Runs the command; the binary maps the error to a message and exit code.
     pub async fn run(self) -> Result<()> {
         let config = Config::load(self.config.as_deref())?;
+        let wait = Duration::from_secs(self.lock_timeout);
+        let location = || Location::parse(&self.data).map(|l| l.with_lock_wait(wait));
         match self.command {
-            Command::Ingest(args) => ingest::run(args, Location::parse(&self.data)?, &config).await,
-            Command::Query(args) => query::run(args, Location::parse(&self.data)?, &config).await,
+            Command::Ingest(args) => ingest::run(args, location()?, &config).await,
+            Command::Query(args) => query::run(args, location()?, &config).await,
             Command::Generate(args) => generate::run(args),
-            Command::Serve(args) => serve::run(args, Location::parse(&self.data)?, &config).await,
-            Command::Compact(args) => compact::run(args, Location::parse(&self.data)?).await,
-            Command::Retention(args) => {
-                retention::run(args, Location::parse(&self.data)?, &config).await
-            }
-            Command::History(args) => history::run(args, Location::parse(&self.data)?).await,
-            Command::Export(args) => export::run(args, Location::parse(&self.data)?, &config).await,
+            Command::Serve(args) => serve::run(args, location()?, &config).await,
+            Command::Compact(args) => compact::run(args, location()?).await,
+            Command::Retention(args) => retention::run(args, location()?, &config).await,
+            Command::History(args) => history::run(args, location()?).await,
+            Command::Export(args) => export::run(args, location()?, &config).await,
         }
     }
 }

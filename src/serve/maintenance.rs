@@ -33,7 +33,13 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, interval: Duration, gr
 
 async fn round(shared: &Shared, settings: &Settings, grace: Duration) -> Result<()> {
     let _serial = shared.writer.lock().await;
-    let (store, _lock) = Store::open_for_writing(shared.store.location().clone()).await?;
+    // Try the lock once: a round that waited would hold up the server's COPY and INSERTs.
+    let location = shared
+        .store
+        .location()
+        .clone()
+        .with_lock_wait(Duration::ZERO);
+    let (store, _lock) = Store::open_for_writing(location).await?;
     let grace = chrono::Duration::from_std(grace).unwrap_or(chrono::Duration::hours(24));
     for def in schema::tables()? {
         let outcome = store.compact(def, TARGET_FILE_BYTES).await?;

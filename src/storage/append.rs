@@ -1,12 +1,20 @@
 //! Appending a batch to a table as one atomic Delta commit: rows whose unique key is already
 //! stored are skipped (counted as duplicates), the rest are sorted into the table's file order
 //! and written as zstd Parquet with statistics and the table's bloom filters.
+//!
+//! The commit declares the table version its deduplication read: it succeeds only if no
+//! other commit landed on the table since (Delta's optimistic concurrency with no automatic
+//! retry, since Delta would otherwise see two appends as independent). When another writer
+//! did commit meanwhile, the append reads the table again and deduplicates anew, so two
+//! writers appending the same call store it once even without the writer lock.
 
 use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
+use deltalake::DeltaTableError;
+use deltalake::kernel::transaction::{CommitProperties, TransactionError};
 use deltalake::protocol::SaveMode;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -33,6 +41,9 @@ const ZSTD_LEVEL: i32 = 3;
 const ROW_GROUP_ROWS: usize = 256 * 1024;
 /// False-positive rate of the bloom filters.
 const BLOOM_FPP: f64 = 0.01;
+/// Times an append reads, deduplicates and commits again after losing a race to another
+/// writer's commit, before it gives up.
+const APPEND_ATTEMPTS: u32 = 20;
 
 /// Parquet settings for a table: zstd, page statistics, bloom filters on the declared
 /// columns sized for `rows` distinct values.
@@ -55,10 +66,33 @@ pub fn writer_properties(def: &TableDef, rows: usize) -> WriterProperties {
 impl Store {
     /// Appends `batch` (rows of `def`, unique within the batch) as one commit.
     pub async fn append(&self, def: &TableDef, batch: RecordBatch) -> Result<AppendOutcome> {
-        let incoming = batch.num_rows() as u64;
-        if incoming == 0 {
+        if batch.num_rows() == 0 {
             return Ok(AppendOutcome::default());
         }
+        for attempt in 1..=APPEND_ATTEMPTS {
+            match self.append_once(def, batch.clone()).await {
+                Err(Error::Delta { source, .. }) if lost_race(&source) => {
+                    tracing::info!(
+                        table = %def.name,
+                        attempt,
+                        "another writer committed since this append read the table; deduplicating again"
+                    );
+                    // Staggered, so that racing writers do not collide again at once.
+                    let pause = 20 * u64::from(attempt) + u64::from(std::process::id() % 50);
+                    tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                }
+                outcome => return outcome,
+            }
+        }
+        Err(Error::CommitContention {
+            table: def.name.clone(),
+            attempts: APPEND_ATTEMPTS,
+        })
+    }
+
+    /// One read, deduplication and commit, failing if another commit lands in between.
+    async fn append_once(&self, def: &TableDef, batch: RecordBatch) -> Result<AppendOutcome> {
+        let incoming = batch.num_rows() as u64;
         let table = self.table(&def.name).await?;
         let ctx = SessionContext::new();
         let has_rows = table
@@ -94,6 +128,7 @@ impl Store {
             .with_save_mode(SaveMode::Append)
             .with_partition_columns(def.partition_by.clone())
             .with_writer_properties(writer_properties(def, stored as usize))
+            .with_commit_properties(CommitProperties::default().with_max_retries(0))
             .await
             .map_err(Error::delta(&def.name))?;
         let version = table.version();
@@ -104,6 +139,19 @@ impl Store {
             version,
         })
     }
+}
+
+/// Whether a commit failed because another writer committed after this one read the table.
+fn lost_race(error: &DeltaTableError) -> bool {
+    matches!(
+        error,
+        DeltaTableError::VersionAlreadyExists(_)
+            | DeltaTableError::Transaction {
+                source: TransactionError::MaxCommitAttempts(_)
+                    | TransactionError::VersionAlreadyExists(_)
+                    | TransactionError::CommitConflict(_),
+            }
+    )
 }
 
 /// `incoming` minus rows whose key is in `stored`, in file order (partition, then sort key).

@@ -2,6 +2,7 @@
 //! addressed as URLs so every later step (Delta tables, the marker file) takes one code path.
 
 use std::path::Path;
+use std::time::Duration;
 
 use url::Url;
 
@@ -14,7 +15,12 @@ pub struct Location {
     pub display: String,
     /// The store root, always ending in `/`.
     pub url: Url,
+    /// How long a writer waits for the store's writer lock before giving up.
+    pub lock_wait: Duration,
 }
+
+/// How long a writer waits for the writer lock unless told otherwise (`--lock-timeout`).
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(300);
 
 impl Location {
     /// Parses a local path (relative paths resolve against the current directory) or a URL
@@ -40,7 +46,15 @@ impl Location {
         Ok(Location {
             display: data.to_string(),
             url,
+            lock_wait: DEFAULT_LOCK_WAIT,
         })
+    }
+
+    /// The same location, with writers waiting up to `wait` for the writer lock (zero: try
+    /// once).
+    pub fn with_lock_wait(mut self, wait: Duration) -> Location {
+        self.lock_wait = wait;
+        self
     }
 
     /// The local directory, when the store is on the local file system.

@@ -50,8 +50,9 @@ impl Store {
     }
 
     /// Opens the store for writing, creating it (and its tables) in an empty or missing
-    /// location, and takes the writer lock. A non-empty location that is not a store is
-    /// refused and left untouched.
+    /// location, and takes the writer lock (waiting up to the location's `lock_wait` for
+    /// another writer to finish). A non-empty location that is not a store is refused and
+    /// left untouched.
     pub async fn open_for_writing(location: Location) -> Result<(Store, WriterLock)> {
         if let Some(dir) = location.local_dir().filter(|d| !d.exists()) {
             std::fs::create_dir_all(dir)?;
@@ -61,7 +62,7 @@ impl Store {
         if !exists && !store.holds_only_our_tables().await? {
             return Err(store.not_a_store());
         }
-        let lock = WriterLock::acquire(&store.location)?;
+        let lock = WriterLock::acquire(&store).await?;
         if !exists {
             store.create().await?;
         }
@@ -114,6 +115,16 @@ impl Store {
 
     fn path(&self, name: &str) -> ObjectPath {
         self.root_path.clone().join(name)
+    }
+
+    /// The object store holding the store (a local directory is one too).
+    pub(super) fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.root.clone()
+    }
+
+    /// Path of `name` in the store's root, in the object store.
+    pub(super) fn object_path(&self, name: &str) -> ObjectPath {
+        self.path(name)
     }
 
     fn not_a_store(&self) -> Error {

@@ -8,6 +8,7 @@ mod history;
 mod ingest;
 mod inproc;
 mod layout;
+mod lock;
 mod rates;
 mod refunds;
 mod reports;
