@@ -39,7 +39,7 @@ cp "$bin" "$WORK/lakebin"
 
 "$VENV/bin/python" "$HERE/s3_server.py" "$WORK/s3.port" 2>"$WORK/s3.log" &
 S3_PID=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 600); do
     [[ -s $WORK/s3.port ]] && break
     kill -0 "$S3_PID" 2>/dev/null || break
     sleep 0.1
