@@ -15,3 +15,4 @@ mod retention;
 mod server;
 mod support;
 mod views;
+mod views_slt;
