@@ -120,18 +120,4 @@ impl Lake {
         assert_eq!(rows.len(), 1, "{sql} returned {rows:?}");
         rows[0][0].clone()
     }
-
-    /// The column names of `sql`'s result.
-    pub fn columns(&self, sql: &str) -> Vec<String> {
-        let ctx = self.session();
-        self.runtime.block_on(async {
-            let frame = ctx.sql(sql).await.expect(sql);
-            frame
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect()
-        })
-    }
 }

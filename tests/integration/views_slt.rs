@@ -48,7 +48,9 @@ impl Fixture {
     fn parse(line: &str) -> Result<Fixture, String> {
         let mut words = line.split_whitespace();
         let (Some(format), Some(file)) = (words.next(), words.next()) else {
-            return Err(format!("`{FIXTURE}{line}`: expected FORMAT FILE [tenant=T]"));
+            return Err(format!(
+                "`{FIXTURE}{line}`: expected FORMAT FILE [tenant=T]"
+            ));
         };
         let tenant = match words.next() {
             None => None,
@@ -98,7 +100,10 @@ fn run_view_slt(name: &str) -> Result<(), String> {
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
         let (_, _, rejected) = lake.ingest_with(&name.unwrap_or_default(), opts, &csv);
         if rejected > 0 {
-            return Err(format!("{fixture:?}: {rejected} rows rejected"));
+            let reasons = lake.rows("SELECT line, reason FROM ingest_rejects ORDER BY line");
+            return Err(format!(
+                "{fixture:?}: {rejected} rows rejected: {reasons:?}"
+            ));
         }
     }
     let ctx = lake.session_with(Arc::new(settings));
