@@ -7,6 +7,7 @@
 #   benches/domain.sh [ROWS]           default 1000000; RUNS=5 by default
 #   CDRLAKE_BIN=/path/to/cdrlake benches/domain.sh 1000000   (default: cargo build --release)
 #   BENCH_DIR=dir benches/domain.sh    keep the generated data and store in dir (re-used)
+#   ONLY=status_distribution,month_per_account benches/domain.sh   a subset of the queries
 #
 # Every run starts a process and builds a session; `SELECT 1` measures that floor, and the
 # ratio is also given with the floor taken off both sides.
@@ -59,6 +60,7 @@ echo "floor (SELECT 1: process start + session): $floor ms"
 printf '%-20s %12s %12s %8s %16s\n' query domain_ms plain_ms ratio ratio_minus_floor
 for entry in "${queries[@]}"; do
   IFS='|' read -r name domain plain <<<"$entry"
+  [ -n "${ONLY:-}" ] && [[ ",$ONLY," != *",$name,"* ]] && continue
   d=$(median_ms "$domain")
   p=$(median_ms "$plain")
   awk -v n="$name" -v d="$d" -v p="$p" -v f="$floor" 'BEGIN {
