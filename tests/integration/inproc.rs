@@ -12,6 +12,7 @@ use arrow::util::display::array_value_to_string;
 use cdrlake::ingest::{self, Formats, IngestOptions};
 use cdrlake::query;
 use cdrlake::storage::{Location, Store};
+use cdrlake_udfs::Settings;
 
 /// A store in a temporary directory.
 pub struct Lake {
@@ -37,9 +38,19 @@ impl Lake {
     }
 
     /// Ingests `text` as a file named `name` in `format`; returns (stored, duplicates, rejected).
+    pub fn ingest(&self, name: &str, format: &str, text: &str) -> (u64, u64, u64) {
+        let opts = IngestOptions {
+            format: Some(format.to_string()),
+            ..IngestOptions::default()
+        };
+        self.ingest_with(name, opts, text)
+    }
+
+    /// Ingests `text` as a file named `name` with `opts` (format, tenant of rows without one);
+    /// returns (stored, duplicates, rejected).
     // `open` returns the library's `Result`, whose error type is the library's to size.
     #[allow(clippy::result_large_err)]
-    pub fn ingest(&self, name: &str, format: &str, text: &str) -> (u64, u64, u64) {
+    pub fn ingest_with(&self, name: &str, opts: IngestOptions, text: &str) -> (u64, u64, u64) {
         let path = self.dir.path().join(name);
         std::fs::write(&path, text).expect("write input");
         self.runtime.block_on(async {
@@ -47,10 +58,6 @@ impl Lake {
             let (store, _lock) = Store::open_for_writing(self.location())
                 .await
                 .expect("store");
-            let opts = IngestOptions {
-                format: Some(format.to_string()),
-                ..IngestOptions::default()
-            };
             let report = ingest::ingest(
                 &store,
                 &formats,
@@ -70,13 +77,16 @@ impl Lake {
         self.runtime.block_on(future)
     }
 
-    /// A SQL session over the store, as `cdrlake query` builds it.
+    /// A SQL session over the store, as `cdrlake query` builds it, with default settings.
     pub fn session(&self) -> datafusion::prelude::SessionContext {
+        self.session_with(Arc::default())
+    }
+
+    /// A SQL session over the store with the tenants' `settings`.
+    pub fn session_with(&self, settings: Arc<Settings>) -> datafusion::prelude::SessionContext {
         self.runtime.block_on(async {
             let store = Store::open(self.location()).await.expect("store");
-            query::session(&store, Arc::default())
-                .await
-                .expect("session")
+            query::session(&store, settings).await.expect("session")
         })
     }
 
@@ -109,19 +119,5 @@ impl Lake {
         let rows = self.rows(sql);
         assert_eq!(rows.len(), 1, "{sql} returned {rows:?}");
         rows[0][0].clone()
-    }
-
-    /// The column names of `sql`'s result.
-    pub fn columns(&self, sql: &str) -> Vec<String> {
-        let ctx = self.session();
-        self.runtime.block_on(async {
-            let frame = ctx.sql(sql).await.expect(sql);
-            frame
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect()
-        })
     }
 }

@@ -1,6 +1,5 @@
 //! Integration tests: the real `cdrlake` binary on real files.
 
-mod anomalies;
 mod compact;
 mod crash;
 mod export;
@@ -11,8 +10,7 @@ mod layout;
 mod lock;
 mod rates;
 mod refunds;
-mod reports;
 mod retention;
 mod server;
 mod support;
-mod views;
+mod views_slt;

@@ -2,9 +2,7 @@
 //! workspace's `tests/slt/functions/` (sqllogictest format) against a DataFusion session
 //! with [`cdrlake_udfs::register_all`], one test per file.
 //!
-//! Column types in `query` headers: `T` text, `I` integer, `R` decimal or float, `B`
-//! boolean, `P` timestamp, `?` anything else. Values print as Arrow displays them; NULL is
-//! `NULL` and the empty string `(empty)`.
+//! Column types and value spelling: `support/slt_engine.rs` (shared with the views' runner).
 //!
 //! Tenants configured for the files: `acme` (`default_country = "NL"`, `excluded_numbers =
 //! ["0800", "0900"]`), `us` (`default_country = "US"`, `timezone = "America/New_York"`,
@@ -19,107 +17,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use cdrlake_udfs::{Settings, TenantSettings, register_all};
-use datafusion::arrow::array::Array;
-use datafusion::arrow::datatypes::DataType;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
-use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
+use sqllogictest::Runner;
 use sqllogictest::harness::{Arguments, Failed, Trial, run};
-use sqllogictest::{AsyncDB, ColumnType, DBOutput, Runner};
 
-/// Result column types as the `.slt` files spell them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Column {
-    Text,
-    Integer,
-    Real,
-    Boolean,
-    Timestamp,
-    Other,
-}
-
-impl ColumnType for Column {
-    fn from_char(value: char) -> Option<Self> {
-        Some(match value {
-            'T' => Self::Text,
-            'I' => Self::Integer,
-            'R' => Self::Real,
-            'B' => Self::Boolean,
-            'P' => Self::Timestamp,
-            _ => Self::Other,
-        })
-    }
-
-    fn to_char(&self) -> char {
-        match self {
-            Self::Text => 'T',
-            Self::Integer => 'I',
-            Self::Real => 'R',
-            Self::Boolean => 'B',
-            Self::Timestamp => 'P',
-            Self::Other => '?',
-        }
-    }
-}
-
-fn column_of(data_type: &DataType) -> Column {
-    match data_type {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Column::Text,
-        t if t.is_integer() => Column::Integer,
-        t if t.is_floating() || t.is_decimal() => Column::Real,
-        DataType::Boolean => Column::Boolean,
-        DataType::Timestamp(..) => Column::Timestamp,
-        _ => Column::Other,
-    }
-}
-
-/// A DataFusion session with every cdrlake function.
-struct Engine {
-    ctx: SessionContext,
-}
-
-#[async_trait::async_trait]
-impl AsyncDB for Engine {
-    type Error = DataFusionError;
-    type ColumnType = Column;
-
-    async fn run(&mut self, sql: &str) -> Result<DBOutput<Column>, DataFusionError> {
-        let batches = self.ctx.sql(sql).await?.collect().await?;
-        let Some(schema) = batches.first().map(|b| b.schema()) else {
-            return Ok(DBOutput::StatementComplete(0));
-        };
-        let types: Vec<Column> = schema
-            .fields()
-            .iter()
-            .map(|f| column_of(f.data_type()))
-            .collect();
-        let options = FormatOptions::default().with_null("NULL");
-        let mut rows = Vec::new();
-        for batch in &batches {
-            let formatters = batch
-                .columns()
-                .iter()
-                .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
-                .collect::<Result<Vec<_>, _>>()?;
-            for row in 0..batch.num_rows() {
-                let cells = formatters.iter().zip(batch.columns()).map(|(f, c)| {
-                    match f.value(row).to_string() {
-                        s if s.is_empty() && c.is_valid(row) => "(empty)".to_owned(),
-                        s => s,
-                    }
-                });
-                rows.push(cells.collect());
-            }
-        }
-        Ok(DBOutput::Rows { types, rows })
-    }
-
-    async fn shutdown(&mut self) {}
-
-    fn engine_name(&self) -> &str {
-        "cdrlake-udfs"
-    }
-}
+#[path = "support/slt_engine.rs"]
+mod slt_engine;
+use slt_engine::Engine;
 
 fn settings() -> Arc<Settings> {
     let mut settings = Settings::default();
