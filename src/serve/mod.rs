@@ -16,7 +16,7 @@
 //! - [`pg_functions`]: the PostgreSQL functions clients call that DataFusion lacks;
 //! - [`pg_catalog`]: `pg_catalog` and `information_schema` as psql and BI tools read them
 //!   ([`pg_catalog_procs`], [`pg_catalog_lookups`], [`pg_information_schema`],
-//!   [`pg_catalog_sql`], [`pg_types`]).
+//!   [`pg_catalog_sql`], [`pg_catalog_types`], [`pg_types`]).
 
 pub mod auth;
 pub mod cancel;
@@ -28,6 +28,9 @@ pub mod pg_catalog;
 pub mod pg_catalog_lookups;
 pub mod pg_catalog_procs;
 pub mod pg_catalog_sql;
+pub mod pg_catalog_sql_fold;
+pub mod pg_catalog_sql_from;
+pub mod pg_catalog_types;
 pub mod pg_functions;
 pub mod pg_information_schema;
 pub mod pg_types;

@@ -8,14 +8,15 @@
 //!   `format_type(atttypid, atttypmod)` says `numeric(18,6)` as PostgreSQL does;
 //! - array columns psql reads (`pg_class.reloptions`, `pg_namespace.nspacl`, `pg_proc.proacl`,
 //!   …) are `text[]` ([`ARRAY_COLUMNS`]);
-//! - `pg_views` lists the views of `schemas/views/` with their definitions.
+//! - `pg_views` lists the views of `schemas/views/` with their definitions;
+//! - `pg_type`'s `regproc` columns are `pg_proc` OIDs ([`super::pg_catalog_types`]).
 //!
 //! Everything else is `datafusion-pg-catalog`'s own. Table and schema OIDs are its dynamic
 //! ones: each scan of `pg_class` records them in [`Relations`], which the description and
 //! view-definition functions of [`super::pg_functions`] read.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use async_trait::async_trait;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, new_null_array};
@@ -37,7 +38,7 @@ use futures::TryStreamExt;
 
 use super::pg_catalog_procs::procs;
 use super::pg_information_schema::PgInformationSchema;
-use super::{pg_functions, pg_types};
+use super::{pg_catalog_types, pg_functions, pg_types};
 use crate::catalog::views;
 use crate::error::{Error, Result as CdrResult};
 use crate::query::{DATABASE, SCHEMA};
@@ -67,6 +68,7 @@ pub fn setup(ctx: &SessionContext) -> CdrResult<()> {
         inner: Arc::new(inner),
         relations: relations.clone(),
         list: list.clone(),
+        pg_type: OnceLock::new(),
     };
     catalog.register_schema("pg_catalog", Arc::new(pg_catalog))?;
     // Our own information_schema replaces DataFusion's built-in one (whose column types are
@@ -168,6 +170,8 @@ struct PgCatalog {
     inner: Arc<Inner>,
     relations: Arc<Relations>,
     list: Arc<dyn CatalogProviderList>,
+    /// `pg_type`, built at its first use (it is static).
+    pg_type: OnceLock<Arc<MemTable>>,
 }
 
 /// What is added to one of `datafusion-pg-catalog`'s tables.
@@ -240,6 +244,16 @@ impl SchemaProvider for PgCatalog {
         let name = name.to_ascii_lowercase();
         if name == "pg_views" {
             return Ok(Some(Arc::new(pg_views()?)));
+        }
+        if name == "pg_type" {
+            if let Some(table) = self.pg_type.get() {
+                return Ok(Some(table.clone()));
+            }
+            let table = Arc::new(pg_catalog_types::pg_type(
+                &self.build("pg_type")?,
+                &self.build("pg_proc")?,
+            )?);
+            return Ok(Some(self.pg_type.get_or_init(|| table).clone()));
         }
         let Some(patch) = Patch::of(&name) else {
             return self.inner.table(&name).await;

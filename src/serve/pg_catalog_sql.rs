@@ -15,14 +15,17 @@
 //!   Conditions of such a subquery on the outer row only (SQLAlchemy repeats its `CASE WHEN
 //!   atthasdef` inside) move out, `CASE WHEN cond THEN (SELECT …) END`, which DataFusion
 //!   plans where it cannot plan the subquery with them.
-//! - `FROM unnest(a) x` (psql `\d`): PostgreSQL names the single column after the alias,
-//!   DataFusion does not, so the alias gains that column name: `unnest(a) AS x(x)`.
+//! - `CASE WHEN attidentity != '' THEN …` and the like, branches no cdrlake column can
+//!   take (SQLAlchemy's column reflection), fold away ([`super::pg_catalog_sql_fold`]).
+//! - `user` is `session_user`, as `current_user` already is.
+//! - functions in FROM ([`super::pg_catalog_sql_from`]): `unnest(a) x`,
+//!   `generate_series(…) i` and `string_to_array(…) s`.
 
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableAlias,
-    TableAliasColumnDef, TableFactor, VisitMut, VisitorMut, visit_expressions_mut,
+    Expr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,
+    visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -31,8 +34,9 @@ use datafusion::sql::sqlparser::parser::Parser;
 pub fn rewrite(statements: &mut [Statement]) -> bool {
     let mut changed = false;
     for statement in statements {
+        changed |= super::pg_catalog_sql_fold::rewrite(statement);
         let _ = visit_expressions_mut(statement, |expr| {
-            if let Some(new) = array_subquery(expr) {
+            if let Some(new) = array_subquery(expr).or_else(|| user(expr)) {
                 *expr = new;
                 changed = true;
             } else if let Expr::Subquery(query) = expr
@@ -45,9 +49,7 @@ pub fn rewrite(statements: &mut [Statement]) -> bool {
             }
             ControlFlow::<()>::Continue(())
         });
-        let mut aliases = UnnestAliases(false);
-        let _ = statement.visit(&mut aliases);
-        changed |= aliases.0;
+        changed |= super::pg_catalog_sql_from::rewrite(statement);
     }
     changed
 }
@@ -243,40 +245,27 @@ fn unnests_options(factor: &TableFactor) -> bool {
     is_unnest && args.args.len() == 1 && args.args[0].to_string().ends_with("reloptions")
 }
 
-/// Names the column of `unnest(…) x` after its alias; records whether it did.
-struct UnnestAliases(bool);
-
-impl VisitorMut for UnnestAliases {
-    type Break = ();
-
-    fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
-        let alias = match factor {
-            TableFactor::Table {
-                name,
-                args: Some(_),
-                alias,
-                ..
-            } if name
-                .0
-                .last()
-                .and_then(|p| p.as_ident())
-                .is_some_and(|i| i.value.eq_ignore_ascii_case("unnest")) =>
-            {
-                alias
-            }
-            TableFactor::UNNEST {
-                alias, array_exprs, ..
-            } if array_exprs.len() == 1 => alias,
-            _ => return ControlFlow::Continue(()),
-        };
-        if let Some(TableAlias { name, columns, .. }) = alias
-            && columns.is_empty()
-        {
-            columns.push(TableAliasColumnDef::from_name(name.value.clone()));
-            self.0 = true;
+/// `session_user` for PostgreSQL's `user` (an unquoted `user` is always the keyword, the
+/// same as `current_user`, which `datafusion-pg-catalog` already turns into `session_user`;
+/// Grafana's search-path query reads it); None for anything else.
+fn user(expr: &Expr) -> Option<Expr> {
+    let is_user = match expr {
+        Expr::Identifier(i) => i.quote_style.is_none() && i.value.eq_ignore_ascii_case("user"),
+        Expr::Function(f) => {
+            matches!(f.args, FunctionArguments::None)
+                && matches!(f.name.0.as_slice(), [p] if p.as_ident().is_some_and(|i| {
+                    i.quote_style.is_none() && i.value.eq_ignore_ascii_case("user")
+                }))
         }
-        ControlFlow::Continue(())
+        _ => false,
+    };
+    if !is_user {
+        return None;
     }
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql("session_user")
+        .and_then(|mut p| p.parse_expr())
+        .ok()
 }
 
 /// `ARRAY(SELECT e …)` as `(SELECT array_agg(e) …)`; None for anything else.
@@ -335,6 +324,19 @@ fn array_subquery(expr: &Expr) -> Option<Expr> {
     Some(Expr::Subquery(Box::new(query)))
 }
 
+/// `sql` as one of the rewrites of this module family leaves it (for their unit tests).
+#[cfg(test)]
+pub(super) fn rewritten_by(rewrite: fn(&mut Statement) -> bool, sql: &str) -> String {
+    let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap_or_default();
+    if let Some(statement) = statements.first_mut() {
+        rewrite(statement);
+    }
+    statements
+        .first()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -390,6 +392,14 @@ mod tests {
         let user =
             "SELECT (SELECT r.rate FROM rates AS r WHERE r.prefix = c.destination) FROM cdrs AS c";
         assert_eq!(rewritten(user), user);
+    }
+
+    #[test]
+    fn user_is_session_user() {
+        assert_eq!(
+            rewritten("SELECT CASE WHEN a = 'x' THEN user ELSE \"user\" END FROM t"),
+            "SELECT CASE WHEN a = 'x' THEN session_user ELSE \"user\" END FROM t"
+        );
     }
 
     #[test]
