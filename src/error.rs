@@ -150,6 +150,15 @@ pub enum Error {
         source: deltalake::DeltaTableError,
     },
 
+    /// A Parquet data file could not be read.
+    #[error("cannot read Parquet file {path}: {source}")]
+    Parquet {
+        /// The file, relative to its table.
+        path: String,
+        /// The reader's error.
+        source: parquet::errors::ParquetError,
+    },
+
     /// A failure planning or running SQL.
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),

@@ -4,6 +4,8 @@
 //! table's schema fixed and brings its Delta snapshot up to date at each scan: every scan
 //! reads one consistent snapshot, and the next statement sees commits made in between.
 //! With the session option `cdrlake.as_of` set, a scan reads the commit current then instead.
+//! A scan whose filters pin a bloom-filtered column (a Call-ID look-up) reads only the files
+//! whose bloom filters may hold the value ([`BloomIndex`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -20,7 +22,9 @@ use datafusion::physical_plan::ExecutionPlan;
 use deltalake::DeltaTable;
 use tokio::sync::Mutex;
 
+use super::bloom_index::BloomIndex;
 use crate::error::{Error, Result};
+use crate::schema;
 use crate::storage::Store;
 
 /// A stored table, read at its latest version.
@@ -34,6 +38,8 @@ pub struct LatestTable {
     first: Arc<dyn TableProvider>,
     /// What an INSERT puts in the columns it leaves out (see [`super::refunds`]).
     defaults: HashMap<String, Expr>,
+    /// The bloom filters of the table's files, for point look-ups.
+    blooms: BloomIndex,
 }
 
 impl LatestTable {
@@ -48,25 +54,45 @@ impl LatestTable {
             table: Mutex::new(table),
             first,
             defaults: super::writes::column_defaults(name),
+            blooms: BloomIndex::new(
+                schema::table(name)
+                    .map(|def| def.bloom_filters.clone())
+                    .unwrap_or_default(),
+            ),
         })
     }
 
-    /// A provider for the newest version of the table.
-    async fn current(&self, state: &dyn Session) -> DfResult<Arc<dyn TableProvider>> {
+    /// A provider for the newest version of the table (or the one `cdrlake.as_of` names),
+    /// reading only the files that may match `filters` on bloom-filtered columns.
+    async fn current(
+        &self,
+        state: &dyn Session,
+        filters: &[Expr],
+    ) -> DfResult<Arc<dyn TableProvider>> {
         let external = |e| DataFusionError::External(Box::new(Error::delta(&self.name)(e)));
-        let provider = match super::as_of::as_of(state)? {
+        // The lock covers bringing the shared table up to date; the scan plans on a copy.
+        let table = match super::as_of::as_of(state)? {
             None => {
                 let mut table = self.table.lock().await;
                 table.update_incremental(None).await.map_err(external)?;
-                table.update_datafusion_session(state).map_err(external)?;
-                table.table_provider().await?
+                table.clone()
             }
             Some(at) => {
                 let mut table = self.table.lock().await.clone();
                 table.load_with_datetime(at).await.map_err(external)?;
-                table.update_datafusion_session(state).map_err(external)?;
-                table.table_provider().await?
+                table
             }
+        };
+        table.update_datafusion_session(state).map_err(external)?;
+        let pins = self.blooms.pins(filters);
+        let files = self
+            .blooms
+            .select(&table, &pins)
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let provider = match files {
+            Some(files) => table.table_provider().with_file_paths(files).await?,
+            None => table.table_provider().await?,
         };
         if provider.schema() != self.schema {
             return Err(DataFusionError::Plan(format!(
@@ -127,7 +153,7 @@ impl TableProvider for LatestTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        self.current(state)
+        self.current(state, filters)
             .await?
             .scan(state, projection, filters, limit)
             .await

@@ -7,6 +7,7 @@
 //! routes them.
 
 mod as_of;
+mod bloom_index;
 pub mod events;
 mod latest;
 mod rates;

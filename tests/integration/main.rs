@@ -8,6 +8,7 @@ mod ingest;
 mod inproc;
 mod layout;
 mod lock;
+mod lookup;
 mod rates;
 mod refunds;
 mod retention;
