@@ -8,8 +8,13 @@
 -- One running count does it: targets_so_far counts the target calls of the caller's cycle up
 -- to and including this one (in start_time, call_id order). 0: no target yet → Answered; a
 -- target call whose count is 1 is the first → Proper; anything answered later → Repeat call.
--- (A running sum streams over sorted input; the earlier whole-partition min() windows sliced
--- the Utf8View call_id column once per partition and cost 10× the plain scan.)
+--
+-- Both windows are partitioned by tenant only and ordered by the finer keys first, so that a
+-- caller (a cycle) is a run of consecutive rows: run_count restarts its count at every new
+-- (source, sales_cycle) and run_start marks a caller's first call. Each tenant's rows are then
+-- computed in one vectorised pass; with PARTITION BY tenant, source, sales_cycle DataFusion
+-- paid per window partition (about one per two rows) and per row for the running sum, 40×
+-- the plain scan (benches/RESULTS.md, Domain logic).
 WITH base AS (
     SELECT
         *,
@@ -26,11 +31,11 @@ marked AS (
 counted AS (
     SELECT
         *,
-        row_number() OVER (PARTITION BY tenant, source ORDER BY start_time, call_id)
-            AS nth_from_source,
-        sum(CASE WHEN is_target THEN 1 ELSE 0 END) OVER (
-            PARTITION BY tenant, source, sales_cycle ORDER BY start_time, call_id
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS targets_so_far
+        run_start(source) OVER (
+            PARTITION BY tenant ORDER BY source, start_time, call_id) AS first_from_source,
+        run_count(is_target, source, sales_cycle) OVER (
+            PARTITION BY tenant ORDER BY source, sales_cycle, start_time, call_id)
+            AS targets_so_far
     FROM marked
 )
 SELECT
@@ -45,7 +50,7 @@ SELECT
         WHEN is_target AND targets_so_far = 1 THEN 'Proper'
         ELSE 'Repeat call'
     END AS call_status,
-    nth_from_source = 1 AND session_id IS NOT NULL AS is_unique,
+    first_from_source AND session_id IS NOT NULL AS is_unique,
     sales_cycle,
     arrow_cast(CAST(duration_s AS BIGINT), 'Duration(Second)') AS talk_time
 FROM counted

@@ -52,6 +52,7 @@ pub mod numbers;
 pub mod phone;
 pub mod rates;
 pub mod report;
+pub mod runs;
 pub mod sip;
 pub mod status;
 pub mod tenant;
@@ -163,6 +164,9 @@ pub fn register_all_with_rates(
     let book = Arc::new(rates::RateBook::with_source(source));
     for udf in functions_with_rates(settings, Arc::clone(&book)) {
         ctx.register_udf(udf.as_ref().clone());
+    }
+    for udwf in runs::window_functions() {
+        ctx.register_udwf(udwf);
     }
     rates::install(ctx, book);
 }
