@@ -3,6 +3,7 @@
 //! handling, `pg_catalog`, Arrow↔PostgreSQL types), split the way the data flows:
 //!
 //! - [`auth`]: users, SCRAM-SHA-256, startup parameters (PostgreSQL 16);
+//! - [`connection`]: one connection's message loop, with malformed messages refused;
 //! - [`session`]: one connection's session and its query handlers;
 //! - [`statement`]: what each statement is and who may run it;
 //! - [`tenant`]: tenant isolation in the logical plan;
@@ -11,6 +12,8 @@
 //! - [`maintenance`]: scheduled compaction, vacuum and retention;
 //! - [`metrics`]: `/metrics` and `/health`;
 //! - [`cancel`]: cancel requests and statement timeouts;
+//! - [`parameters`]: parameter types as PostgreSQL describes them;
+//! - [`numeric`]: unconstrained `numeric` keeping the scale of its values;
 //! - [`sqlstate`]: errors to SQLSTATE codes;
 //! - [`text_rows`]: text results in PostgreSQL's spelling;
 //! - [`pg_functions`]: the PostgreSQL functions clients call that DataFusion lacks;
@@ -20,14 +23,18 @@
 
 pub mod auth;
 pub mod cancel;
+pub mod connection;
 pub mod copy_in;
 pub mod copy_out;
 pub mod maintenance;
 pub mod metrics;
+pub mod numeric;
+pub mod parameters;
 pub mod pg_catalog;
 pub mod pg_catalog_lookups;
 pub mod pg_catalog_procs;
 pub mod pg_catalog_sql;
+pub mod pg_catalog_sql_asyncpg;
 pub mod pg_catalog_sql_fold;
 pub mod pg_catalog_sql_from;
 pub mod pg_catalog_types;
@@ -46,14 +53,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use datafusion::execution::SessionState;
+use datafusion::execution::{SessionState, SessionStateBuilder};
 use pgwire::api::auth::StartupHandler;
 use pgwire::api::cancel::CancelHandler;
 use pgwire::api::copy::CopyHandler;
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::{ClientInfo, ErrorHandler, PgWireServerHandlers, RandomPidSecretKeyGenerator};
 use pgwire::error::PgWireError;
-use pgwire::tokio::process_socket;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
@@ -105,6 +111,15 @@ impl Shared {
             options.execution.time_zone = Some("UTC".into());
         }
         pg_catalog::setup(&ctx)?;
+        {
+            // After pg_catalog's own type planner, which ours wraps.
+            let state = ctx.state_ref();
+            let mut state = state.write();
+            let with_numeric = SessionStateBuilder::new_from_existing(state.clone())
+                .with_type_planner(Arc::new(numeric::PgTypePlanner::default()))
+                .build();
+            *state = with_numeric;
+        }
         let server = &config.server;
         Ok(Shared {
             base: ctx.state(),
@@ -277,7 +292,7 @@ impl Server {
             tokio::spawn(async move {
                 let _permit = permit;
                 let _open = metrics.connection();
-                if let Err(e) = process_socket(socket, tls, handlers).await {
+                if let Err(e) = connection::serve(socket, tls, handlers).await {
                     tracing::debug!(%peer, "connection ended with error: {e}");
                 }
             });

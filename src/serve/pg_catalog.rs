@@ -106,7 +106,7 @@ impl Relation {
         if let Ok(table) = schema::table(&self.name) {
             return Some(table.doc.clone());
         }
-        let sql = view_definition(&self.name)?;
+        let sql = view_source(&self.name)?;
         let comment: Vec<&str> = sql
             .lines()
             .map_while(|l| l.trim().strip_prefix("--"))
@@ -134,10 +134,28 @@ impl Relation {
     }
 }
 
-fn view_definition(name: &str) -> Option<String> {
+/// The text of the `.sql` file of view `name`, its leading comment included.
+fn view_source(name: &str) -> Option<String> {
     let views = views::definitions().ok()?;
     let (_, sql) = views.into_iter().find(|(n, _)| n == name)?;
-    Some(sql.trim().trim_end_matches(';').to_owned())
+    Some(sql.to_owned())
+}
+
+fn view_definition(name: &str) -> Option<String> {
+    view_source(name).map(|sql| view_query(&sql).to_owned())
+}
+
+/// The query of a view's `.sql` file, as PostgreSQL's `pg_get_viewdef` and `pg_views` give
+/// it: without the comment lines before it (the view's description) and the final `;`.
+fn view_query(sql: &str) -> &str {
+    let mut rest = sql.trim_start();
+    while rest.starts_with("--") {
+        rest = rest
+            .split_once('\n')
+            .map_or("", |(_, after)| after)
+            .trim_start();
+    }
+    rest.trim_end().trim_end_matches(';').trim_end()
 }
 
 /// Relations by `pg_class` OID, as last seen by a scan of `pg_class`.
@@ -305,7 +323,7 @@ fn pg_views() -> Result<MemTable> {
                 ("schemaname", text(SCHEMA)),
                 ("viewname", text(name)),
                 ("viewowner", text("postgres")),
-                ("definition", text(sql.trim().trim_end_matches(';'))),
+                ("definition", text(view_query(sql))),
             ]
         })
         .collect();
@@ -604,6 +622,16 @@ mod tests {
     }
 
     #[test]
+    fn a_view_query_has_no_leading_comment() {
+        assert_eq!(
+            view_query("-- what\n--\n-- why\n\nSELECT 1 -- one\nFROM t;\n"),
+            "SELECT 1 -- one\nFROM t"
+        );
+        assert_eq!(view_query("SELECT 2"), "SELECT 2");
+        assert_eq!(view_query("-- only a comment"), "");
+    }
+
+    #[test]
     fn descriptions_come_from_the_schema_files() {
         let cdrs = Relation {
             schema: SCHEMA.into(),
@@ -620,7 +648,12 @@ mod tests {
             schema: SCHEMA.into(),
             name: "call_log".into(),
         };
-        assert!(log.view_definition().unwrap().contains("FROM cdrs"));
+        let query = log.view_definition().unwrap();
+        assert!(
+            query.starts_with("WITH") || query.starts_with("SELECT"),
+            "{query}"
+        );
+        assert!(query.contains("FROM cdrs"));
         assert!(
             log.description()
                 .unwrap()

@@ -7,7 +7,10 @@
 //! The functions declare their argument types through DataFusion's `coerce_types` (their
 //! signatures are user-defined), so the PostgreSQL type of each argument is read back from
 //! that public contract: what an argument is coerced to when given a `bigint`, a `boolean`
-//! or a `text` while the others are NULL.
+//! or a `text` while the others are NULL. An argument that takes a value of any type (only
+//! its NULL-ness counts, as `call_status`'s `connect_time`) is named after the `cdrs` column
+//! SPEC 3 passes it, and has that column's type (`timestamp with time zone`); it is
+//! `anyelement` only when no column has its name.
 
 use std::sync::{Arc, LazyLock};
 
@@ -99,8 +102,10 @@ fn describe(udf: &ScalarUDF, oid: i32) -> Proc {
     let required = (0..=names.len())
         .find(|k| accepts(&vec![DataType::Null; *k]).is_some())
         .unwrap_or(names.len());
-    let types: Vec<(DataType, Type)> = (0..names.len())
-        .map(|i| argument_type(&accepts, names.len(), i))
+    let types: Vec<(DataType, Type)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| argument_type(&accepts, names.len(), i, name))
         .collect();
     let arrow: Vec<DataType> = types.iter().map(|(a, _)| a.clone()).collect();
     let result = udf
@@ -126,12 +131,13 @@ fn describe(udf: &ScalarUDF, oid: i32) -> Proc {
     }
 }
 
-/// The type argument `i` of `n` is declared as: what a `bigint`, `boolean` or `text` given
-/// there (the others NULL) is coerced to.
+/// The type argument `i` (`name`) of `n` is declared as: what a `bigint`, `boolean` or
+/// `text` given there (the others NULL) is coerced to.
 fn argument_type(
     accepts: &impl Fn(&[DataType]) -> Option<Vec<DataType>>,
     n: usize,
     i: usize,
+    name: &str,
 ) -> (DataType, Type) {
     let given = |ty: DataType| {
         let mut types = vec![DataType::Null; n];
@@ -141,7 +147,9 @@ fn argument_type(
     let as_int = given(DataType::Int64);
     let as_bool = given(DataType::Boolean);
     match (as_int, as_bool) {
-        (Some(DataType::Int64), Some(_)) => (DataType::Int64, Type::ANYELEMENT),
+        (Some(DataType::Int64), Some(_)) => {
+            cdrs_column(name).unwrap_or((DataType::Int64, Type::ANYELEMENT))
+        }
         (Some(DataType::Int64), None) => (DataType::Int64, Type::INT8),
         (Some(d @ DataType::Decimal128(..)), _) => (d, Type::NUMERIC),
         (Some(_), _) => (DataType::Utf8, Type::TEXT),
@@ -154,6 +162,13 @@ fn argument_type(
             ),
         },
     }
+}
+
+/// The Arrow and PostgreSQL types of the `cdrs` column `name`, if there is one.
+fn cdrs_column(name: &str) -> Option<(DataType, Type)> {
+    let arrow = crate::schema::table("cdrs").ok()?.column(name)?.ty.arrow();
+    let pg = arrow_pg::datatypes::into_pg_type(&arrow).ok()?;
+    Some((arrow, pg))
 }
 
 #[cfg(test)]
@@ -178,7 +193,7 @@ mod tests {
         let status = proc("call_status");
         assert_eq!(
             status.arguments(),
-            "direction text, call_type text, connect_time anyelement, sip_code bigint, hangup_cause text"
+            "direction text, call_type text, connect_time timestamp with time zone, sip_code bigint, hangup_cause text"
         );
         assert_eq!(status.result, Type::TEXT);
         let local = proc("tenant_local_time");

@@ -18,6 +18,9 @@
 //! - `CASE WHEN attidentity != '' THEN …` and the like, branches no cdrlake column can
 //!   take (SQLAlchemy's column reflection), fold away ([`super::pg_catalog_sql_fold`]).
 //! - `user` is `session_user`, as `current_user` already is.
+//! - `oid::regtype::text` (asyncpg's type introspection) is `format_type(oid, NULL)`, the
+//!   type's name: DataFusion's `regtype` is the OID itself.
+//! - asyncpg's type introspection query ([`super::pg_catalog_sql_asyncpg`]).
 //! - functions in FROM ([`super::pg_catalog_sql_from`]): `unnest(a) x`,
 //!   `generate_series(…) i` and `string_to_array(…) s`.
 
@@ -35,8 +38,12 @@ pub fn rewrite(statements: &mut [Statement]) -> bool {
     let mut changed = false;
     for statement in statements {
         changed |= super::pg_catalog_sql_fold::rewrite(statement);
+        changed |= super::pg_catalog_sql_asyncpg::rewrite(statement);
         let _ = visit_expressions_mut(statement, |expr| {
-            if let Some(new) = array_subquery(expr).or_else(|| user(expr)) {
+            if let Some(new) = array_subquery(expr)
+                .or_else(|| user(expr))
+                .or_else(|| regtype_text(expr))
+            {
                 *expr = new;
                 changed = true;
             } else if let Expr::Subquery(query) = expr
@@ -101,10 +108,7 @@ fn aggregate_catalog_lookup(query: &mut Query) -> bool {
     if AGGREGATES.iter().any(|a| text.contains(&format!("{a}("))) {
         return false;
     }
-    let Ok(wrapped) = Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(&format!("first_value({e})"))
-        .and_then(|mut p| p.parse_expr())
-    else {
+    let Some(wrapped) = parse_expr(&format!("first_value({e})")) else {
         return false;
     };
     *e = wrapped;
@@ -197,13 +201,10 @@ fn hoist_outer_conditions(query: &Query) -> Option<Expr> {
         right: Box::new(b),
     });
     let condition: Vec<String> = outer.iter().map(|c| format!("({c})")).collect();
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(&format!(
-            "CASE WHEN {} THEN ({query}) END",
-            condition.join(" AND ")
-        ))
-        .and_then(|mut p| p.parse_expr())
-        .ok()
+    parse_expr(&format!(
+        "CASE WHEN {} THEN ({query}) END",
+        condition.join(" AND ")
+    ))
 }
 
 /// Whether `factor` is a `pg_catalog` table (`pg_catalog.x` or `pg_x`).
@@ -262,10 +263,33 @@ fn user(expr: &Expr) -> Option<Expr> {
     if !is_user {
         return None;
     }
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql("session_user")
-        .and_then(|mut p| p.parse_expr())
-        .ok()
+    parse_expr("session_user")
+}
+
+/// `format_type(e, NULL)` for `e::regtype::text`; None for anything else.
+fn regtype_text(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        expr: inner,
+        data_type: text,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    let Expr::Cast {
+        expr: oid,
+        data_type: regtype,
+        ..
+    } = inner.as_ref()
+    else {
+        return None;
+    };
+    let regtype = regtype.to_string().to_ascii_lowercase();
+    let is_regtype = regtype == "regtype" || regtype == "pg_catalog.regtype";
+    if !is_regtype || !text.to_string().eq_ignore_ascii_case("text") {
+        return None;
+    }
+    parse_expr(&format!("format_type({oid}, NULL)"))
 }
 
 /// `ARRAY(SELECT e …)` as `(SELECT array_agg(e) …)`; None for anything else.
@@ -290,10 +314,7 @@ fn array_subquery(expr: &Expr) -> Option<Expr> {
         return None;
     };
     if select.from.iter().any(|t| unnests_options(&t.relation)) {
-        return Parser::new(&PostgreSqlDialect {})
-            .try_with_sql("make_array()")
-            .and_then(|mut p| p.parse_expr())
-            .ok();
+        return parse_expr("make_array()");
     }
     let [item] = select.projection.as_slice() else {
         return None;
@@ -316,12 +337,18 @@ fn array_subquery(expr: &Expr) -> Option<Expr> {
         }
         _ => String::new(),
     };
-    let aggregate = Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(&format!("array_agg({element}{order})"))
-        .and_then(|mut p| p.parse_expr())
-        .ok()?;
+    let aggregate = parse_expr(&format!("array_agg({element}{order})"))?;
     select.projection = vec![SelectItem::UnnamedExpr(aggregate)];
     Some(Expr::Subquery(Box::new(query)))
+}
+
+/// The expression `sql` (written by a rewrite of this module family); None if it does not
+/// parse.
+pub(super) fn parse_expr(sql: &str) -> Option<Expr> {
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(sql)
+        .and_then(|mut p| p.parse_expr())
+        .ok()
 }
 
 /// `sql` as one of the rewrites of this module family leaves it (for their unit tests).
@@ -399,6 +426,14 @@ mod tests {
         assert_eq!(
             rewritten("SELECT CASE WHEN a = 'x' THEN user ELSE \"user\" END FROM t"),
             "SELECT CASE WHEN a = 'x' THEN session_user ELSE \"user\" END FROM t"
+        );
+    }
+
+    #[test]
+    fn regtype_text_is_the_type_name() {
+        assert_eq!(
+            rewritten("SELECT elemtype::regtype::text, t.oid::regtype FROM t"),
+            "SELECT format_type(elemtype, NULL), t.oid::regtype FROM t"
         );
     }
 

@@ -44,12 +44,15 @@ use super::auth::User;
 use super::cancel::{self, Guard, Interruptible, Statements};
 use super::copy_in::CopyIn;
 use super::copy_out::{self, CopyOut};
+use super::numeric::UnconstrainedNumeric;
+use super::parameters;
 use super::sqlstate::{self, INVALID_PARAMETER};
 use super::statement::{self, Kind};
 use super::tenant::TenantFilter;
 use super::text_cast::PgTextCasts;
 use super::text_rows;
 use crate::catalog::writes::SessionUser;
+use crate::config::Role;
 
 /// The statement type of the extended protocol: datafusion-postgres' (SQL, parsed statement,
 /// plan), so its cursor hook finds the portals it expects.
@@ -148,7 +151,7 @@ impl Session {
             Kind::Show(name, value) => show(name, &value),
             Kind::ShowTimeZone => show("TimeZone", zone(client).name()),
             Kind::SetTimeZone(name) => set_time_zone(client, conn, &name).await,
-            Kind::Command(tag) => command(conn, stmt, tag, token, timeout).await,
+            Kind::Command(tag) => command(conn, &stmt.to_string(), tag, token, timeout).await,
         })
     }
 }
@@ -202,6 +205,12 @@ fn session_context(shared: &Shared, user: &User) -> PgWireResult<SessionContext>
     if let Some(tenants) = &user.tenants {
         rules.insert(0, Arc::new(TenantFilter::new(tenants.clone())));
     }
+    // Before type coercion, which then works with the types it chose.
+    let coercion = rules
+        .iter()
+        .position(|r| r.name() == "type_coercion")
+        .unwrap_or(rules.len());
+    rules.insert(coercion, Arc::new(UnconstrainedNumeric));
     // After type coercion: it needs the types of what is cast.
     rules.push(Arc::new(PgTextCasts));
     // Writes record who issued them (`refunds.created_by`).
@@ -284,20 +293,29 @@ where
 /// Runs a catalog-changing statement and answers with PostgreSQL's command tag.
 async fn command(
     conn: &Conn,
-    stmt: &Statement,
+    sql: &str,
     tag: &'static str,
     token: CancellationToken,
     timeout: Option<Duration>,
 ) -> PgWireResult<Response> {
     let api = |e: datafusion::error::DataFusionError| PgWireError::ApiError(Box::new(e));
     let run = async {
-        let df = conn.ctx.sql(&stmt.to_string()).await.map_err(api)?;
+        let df = conn.ctx.sql(sql).await.map_err(api)?;
         df.collect().await.map_err(api)
     };
     tokio::select! {
         r = run => r.map(|_| Response::Execution(Tag::new(tag))),
         timed_out = cancel::stopped(token, timeout) => Err(cancel::canceled(timed_out)),
     }
+}
+
+/// The command tag of `CREATE EXTERNAL TABLE` (PostgreSQL has none; it creates a table).
+const EXTERNAL_TABLE_TAG: &str = "CREATE TABLE";
+
+/// Whether `sql`, refused by the PostgreSQL parser, is a `CREATE EXTERNAL TABLE` this
+/// connection's user may run: an admin's, over server files (SPEC 6).
+fn may_create_external_table(conn: &Conn, sql: &str) -> bool {
+    conn.user.role == Role::Admin && statement::is_external_table(sql)
 }
 
 fn aborted_transaction() -> PgWireError {
@@ -352,6 +370,11 @@ impl SimpleQueryHandler for Session {
         let conn = self.conn(client)?;
         let statements = match parse(query) {
             Ok(s) => s,
+            Err(_) if may_create_external_table(conn, query) => {
+                let token = self.statements.begin();
+                let created = command(conn, query, EXTERNAL_TABLE_TAG, token, self.timeout(client));
+                return Ok(vec![created.await.unwrap_or_else(error_response)]);
+            }
             Err(e) => {
                 let e = statement::refuse_unparsed(conn.user.role, query).unwrap_or(e);
                 return Ok(vec![error_response(e)]);
@@ -433,7 +456,10 @@ impl Session {
             .collect();
         inferred.sort_by_key(|(n, _)| *n);
         let inferred: Vec<Option<&DataType>> = inferred.iter().map(|(_, t)| t.as_ref()).collect();
-        let described: Vec<Option<&Type>> = described.iter().map(Some).collect();
+        let described: Vec<Option<&Type>> = described
+            .iter()
+            .map(|t| Some(parameters::decoded_as(t)))
+            .collect();
         arrow_pg::datatypes::df::deserialize_parameters_with_server_types(
             portal, &inferred, &described,
         )
@@ -513,8 +539,14 @@ impl QueryParser for SessionParser {
         C: ClientInfo + Unpin + Send + Sync,
     {
         let conn = conn(&self.conn, &self.shared, &self.statements, client)?;
-        let (mut statements, rewritten) = parse_marked(sql)
-            .map_err(|e| statement::refuse_unparsed(conn.user.role, sql).unwrap_or(e))?;
+        let (mut statements, rewritten) = match parse_marked(sql) {
+            Ok(parsed) => parsed,
+            // Run as it is at Execute (DataFusion's own parser reads it).
+            Err(_) if may_create_external_table(conn, sql) => {
+                return Ok(Some((sql.to_owned(), None)));
+            }
+            Err(e) => return Err(statement::refuse_unparsed(conn.user.role, sql).unwrap_or(e)),
+        };
         if statements.is_empty() {
             return Ok(None);
         }
@@ -539,7 +571,13 @@ impl QueryParser for SessionParser {
 
     fn get_parameter_types(&self, stmt: &Self::Statement) -> PgWireResult<Vec<Type>> {
         match self.inner() {
-            Some(p) if !is_answered_here(stmt) => p.get_parameter_types(stmt),
+            Some(p) if !is_answered_here(stmt) => {
+                let mut types = p.get_parameter_types(stmt)?;
+                if let Some((s, _)) = &stmt.1 {
+                    parameters::describe(s, &mut types);
+                }
+                Ok(types)
+            }
             _ => Ok(vec![]),
         }
     }
@@ -645,6 +683,11 @@ impl ExtendedQueryHandler for Session {
                     .is_some_and(|(s, _)| statement::ends_transaction(s))
             {
                 return Err(aborted_transaction());
+            }
+            if let (sql, None) = &portal.statement.statement
+                && may_create_external_table(conn, sql)
+            {
+                return command(conn, sql, EXTERNAL_TABLE_TAG, token, timeout).await;
             }
             if let Some((stmt, _)) = &portal.statement.statement.1
                 && let Some(r) = self.answer(client, conn, stmt, token.clone()).await

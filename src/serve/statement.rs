@@ -263,6 +263,18 @@ pub fn refuse_unparsed(role: Role, sql: &str) -> Option<PgWireError> {
     ))
 }
 
+/// Whether `sql`, which the PostgreSQL parser refused, is one `CREATE EXTERNAL TABLE` in
+/// DataFusion's syntax: an admin may run it (others are refused by [`refuse_unparsed`]).
+pub fn is_external_table(sql: &str) -> bool {
+    DFParser::parse_sql_with_dialect(sql, &PostgreSqlDialect {}).is_ok_and(|statements| {
+        statements.len() == 1
+            && matches!(
+                statements.front(),
+                Some(DfStatement::CreateExternalTable(_))
+            )
+    })
+}
+
 /// Which tables a role may load (COPY FROM STDIN, INSERT).
 fn may_load(role: Role, table: &str) -> bool {
     match role {

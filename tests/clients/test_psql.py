@@ -106,6 +106,16 @@ def d_plus_view_shows_definition():
 
 
 @test
+def pg_get_viewdef_is_the_query():
+    # PostgreSQL gives a view's query, not the comment block that opens schemas/views/call_log.sql.
+    for sql in ("SELECT pg_get_viewdef('call_log'::regclass)", "SELECT pg_get_viewdef('call_log'::regclass, true)",
+                "SELECT definition FROM pg_views WHERE viewname = 'call_log'"):
+        out = psql(sql, flags=("-At",)).strip()
+        eq(out.split(None, 1)[0].upper() in ("SELECT", "WITH"), True, f"{sql} starts with the query: {out[:80]!r}")
+        assert "FROM cdrs" in out and "\n--" not in out.split("SELECT", 1)[0], out[:200]
+
+
+@test
 def df_lists_functions():
     rows = {r[1]: r for r in table_rows(psql("\\df"))}
     for f in ("billable_seconds", "call_status", "sip_reason", "call_charge", "tenant_local_time"):
@@ -113,6 +123,16 @@ def df_lists_functions():
     eq(rows["call_charge"][2:4], ["numeric", "billed_s bigint, rate_per_min numeric, connect_fee numeric"],
        "call_charge result and arguments")
     eq(rows["sip_reason"][0], "public", "schema")
+
+
+@test
+def df_call_status_has_spec_argument_types():
+    # SPEC 3: call_status(direction, call_type, connect_time, sip_code, hangup_cause), connect_time
+    # being the cdrs column (a timestamptz), not anyelement.
+    rows = table_rows(psql("\\df call_status"))
+    eq(len(rows), 1, "one call_status")
+    eq(rows[0][2:4], ["text", "direction text, call_type text, connect_time timestamp with time zone,"
+                              " sip_code bigint, hangup_cause text"], "result and argument types")
 
 
 @test

@@ -87,6 +87,21 @@ def binary_cursor():
 
 
 @test
+def numeric_keeps_scale():
+    # PostgreSQL's unconstrained numeric keeps the scale of its value, in text and binary.
+    with connect() as conn:
+        for binary in (False, True):
+            cur = conn.cursor(binary=binary)
+            row = cur.execute(
+                "SELECT 1.50::numeric AS a, %s::numeric AS b, 5::numeric AS c, '2.500'::numeric AS d",
+                [decimal.Decimal("12.50")],
+            ).fetchone()
+            eq([str(v) for v in row], ["1.50", "12.50", "5", "2.500"], f"binary={binary}")
+            (charge,) = cur.execute("SELECT charge FROM cdrs WHERE charge > 0 LIMIT 1").fetchone()
+            eq(-charge.as_tuple().exponent, 6, f"numeric(18,6) column scale, binary={binary}")
+
+
+@test
 def copy_csv_header():
     with connect() as conn:
         (n,) = conn.execute("SELECT count(*) FROM cdrs WHERE tenant = 'pbx'").fetchone()

@@ -350,6 +350,46 @@ async fn errors_carry_postgresql_sqlstates() {
     assert_eq!(texts(&c, "SELECT count(*) FROM long_calls").await, ["2"]);
 }
 
+#[tokio::test]
+async fn an_admin_creates_an_external_table_over_a_csv_file() {
+    let server = Server::start();
+    let csv = server.scratch.path("ext.csv");
+    std::fs::write(&csv, "a,b\n1,x\n2,y\n").expect("write csv");
+    let create = |name: &str| {
+        format!(
+            "CREATE EXTERNAL TABLE {name} (a BIGINT, b VARCHAR) STORED AS CSV LOCATION '{}' \
+             OPTIONS ('format.has_header' 'true')",
+            csv.display()
+        )
+    };
+    let admin = server.as_user("ops").await;
+    admin
+        .simple_query(&create("ext_simple"))
+        .await
+        .expect("CREATE EXTERNAL TABLE, simple protocol");
+    assert_eq!(texts(&admin, "SELECT sum(a) FROM ext_simple").await, ["3"]);
+    admin
+        .execute(create("ext_extended").as_str(), &[])
+        .await
+        .expect("CREATE EXTERNAL TABLE, extended protocol");
+    assert_eq!(
+        texts(
+            &admin,
+            "SELECT string_agg(b, ',' ORDER BY a) FROM ext_extended"
+        )
+        .await,
+        ["x,y"]
+    );
+    // Anyone else is still refused, in both protocols.
+    let ana = server.as_user("ana").await;
+    assert_eq!(
+        code(&ana, &create("ext_ana")).await,
+        SqlState::INSUFFICIENT_PRIVILEGE
+    );
+    let prepared = ana.prepare(&create("ext_ana")).await.expect_err("prepare");
+    assert_eq!(prepared.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+}
+
 /// A query that runs for many seconds in a debug build.
 const SLOW: &str = "SELECT count(*) FROM generate_series(1, 2000000000) AS t(g) WHERE g % 7 = 3";
 
@@ -768,10 +808,11 @@ mod raw {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 
-    /// A connection and the bytes read but not yet parsed.
+    /// A connection, the bytes read but not yet parsed, and those of the last message.
     pub struct Conn {
         pub stream: TcpStream,
         buf: BytesMut,
+        last: Vec<u8>,
     }
 
     impl Conn {
@@ -781,6 +822,7 @@ mod raw {
                     .await
                     .expect("connect"),
                 buf: BytesMut::new(),
+                last: Vec::new(),
             }
         }
 
@@ -791,7 +833,9 @@ mod raw {
         /// The next backend message; `None` once the server closed the connection.
         pub async fn next(&mut self) -> Option<Message> {
             loop {
+                let unparsed = self.buf.clone();
                 if let Some(m) = Message::parse(&mut self.buf).expect("backend message") {
+                    self.last = unparsed[..unparsed.len() - self.buf.len()].to_vec();
                     return Some(m);
                 }
                 match self.stream.read_buf(&mut self.buf).await {
@@ -799,6 +843,16 @@ mod raw {
                     Ok(_) => {}
                 }
             }
+        }
+
+        /// The SQLSTATE of the last message, an ErrorResponse (its `C` field).
+        pub fn last_sqlstate(&self) -> String {
+            let fields = self.last.get(5..).unwrap_or_default();
+            fields
+                .split(|b| *b == 0)
+                .find_map(|f| f.strip_prefix(b"C"))
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .unwrap_or_default()
         }
 
         /// Logs in with SCRAM (postgres-protocol's client) and waits for ReadyForQuery.
@@ -854,6 +908,12 @@ mod raw {
             let wait = async {
                 loop {
                     match self.next().await {
+                        Some(Message::ErrorResponse(_)) if self.last_sqlstate() == "08P01" => {
+                            return match self.next().await {
+                                None => Outcome::ViolationClosed,
+                                Some(_) => Outcome::Refused,
+                            };
+                        }
                         None | Some(Message::ErrorResponse(_)) => return Outcome::Refused,
                         Some(Message::ReadyForQuery(_)) => return Outcome::Answered,
                         Some(_) => {}
@@ -869,7 +929,10 @@ mod raw {
     /// What the server did with a malformed message.
     #[derive(Debug, PartialEq, Eq)]
     pub enum Outcome {
-        /// An error, or the connection closed.
+        /// PostgreSQL's answer to a malformed message: an error 08P01, then the connection
+        /// closed.
+        ViolationClosed,
+        /// Another error, or the connection closed.
         Refused,
         /// Read leniently (as an empty query) and answered; the connection stays in sync.
         Answered,
@@ -896,7 +959,7 @@ impl Server {
 
 #[tokio::test]
 async fn malformed_protocol_messages_close_that_connection_and_the_server_keeps_serving() {
-    use raw::Outcome::{self, Answered, Refused};
+    use raw::Outcome::{self, Answered, Refused, ViolationClosed};
     let mut server = Server::start();
     let port = server.port;
     // Before startup: an HTTP request, a startup packet shorter than its own header, one
@@ -921,20 +984,39 @@ async fn malformed_protocol_messages_close_that_connection_and_the_server_keeps_
         server.still_serves(what).await;
     }
     // After login: an unknown message type and a length beyond any message are refused; a
-    // length below 4 and a query without its terminating NUL are read (by pgwire) as an empty
-    // query, where PostgreSQL would close the connection; a message cut off by the client
-    // going away gets no answer.
-    let after_login: [(&str, &[u8], Option<Outcome>); 5] = [
+    // length below 4, a query without its terminating NUL, a length that ends the message
+    // before the NUL and bytes after the NUL get PostgreSQL's FATAL 08P01 and the connection
+    // closes; a message cut off by the client going away gets no answer.
+    let after_login: [(&str, &[u8], Option<Outcome>); 8] = [
         ("an unknown message type", b"\x01\0\0\0\x04", Some(Refused)),
         (
             "a 2 GiB message length",
             b"Q\x7f\xff\xff\xf0SELECT 1",
             Some(Refused),
         ),
-        ("a message length below 4", b"Q\0\0\0\x02", Some(Answered)),
+        (
+            "a message length below 4",
+            b"Q\0\0\0\x02",
+            Some(ViolationClosed),
+        ),
         (
             "a query without NUL",
             b"Q\0\0\0\x0cSELECT 1",
+            Some(ViolationClosed),
+        ),
+        (
+            "a length shorter than the query",
+            b"Q\0\0\0\x08SELECT 1\0",
+            Some(ViolationClosed),
+        ),
+        (
+            "bytes after the query's NUL",
+            b"Q\0\0\0\x0eSELECT 1\0x\0",
+            Some(ViolationClosed),
+        ),
+        (
+            "a query after a well-formed one",
+            b"Q\0\0\0\x0dSELECT 1\0Q\0\0\0\x02",
             Some(Answered),
         ),
         ("a truncated query", b"Q\0\0\0\x40SELECT", None),

@@ -181,6 +181,29 @@ public class ClientTest {
         catch (SQLException e) { eq(e.getSQLState(), "28P01", "bad login"); }
     }
 
+    static void numericKeepsScale() throws Exception {
+        // PostgreSQL's unconstrained numeric keeps the scale of its value; numeric(18,6) columns keep 6.
+        try (Connection c = connect("analyst");
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT ?::numeric AS a, 1.50::numeric AS b, 5::numeric AS c, '2.500'::numeric AS d")) {
+            for (int i = 0; i < 7; i++) { // prepareThreshold = 5: later runs are binary
+                ps.setBigDecimal(1, new BigDecimal("12.50"));
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    eq(rs.getBigDecimal("a"), new BigDecimal("12.50"), "bound numeric, run " + i);
+                    eq(rs.getBigDecimal("b"), new BigDecimal("1.50"), "literal numeric, run " + i);
+                    eq(rs.getBigDecimal("c"), new BigDecimal("5"), "integer numeric, run " + i);
+                    eq(rs.getBigDecimal("d"), new BigDecimal("2.500"), "text numeric, run " + i);
+                }
+            }
+            try (Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT charge FROM cdrs WHERE charge IS NOT NULL LIMIT 1")) {
+                rs.next();
+                eq(rs.getBigDecimal(1).scale(), 6, "numeric(18,6) column scale");
+            }
+        }
+    }
+
     static final Map<String, Body> TESTS = new LinkedHashMap<>();
     static {
         TESTS.put("metadata", ClientTest::metadata);
@@ -189,6 +212,7 @@ public class ClientTest {
         TESTS.put("copy_manager", ClientTest::copyManager);
         TESTS.put("tenant_isolation", ClientTest::tenantIsolation);
         TESTS.put("errors", ClientTest::errors);
+        TESTS.put("numeric_keeps_scale", ClientTest::numericKeepsScale);
         TESTS.put("set_object_null", ClientTest::setObjectNull);
     }
     // Known server defects: reported as SKIP with the error seen while they fail.

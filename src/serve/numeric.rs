@@ -1,0 +1,143 @@
+//! PostgreSQL's unconstrained `numeric`: a value cast to `numeric` without precision keeps
+//! its own scale (`1.50::numeric` is `1.50`, `5::numeric` is `5`). DataFusion's SQL planner
+//! makes every `NUMERIC` without precision a `decimal(38,10)`, so `1.50` came back as
+//! `1.5000000000`.
+//!
+//! Two steps: [`PgTypePlanner`] plans the type `numeric` (and `decimal`) without precision
+//! as `decimal(38,10)` marked unconstrained by field metadata; the analyzer rule
+//! [`UnconstrainedNumeric`], which runs before type coercion, then replaces each cast to the
+//! marked type by a cast that keeps the scale of what is cast: a decimal stays as it is, an
+//! integer becomes a decimal of scale 0, a text literal a decimal of its own scale. Anything
+//! else (a float, a text column, whose scale PostgreSQL chooses per value) keeps
+//! `decimal(38,10)`. No marked cast survives the rule. Declared `numeric(p,s)` types, such as
+//! the `decimal(18,6)` money columns, are untouched.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{DFSchema, Result, ScalarValue};
+use datafusion::logical_expr::planner::TypePlanner;
+use datafusion::logical_expr::{Cast, Expr, ExprSchemable, LogicalPlan};
+use datafusion::optimizer::AnalyzerRule;
+use datafusion::sql::sqlparser::ast::{DataType as SqlType, ExactNumberInfo};
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::oid_type_planner::PgOidTypePlanner;
+
+/// Field metadata key marking the target of a cast to unconstrained `numeric`.
+const UNCONSTRAINED: &str = "cdrlake.numeric_unconstrained";
+
+/// The precision and scale DataFusion gives `numeric` without precision.
+const DEFAULT: (u8, i8) = (38, 10);
+
+/// The session's type planner: unconstrained `numeric` marked, everything else as
+/// `datafusion-pg-catalog`'s planner (OID alias types, `pg_catalog.`-qualified builtins).
+#[derive(Debug, Default)]
+pub struct PgTypePlanner {
+    inner: PgOidTypePlanner,
+}
+
+impl TypePlanner for PgTypePlanner {
+    fn plan_type_field(&self, sql_type: &SqlType) -> Result<Option<FieldRef>> {
+        if let SqlType::Numeric(ExactNumberInfo::None) | SqlType::Decimal(ExactNumberInfo::None) =
+            sql_type
+        {
+            let metadata = HashMap::from([(UNCONSTRAINED.to_owned(), "true".to_owned())]);
+            let field = Field::new("", DataType::Decimal128(DEFAULT.0, DEFAULT.1), true);
+            return Ok(Some(Arc::new(field.with_metadata(metadata))));
+        }
+        self.inner.plan_type_field(sql_type)
+    }
+}
+
+/// The analyzer rule replacing casts to unconstrained `numeric` (see the module docs).
+#[derive(Debug, Default)]
+pub struct UnconstrainedNumeric;
+
+impl AnalyzerRule for UnconstrainedNumeric {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|node| {
+            let mut schema = DFSchema::empty();
+            for input in node.inputs() {
+                schema.merge(input.schema());
+            }
+            let rewritten = node.map_expressions(|e| {
+                e.transform_up(|e| match e {
+                    Expr::Cast(Cast { expr, field })
+                        if field.metadata().contains_key(UNCONSTRAINED) =>
+                    {
+                        let target = own_scale(&expr, &schema)
+                            .unwrap_or(DataType::Decimal128(DEFAULT.0, DEFAULT.1));
+                        Ok(Transformed::yes(
+                            if expr.get_type(&schema).ok().as_ref() == Some(&target) {
+                                *expr
+                            } else {
+                                Expr::Cast(Cast::new(expr, target))
+                            },
+                        ))
+                    }
+                    other => Ok(Transformed::no(other)),
+                })
+            })?;
+            if rewritten.transformed {
+                rewritten.map_data(LogicalPlan::recompute_schema)
+            } else {
+                Ok(rewritten)
+            }
+        })
+        .map(|t| t.data)
+    }
+
+    fn name(&self) -> &str {
+        "unconstrained_numeric"
+    }
+}
+
+/// The decimal type that holds `expr` at its own scale, when there is one for all its values.
+fn own_scale(expr: &Expr, schema: &DFSchema) -> Option<DataType> {
+    if let Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)), _) =
+        expr
+    {
+        return text_scale(text).map(|s| DataType::Decimal128(38, s));
+    }
+    match expr.get_type(schema).ok()? {
+        d @ (DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..)) => Some(d),
+        DataType::Int8 | DataType::UInt8 => Some(DataType::Decimal128(3, 0)),
+        DataType::Int16 | DataType::UInt16 => Some(DataType::Decimal128(5, 0)),
+        DataType::Int32 | DataType::UInt32 => Some(DataType::Decimal128(10, 0)),
+        DataType::Int64 => Some(DataType::Decimal128(19, 0)),
+        DataType::UInt64 => Some(DataType::Decimal128(20, 0)),
+        _ => None,
+    }
+}
+
+/// The scale of a decimal written as `text` (`-1.50` → 2); None when it is not one.
+fn text_scale(text: &str) -> Option<i8> {
+    let digits = text.trim().trim_start_matches(['+', '-']);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let valid = !(whole.is_empty() && fraction.is_empty())
+        && all_digits(whole)
+        && all_digits(fraction)
+        && whole.len() + fraction.len() <= 38;
+    valid.then(|| i8::try_from(fraction.len()).ok()).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_has_its_own_scale() {
+        assert_eq!(text_scale("1.50"), Some(2));
+        assert_eq!(text_scale(" -12 "), Some(0));
+        assert_eq!(text_scale(".5"), Some(1));
+        assert_eq!(text_scale("1e5"), None);
+        assert_eq!(text_scale("."), None);
+        assert_eq!(text_scale("NaN"), None);
+    }
+}
