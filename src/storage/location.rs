@@ -137,7 +137,7 @@ mod tests {
         for (data, says) in [
             (
                 "gs://bucket/prefix",
-                "Google Cloud Storage is not supported",
+                "gs:// (Google Cloud Storage) is not supported yet",
             ),
             (
                 "http://example.com/store",
