@@ -38,6 +38,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// The data location is a URL whose kind of store cdrlake does not support.
+    #[error("--data {location}: {reason}")]
+    UnsupportedStore {
+        /// The data location as given.
+        location: String,
+        /// Why that kind of store is refused, and what to use instead.
+        reason: String,
+    },
+
     /// The data location has no store yet.
     #[error("no cdrlake store at {location}: ingest data or run `cdrlake serve --demo` first")]
     NoStore {

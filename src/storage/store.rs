@@ -90,7 +90,7 @@ impl Store {
     }
 
     fn connect(location: Location) -> Result<Store> {
-        deltalake::aws::register_handlers(None);
+        register_object_stores();
         if let Some(dir) = location.local_dir()
             && dir.exists()
             && !dir.is_dir()
@@ -216,6 +216,15 @@ impl Store {
         create.await.map_err(Error::delta(&def.name))?;
         Ok(())
     }
+}
+
+/// Teaches deltalake the object-store URL schemes cdrlake supports: `s3://` (and `s3a://`)
+/// and `az://` (and `abfs[s]://`, `adl://`, `azure://`). Each is configured by its usual
+/// environment variables (`AWS_*`, `AZURE_*`), read by deltalake for the tables and by
+/// object_store for the store's root.
+fn register_object_stores() {
+    deltalake::aws::register_handlers(None);
+    deltalake::azure::register_handlers(None);
 }
 
 fn delta_type(ty: ColumnType) -> Result<deltalake::kernel::DataType> {

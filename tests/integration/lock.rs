@@ -1,7 +1,7 @@
 //! The writer lock: a writer waits for the lock held by another process (saying whom it waits
 //! for), gives up after `--lock-timeout` naming the holder, and appends racing without any
-//! lock still store each call once. The object-store lock is tested against a real S3 server
-//! by tests/s3/.
+//! lock still store each call once. The object-store lock is tested against real S3 and Azure
+//! Blob servers by tests/object_store/.
 
 use std::path::Path;
 use std::time::Duration;

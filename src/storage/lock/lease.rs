@@ -1,10 +1,13 @@
 //! The writer lock of an object store: a lock object that a writer creates with a conditional
-//! put (`If-None-Match: *`, so only one of several racing writers succeeds) and then renews
-//! every few seconds with conditional updates (`If-Match` on the ETag it last wrote).
+//! put (`If-None-Match: *` on S3 and Azure, `x-goog-if-generation-match: 0` on GCS, so only
+//! one of several racing writers succeeds) and then renews every few seconds with conditional
+//! updates on the version it last wrote (`If-Match` on the ETag on S3 and Azure, the
+//! generation on GCS: object_store's [`UpdateVersion`] carries both, and each store uses the
+//! one it understands).
 //!
-//! A writer that finds the object keeps watching its ETag. When the ETag has not changed for
-//! a whole lease, its holder stopped renewing (crashed, killed, cut off), and the waiter takes
-//! the lock over with a conditional update on that ETag, which again only one waiter wins.
+//! A writer that finds the object keeps watching its version. When it has not changed for a
+//! whole lease, its holder stopped renewing (crashed, killed, cut off), and the waiter takes
+//! the lock over with a conditional update on that version, which again only one waiter wins.
 //! Staleness is judged by the waiter's own monotonic clock, so clocks that differ between
 //! machines do not matter. Releasing rewrites the object as `released` (conditionally too),
 //! rather than deleting it: a holder that lost its lease can never remove its successor's.
@@ -48,23 +51,28 @@ impl Body {
     }
 }
 
-/// What a waiting writer has seen of the lock object: the ETag, and since when.
+/// What a waiting writer has seen of the lock object: its version, and since when.
 #[derive(Debug, Default)]
 pub(super) struct Observer {
-    seen: Option<(String, Instant)>,
+    seen: Option<(UpdateVersion, Instant)>,
 }
 
 impl Observer {
-    /// Records `etag`; true when it has been the same for longer than `lease`.
-    fn unchanged_for(&mut self, etag: &str, lease: Duration) -> bool {
+    /// Records `version`; true when it has been the same for longer than `lease`.
+    fn unchanged_for(&mut self, version: &UpdateVersion, lease: Duration) -> bool {
         match &self.seen {
-            Some((seen, since)) if seen == etag => since.elapsed() > lease,
+            Some((seen, since)) if seen == version => since.elapsed() > lease,
             _ => {
-                self.seen = Some((etag.to_string(), Instant::now()));
+                self.seen = Some((version.clone(), Instant::now()));
                 false
             }
         }
     }
+}
+
+/// The version a conditional update of an object just written or read must match.
+fn version_of(e_tag: Option<String>, version: Option<String>) -> UpdateVersion {
+    UpdateVersion { e_tag, version }
 }
 
 /// A held lease: renewed in the background until dropped, then released.
@@ -79,7 +87,8 @@ pub struct Lease {
 #[derive(Debug)]
 struct State {
     body: Body,
-    etag: Option<String>,
+    /// The version last written, which the next renewal must still find.
+    version: UpdateVersion,
     /// Another writer took the lock over: nothing left to renew or release.
     lost: bool,
 }
@@ -103,7 +112,10 @@ pub(super) async fn try_take(store: &Store, observer: &mut Observer) -> Result<A
         .put_opts(&path, body.payload()?, PutMode::Create.into())
         .await
     {
-        Ok(put) => return Ok(Attempt::Taken(Lease::start(root, path, body, put.e_tag))),
+        Ok(put) => {
+            let version = version_of(put.e_tag, put.version);
+            return Ok(Attempt::Taken(Lease::start(root, path, body, version)));
+        }
         Err(object_store::Error::AlreadyExists { .. }) => {}
         Err(e) => return Err(fail(format!("cannot create it: {e}"))),
     }
@@ -118,9 +130,13 @@ pub(super) async fn try_take(store: &Store, observer: &mut Observer) -> Result<A
         }
         Err(e) => return Err(fail(format!("cannot read it: {e}"))),
     };
-    let etag = got.meta.e_tag.clone().ok_or_else(|| {
-        fail("the object store returns no ETag, so it cannot be updated conditionally".into())
-    })?;
+    let version = version_of(got.meta.e_tag.clone(), got.meta.version.clone());
+    if version.e_tag.is_none() && version.version.is_none() {
+        return Err(fail(
+            "the object store returns neither an ETag nor a version for it, so it cannot be updated conditionally"
+                .into(),
+        ));
+    }
     let bytes = got
         .bytes()
         .await
@@ -132,16 +148,13 @@ pub(super) async fn try_take(store: &Store, observer: &mut Observer) -> Result<A
         released: false,
     });
     let lease = Duration::from_secs(current.lease_s.max(1));
-    let expired = observer.unchanged_for(&etag, lease);
+    let expired = observer.unchanged_for(&version, lease);
     if !current.released && !expired {
         return Ok(Attempt::Busy {
             holder: current.holder,
         });
     }
-    let mode = PutMode::Update(UpdateVersion {
-        e_tag: Some(etag),
-        version: None,
-    });
+    let mode = PutMode::Update(version);
     match root.put_opts(&path, body.payload()?, mode.into()).await {
         Ok(put) => {
             if !current.released {
@@ -152,7 +165,8 @@ pub(super) async fn try_take(store: &Store, observer: &mut Observer) -> Result<A
                     lease.as_secs()
                 );
             }
-            Ok(Attempt::Taken(Lease::start(root, path, body, put.e_tag)))
+            let version = version_of(put.e_tag, put.version);
+            Ok(Attempt::Taken(Lease::start(root, path, body, version)))
         }
         // Another waiter was faster.
         Err(
@@ -169,7 +183,7 @@ impl Lease {
         root: Arc<dyn ObjectStore>,
         path: ObjectPath,
         body: Body,
-        etag: Option<String>,
+        version: UpdateVersion,
     ) -> Held {
         let lease = Lease {
             root,
@@ -177,7 +191,7 @@ impl Lease {
             stop: Arc::new(Notify::new()),
             state: Arc::new(Mutex::new(State {
                 body,
-                etag,
+                version,
                 lost: false,
             })),
         };
@@ -207,10 +221,7 @@ async fn renew(
         state.body.renewals += 1;
         let result = match state.body.payload() {
             Ok(payload) => {
-                let mode = PutMode::Update(UpdateVersion {
-                    e_tag: state.etag.clone(),
-                    version: None,
-                });
+                let mode = PutMode::Update(state.version.clone());
                 root.put_opts(&path, payload, mode.into()).await
             }
             Err(e) => {
@@ -219,7 +230,7 @@ async fn renew(
             }
         };
         match result {
-            Ok(put) => state.etag = put.e_tag,
+            Ok(put) => state.version = version_of(put.e_tag, put.version),
             Err(object_store::Error::Precondition { .. }) => {
                 tracing::error!(
                     lock = %path,
@@ -243,10 +254,7 @@ async fn release(root: Arc<dyn ObjectStore>, path: ObjectPath, state: Arc<Mutex<
     }
     let mut body = state.body.clone();
     body.released = true;
-    let mode = PutMode::Update(UpdateVersion {
-        e_tag: state.etag.clone(),
-        version: None,
-    });
+    let mode = PutMode::Update(state.version.clone());
     let result = match body.payload() {
         Ok(payload) => root
             .put_opts(&path, payload, mode.into())
