@@ -16,17 +16,29 @@
 -- caller and billing account come from the refunded call (a custom refund has only its cabin,
 -- which is also its caller). A refund row's billing_result is 'Refunded', its
 -- refunded_amount the amount and its net_charge the negative amount.
-WITH rated AS (
+--
+-- Rating runs once per call: `numbered` reads the destination of the calls to rate in E.164
+-- (the expensive part: libphonenumber), `rated` looks its rate up; every later use reads the
+-- `rate` column. (Written as one expression, coalesce(e164(…), destination) would parse the
+-- number twice: DataFusion expands coalesce into a CASE that names e164(…) in its test and in
+-- its result.)
+WITH numbered AS (
     SELECT
         *,
         is_excluded_number(tenant, destination) AS excluded,
         CASE WHEN charge IS NULL AND direction = 'outbound'
                   AND NOT is_excluded_number(tenant, destination)
-            THEN rate_lookup(tenant,
-                             coalesce(e164(destination, default_country(tenant)), destination),
-                             start_time)
-        END AS rate
+            THEN e164(destination, default_country(tenant))
+        END AS destination_e164
     FROM cdrs
+),
+rated AS (
+    SELECT
+        *,
+        CASE WHEN charge IS NULL AND direction = 'outbound' AND NOT excluded
+            THEN rate_lookup(tenant, coalesce(destination_e164, destination), start_time)
+        END AS rate
+    FROM numbered
 ),
 priced AS (
     SELECT

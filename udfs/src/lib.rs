@@ -50,6 +50,7 @@ pub mod excluded;
 pub mod hangup;
 pub mod numbers;
 pub mod phone;
+mod phone_metadata;
 pub mod rates;
 pub mod report;
 pub mod runs;

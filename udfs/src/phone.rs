@@ -28,8 +28,10 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use phonenumber::country::Id;
-use phonenumber::metadata::{DATABASE, Metadata};
+use phonenumber::metadata::Metadata;
 use phonenumber::{Mode, PhoneNumber};
+
+use crate::phone_metadata::database;
 
 /// What was dialled: `+` (optional) and digits, from a number as a CDR writes it.
 ///
@@ -72,6 +74,8 @@ pub fn country(alpha2: &str) -> Option<Id> {
 
 /// Reads a dial string (see [`dial_string`]) by the rules of this module.
 pub fn read(dial: &str, default_country: Option<Id>) -> Option<PhoneNumber> {
+    // Widens the library's regex cache before its first use (see `phone_metadata`).
+    database();
     if dial.starts_with('+') {
         return phonenumber::parse(None, dial)
             .ok()
@@ -100,7 +104,7 @@ pub fn e164(dial: &str, default_country: Option<Id>) -> Option<String> {
 
 /// Whether `dial` starts with `country`'s trunk prefix or international access code.
 fn dialled_nationally(dial: &str, country: Id) -> bool {
-    DATABASE.by_id(country.as_ref()).is_some_and(|m| {
+    database().by_id(country.as_ref()).is_some_and(|m| {
         m.national_prefix().is_some_and(|p| dial.starts_with(p))
             || m.international_prefix()
                 .and_then(|re| re.find(dial))
@@ -116,7 +120,7 @@ fn is_possible(number: &PhoneNumber) -> bool {
     let Ok(len) = u16::try_from(u32::from(national.zeros()) + digits) else {
         return false;
     };
-    DATABASE
+    database()
         .by_code(&number.code().value())
         .is_some_and(|metas| metas.iter().any(|m| possible_lengths(m).any(|l| l == len)))
 }
@@ -145,7 +149,7 @@ fn possible_lengths(meta: &Metadata) -> impl Iterator<Item = u16> + '_ {
 /// US, `+44` → GB); `None` for non-geographic codes such as `+800`.
 pub fn region(number: &PhoneNumber) -> Option<Id> {
     number.country().id().or_else(|| {
-        let regions = DATABASE.region(&number.code().value())?;
+        let regions = database().region(&number.code().value())?;
         regions.first()?.parse().ok()
     })
 }
