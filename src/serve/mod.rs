@@ -96,11 +96,18 @@ pub struct Shared {
     pids: Arc<RandomPidSecretKeyGenerator>,
 }
 
+/// The share of a query's memory limit reserved up front for merging a spilled sort.
+const SORT_MERGE_SHARE: usize = 16;
+
 impl Shared {
     /// The base session over `store`: the query session of [`query::session`], the
     /// PostgreSQL-dialect parser, `pg_catalog` and the PostgreSQL functions.
     pub async fn new(store: &Store, config: &Config) -> Result<Shared> {
         let ctx = query::session(store, Arc::new(config.settings()?)).await?;
+        let server = &config.server;
+        let query_memory_bytes = usize::try_from(server.query_memory_mb)
+            .unwrap_or(usize::MAX / (1 << 20))
+            .saturating_mul(1 << 20);
         {
             let state = ctx.state_ref();
             let mut state = state.write();
@@ -109,6 +116,11 @@ impl Shared {
             // PostgreSQL reads 1.25 as numeric, and `now()` is a timestamptz in UTC.
             options.sql_parser.parse_float_as_decimal = true;
             options.execution.time_zone = Some("UTC".into());
+            // The final merge of a spilled sort draws on this reservation. DataFusion's 10 MB
+            // default fails sorts of 10M CDRs under the 2 GB query limit ("Additional allocation
+            // failed for ExternalSorterMerge", apache/datafusion#16979; benches/RESULTS.md).
+            options.execution.sort_spill_reservation_bytes =
+                (query_memory_bytes / SORT_MERGE_SHARE).clamp(10 << 20, 128 << 20);
         }
         pg_catalog::setup(&ctx)?;
         {
@@ -120,16 +132,13 @@ impl Shared {
                 .build();
             *state = with_numeric;
         }
-        let server = &config.server;
         Ok(Shared {
             base: ctx.state(),
             users: Arc::new(Users::from_config(&config.users)?),
             cancels: Arc::new(Registry::default()),
             statement_timeout: (server.statement_timeout_s > 0)
                 .then(|| Duration::from_secs(server.statement_timeout_s)),
-            query_memory_bytes: usize::try_from(server.query_memory_mb)
-                .unwrap_or(usize::MAX / (1 << 20))
-                .saturating_mul(1 << 20),
+            query_memory_bytes,
             pids: Arc::new(RandomPidSecretKeyGenerator::default()),
             store: store.clone(),
             formats: Formats::load(config.ingest.formats_dir.as_deref())?,
