@@ -11,6 +11,13 @@ use tracing_subscriber::EnvFilter;
 /// nor Delta's warning for each commit that lost a race, which our append retries itself.
 const DEFAULT_LOG: &str = "warn,buoyant_kernel=off,deltalake_core::kernel::transaction=error";
 
+/// Whether log lines may carry ANSI colours: only on a terminal, and not when `NO_COLOR` is
+/// set to anything but the empty string (no-color.org).
+fn colour() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -18,6 +25,7 @@ async fn main() -> ExitCode {
             EnvFilter::try_from_env("CDRLAKE_LOG").unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG)),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(colour())
         .init();
     match cdrlake::cli::Cli::parse().run().await {
         Ok(()) => ExitCode::SUCCESS,

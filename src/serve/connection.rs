@@ -8,7 +8,10 @@
 //! connection; so does cdrlake. [`Checked`] sits between the (decrypted) stream and
 //! pgwire's codec, follows the message boundaries, holds back a malformed message, sends the
 //! error and ends the stream. The loop is pgwire's `process_socket`, which takes no stream
-//! of ours.
+//! of ours, with PostgreSQL's ending after a FATAL error: the ErrorResponse, then the socket
+//! closes, without the ReadyForQuery pgwire's `process_error` sends after every error. A
+//! message pgwire cannot decode (an unknown type, an impossible length) is such an error,
+//! 08P01, where pgwire would drop the connection without a word.
 
 use std::io;
 use std::pin::Pin;
@@ -16,9 +19,9 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::BytesMut;
-use futures::StreamExt;
+use futures::{SinkExt, StreamExt};
 use pgwire::api::PgWireServerHandlers;
-use pgwire::error::ErrorInfo;
+use pgwire::error::{ErrorInfo, PgWireError};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage};
 use pgwire::tokio::TlsAcceptor;
 use pgwire::tokio::server::{negotiate_tls, process_error, process_message};
@@ -82,7 +85,16 @@ pub async fn serve<H: PgWireServerHandlers>(
         } else {
             socket.next().await
         };
-        let Some(Ok(msg)) = msg else { break };
+        let msg = match msg {
+            Some(Ok(msg)) => msg,
+            None | Some(Err(PgWireError::IoError(_))) => break,
+            Some(Err(e)) => {
+                let info = ErrorInfo::new("FATAL".into(), PROTOCOL_VIOLATION.into(), e.to_string());
+                tracing::debug!(error = %e, "undecodable client message");
+                end_fatally(&mut socket, info).await?;
+                break;
+            }
+        };
         // A client that sends Terminate waits for the server to close (asyncpg).
         if matches!(msg, PgWireFrontendMessage::Terminate(_)) {
             break;
@@ -103,10 +115,27 @@ pub async fn serve<H: PgWireServerHandlers>(
         .await;
         if let Err(mut e) = processed {
             errors.on_error(&socket, &mut e);
+            let info = ErrorInfo::from(e);
+            if info.is_fatal() {
+                end_fatally(&mut socket, info).await?;
+                break;
+            }
+            let e = PgWireError::UserError(Box::new(info));
             process_error(&mut socket, e, is_extended_query).await?;
         }
     }
     Ok(())
+}
+
+/// Sends a FATAL error and closes the connection, as PostgreSQL does: no ReadyForQuery.
+async fn end_fatally<S>(socket: &mut S, info: ErrorInfo) -> io::Result<()>
+where
+    S: futures::Sink<PgWireBackendMessage, Error = io::Error> + Unpin,
+{
+    socket
+        .send(PgWireBackendMessage::ErrorResponse(info.into()))
+        .await?;
+    socket.close().await
 }
 
 /// Where the client's byte stream is, message by message.

@@ -14,6 +14,8 @@
 //! - [`cancel`]: cancel requests and statement timeouts;
 //! - [`parameters`]: parameter types as PostgreSQL describes them;
 //! - [`numeric`]: unconstrained `numeric` keeping the scale of its values;
+//! - [`numeric_wire`]: `numeric` in the binary format with its column's scale;
+//! - [`column_names`]: result columns named as PostgreSQL names them;
 //! - [`sqlstate`]: errors to SQLSTATE codes;
 //! - [`text_rows`]: text results in PostgreSQL's spelling;
 //! - [`pg_functions`]: the PostgreSQL functions clients call that DataFusion lacks;
@@ -23,12 +25,14 @@
 
 pub mod auth;
 pub mod cancel;
+pub mod column_names;
 pub mod connection;
 pub mod copy_in;
 pub mod copy_out;
 pub mod maintenance;
 pub mod metrics;
 pub mod numeric;
+pub mod numeric_wire;
 pub mod parameters;
 pub mod pg_catalog;
 pub mod pg_catalog_lookups;
@@ -38,6 +42,7 @@ pub mod pg_catalog_sql_asyncpg;
 pub mod pg_catalog_sql_fold;
 pub mod pg_catalog_sql_from;
 pub mod pg_catalog_types;
+pub mod pg_format_type;
 pub mod pg_functions;
 pub mod pg_information_schema;
 pub mod pg_types;

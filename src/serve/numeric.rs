@@ -7,9 +7,10 @@
 //! as `decimal(38,10)` marked unconstrained by field metadata; the analyzer rule
 //! [`UnconstrainedNumeric`], which runs before type coercion, then replaces each cast to the
 //! marked type by a cast that keeps the scale of what is cast: a decimal stays as it is, an
-//! integer becomes a decimal of scale 0, a text literal a decimal of its own scale. Anything
-//! else (a float, a text column, whose scale PostgreSQL chooses per value) keeps
-//! `decimal(38,10)`. No marked cast survives the rule. Declared `numeric(p,s)` types, such as
+//! integer becomes a decimal of scale 0, a text or float constant (`'2.50'`,
+//! `1.5::float8`) a decimal of its own scale (a float's at PostgreSQL's 15 significant
+//! digits, 6 for `real`). A text or float column, whose scale PostgreSQL chooses per value
+//! and Arrow cannot, keeps `decimal(38,10)`. No marked cast survives the rule. Declared `numeric(p,s)` types, such as
 //! the `decimal(18,6)` money columns, are untouched.
 
 use std::collections::HashMap;
@@ -96,10 +97,17 @@ impl AnalyzerRule for UnconstrainedNumeric {
 
 /// The decimal type that holds `expr` at its own scale, when there is one for all its values.
 fn own_scale(expr: &Expr, schema: &DFSchema) -> Option<DataType> {
-    if let Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)), _) =
-        expr
-    {
-        return text_scale(text).map(|s| DataType::Decimal128(38, s));
+    match constant(expr) {
+        Some(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text))) => {
+            return text_scale(&text).map(|s| DataType::Decimal128(38, s));
+        }
+        Some(ScalarValue::Float64(Some(f))) => {
+            return float_scale(f, 15).map(|s| DataType::Decimal128(38, s));
+        }
+        Some(ScalarValue::Float32(Some(f))) => {
+            return float_scale(f64::from(f), 6).map(|s| DataType::Decimal128(38, s));
+        }
+        _ => {}
     }
     match expr.get_type(schema).ok()? {
         d @ (DataType::Decimal32(..)
@@ -113,6 +121,32 @@ fn own_scale(expr: &Expr, schema: &DFSchema) -> Option<DataType> {
         DataType::UInt64 => Some(DataType::Decimal128(20, 0)),
         _ => None,
     }
+}
+
+/// The value of `expr` when it is a literal or casts of one (`1.5::float8`).
+fn constant(expr: &Expr) -> Option<ScalarValue> {
+    match expr {
+        Expr::Literal(v, _) => Some(v.clone()),
+        Expr::Cast(Cast { expr, field }) => constant(expr)?.cast_to(field.data_type()).ok(),
+        _ => None,
+    }
+}
+
+/// The scale of `f` written with `digits` significant digits and no trailing zeros, as
+/// PostgreSQL's float to numeric cast writes it (`%.15g`); None for NaN and infinities.
+fn float_scale(f: f64, digits: usize) -> Option<i8> {
+    if !f.is_finite() {
+        return None;
+    }
+    let written = format!("{:.*e}", digits.saturating_sub(1), f);
+    let (mantissa, exponent) = written.split_once('e')?;
+    let exponent: i64 = exponent.parse().ok()?;
+    let fraction = mantissa
+        .split_once('.')
+        .map_or("", |(_, f)| f)
+        .trim_end_matches('0');
+    let scale = i64::try_from(fraction.len()).ok()? - exponent;
+    i8::try_from(scale.clamp(0, 38)).ok()
 }
 
 /// The scale of a decimal written as `text` (`-1.50` → 2); None when it is not one.
@@ -139,5 +173,16 @@ mod tests {
         assert_eq!(text_scale("1e5"), None);
         assert_eq!(text_scale("."), None);
         assert_eq!(text_scale("NaN"), None);
+    }
+
+    #[test]
+    fn floats_have_the_scale_of_their_15_digits() {
+        assert_eq!(float_scale(1.5, 15), Some(1));
+        assert_eq!(float_scale(0.1 + 0.2, 15), Some(1));
+        assert_eq!(float_scale(1.0 / 3.0, 15), Some(15));
+        assert_eq!(float_scale(12345.0, 15), Some(0));
+        assert_eq!(float_scale(1e20, 15), Some(0));
+        assert_eq!(float_scale(0.000_012_5, 15), Some(7));
+        assert_eq!(float_scale(f64::NAN, 15), None);
     }
 }

@@ -141,6 +141,26 @@ fn view_source(name: &str) -> Option<String> {
     Some(sql.to_owned())
 }
 
+/// What `pg_get_viewdef('name')` says: the query of the view `name` (`call_log`,
+/// `public.call_log`, `"call_log"`, as a `regclass` would read it); None for anything else.
+pub fn view_definition_named(qualified: &str) -> Option<String> {
+    let parts: Vec<String> = qualified
+        .split('.')
+        .map(|p| {
+            let p = p.trim();
+            match p.strip_prefix('"').and_then(|p| p.strip_suffix('"')) {
+                Some(quoted) => quoted.replace("\"\"", "\""),
+                None => p.to_lowercase(),
+            }
+        })
+        .collect();
+    match parts.as_slice() {
+        [name] => view_definition(name),
+        [schema, name] if schema == SCHEMA => view_definition(name),
+        _ => None,
+    }
+}
+
 fn view_definition(name: &str) -> Option<String> {
     view_source(name).map(|sql| view_query(&sql).to_owned())
 }

@@ -37,6 +37,7 @@ enum Lookup {
 }
 
 /// Each lookup function: name, what it answers, the types of its second argument forms.
+/// `pg_get_viewdef` also takes the view's name as text (`pg_get_viewdef('call_log')`).
 const LOOKUPS: &[(&str, Lookup, &[DataType])] = &[
     ("obj_description", Lookup::ObjDescription, &[DataType::Utf8]),
     (
@@ -44,7 +45,11 @@ const LOOKUPS: &[(&str, Lookup, &[DataType])] = &[
         Lookup::ColDescription,
         &[DataType::Int64],
     ),
-    ("pg_get_viewdef", Lookup::ViewDef, &[DataType::Boolean]),
+    (
+        "pg_get_viewdef",
+        Lookup::ViewDef,
+        &[DataType::Boolean, DataType::Int64],
+    ),
     ("pg_get_function_result", Lookup::FunctionResult, &[]),
     ("pg_get_function_arguments", Lookup::FunctionArguments, &[]),
     (
@@ -66,6 +71,13 @@ pub fn functions(relations: &Arc<Relations>) -> Vec<ScalarUDF> {
                     .iter()
                     .map(|t| TypeSignature::Exact(vec![DataType::Int64, t.clone()])),
             );
+            if *lookup == Lookup::ViewDef {
+                forms.push(TypeSignature::Exact(vec![DataType::Utf8]));
+                forms.push(TypeSignature::Exact(vec![
+                    DataType::Utf8,
+                    DataType::Boolean,
+                ]));
+            }
             ScalarUDF::new_from_impl(LookupUdf {
                 name,
                 lookup: *lookup,
@@ -138,6 +150,15 @@ impl ScalarUDFImpl for LookupUdf {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        if self.lookup == Lookup::ViewDef && arrays[0].data_type().is_string() {
+            let names = datafusion::arrow::compute::cast(&arrays[0], &DataType::Utf8)?;
+            let out: StringArray = names
+                .as_string::<i32>()
+                .iter()
+                .map(|name| name.and_then(super::pg_catalog::view_definition_named))
+                .collect();
+            return Ok(ColumnarValue::Array(Arc::new(out) as ArrayRef));
+        }
         let oids = datafusion::arrow::compute::cast(&arrays[0], &DataType::Int64)?;
         let oids = oids.as_primitive::<Int64Type>();
         let second = match arrays.get(1) {

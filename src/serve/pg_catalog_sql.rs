@@ -2,8 +2,9 @@
 //! does not plan, applied after `datafusion-pg-catalog`'s own rewrites.
 //!
 //! - `ARRAY(SELECT e FROM … [ORDER BY …])` (psql `\d`, `\d+`): a scalar subquery
-//!   `(SELECT array_agg(e ORDER BY …) FROM …)`. Unlike PostgreSQL, an empty subquery
-//!   gives NULL rather than `{}`; every client seen treats both alike.
+//!   `array_or_empty((SELECT array_agg(e ORDER BY …) FROM …))`, where `array_or_empty`
+//!   ([`super::pg_functions`]) makes the NULL of an empty subquery `{}`, as PostgreSQL
+//!   gives it (and names the column `array`, [`super::column_names`]).
 //! - `ARRAY(SELECT … FROM unnest(t.reloptions) …)` (psql `\d`, the options of a TOAST
 //!   table): cdrlake relations have no options and no TOAST tables (`reloptions` is always
 //!   NULL, `reltoastrelid` 0), so this is the empty array — and DataFusion cannot plan an
@@ -25,6 +26,8 @@
 //!   `generate_series(…) i` and `string_to_array(…) s`.
 
 use std::ops::ControlFlow;
+
+use super::column_names::ARRAY_SUBQUERY;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,
@@ -339,7 +342,7 @@ fn array_subquery(expr: &Expr) -> Option<Expr> {
     };
     let aggregate = parse_expr(&format!("array_agg({element}{order})"))?;
     select.projection = vec![SelectItem::UnnamedExpr(aggregate)];
-    Some(Expr::Subquery(Box::new(query)))
+    parse_expr(&format!("{ARRAY_SUBQUERY}(({query}))"))
 }
 
 /// The expression `sql` (written by a rewrite of this module family); None if it does not
@@ -378,7 +381,7 @@ mod tests {
     fn array_of_a_subquery_aggregates() {
         assert_eq!(
             rewritten("SELECT array(select 'toast.' || x from unnest(o) x) FROM t"),
-            "SELECT (SELECT array_agg('toast.' || x) FROM UNNEST(o) x (x)) FROM t"
+            "SELECT array_or_empty((SELECT array_agg('toast.' || x) FROM UNNEST(o) x (x))) FROM t"
         );
         assert_eq!(
             rewritten(
@@ -388,7 +391,7 @@ mod tests {
         );
         assert_eq!(
             rewritten("SELECT array(select rolname from r where oid = 1 order by 1)"),
-            "SELECT (SELECT array_agg(rolname ORDER BY (rolname)) FROM r WHERE oid = 1)"
+            "SELECT array_or_empty((SELECT array_agg(rolname ORDER BY (rolname)) FROM r WHERE oid = 1))"
         );
     }
 

@@ -1,7 +1,8 @@
 //! PostgreSQL functions that clients and BI tools call on connect or while browsing, and
 //! that neither DataFusion nor `datafusion-pg-catalog` provide: `version()` as PostgreSQL
 //! 16 (SQLAlchemy parses it), settings (`current_setting`, `set_config`), sizes and
-//! visibility (psql `\d+`, `\dt+`); sizes are not tracked and answer 0. The lookups by OID
+//! visibility (psql `\d+`, `\dt+`); sizes are not tracked and answer 0; `format_type`
+//! ([`super::pg_format_type`]); `array_or_empty` for `ARRAY(SELECT …)`. The lookups by OID
 //! (descriptions, view definitions, function signatures) are [`super::pg_catalog_lookups`].
 
 use std::sync::Arc;
@@ -9,10 +10,13 @@ use std::sync::Arc;
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray};
 use arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
-use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udf,
+};
 use datafusion::prelude::SessionContext;
 
 use super::auth::{SERVER_VERSION, SERVER_VERSION_NUM};
+use super::column_names::ARRAY_SUBQUERY;
 use super::pg_catalog::Relations;
 use super::pg_catalog_lookups;
 
@@ -106,6 +110,10 @@ pub fn register(ctx: &SessionContext, relations: Arc<Relations>) {
         Volatility::Immutable,
         Arc::new(|args| map_text(&args[0], |v| Ok(Some(quote_literal(v))))),
     ));
+    ctx.register_udf(super::pg_format_type::udf());
+    ctx.register_udf(ScalarUDF::new_from_impl(ArrayOrEmpty {
+        signature: Signature::any(1, Volatility::Immutable),
+    }));
     ctx.register_udf(create_udf(
         "pg_is_in_recovery",
         vec![],
@@ -120,6 +128,58 @@ pub fn register(ctx: &SessionContext, relations: Arc<Relations>) {
         Volatility::Volatile,
         Arc::new(|_| Ok(scalar_text(Some(String::new())))),
     ));
+}
+
+/// `array_or_empty(a)`: `a`, or the empty array of its type where `a` is NULL. The
+/// `ARRAY(SELECT …)` rewrite ([`super::pg_catalog_sql`]) wraps its `array_agg` in it, which
+/// is NULL over no rows where PostgreSQL's `ARRAY(SELECT …)` is `{}`.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct ArrayOrEmpty {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for ArrayOrEmpty {
+    fn name(&self) -> &str {
+        ARRAY_SUBQUERY
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        Ok(args.first().cloned().unwrap_or(DataType::Null))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let Some(arg) = args.args.into_iter().next() else {
+            return exec_err!("{ARRAY_SUBQUERY} takes one argument");
+        };
+        let empty = |data_type: &DataType| match data_type {
+            DataType::List(field) => Ok(ScalarValue::List(ScalarValue::new_list(
+                &[],
+                field.data_type(),
+                field.is_nullable(),
+            ))),
+            other => ScalarValue::try_from(other),
+        };
+        match arg {
+            ColumnarValue::Scalar(v) if v.is_null() => {
+                Ok(ColumnarValue::Scalar(empty(&v.data_type())?))
+            }
+            ColumnarValue::Array(a) if a.null_count() > 0 => {
+                let filler = empty(a.data_type())?;
+                let values = (0..a.len())
+                    .map(|i| match a.is_null(i) {
+                        true => Ok(filler.clone()),
+                        false => ScalarValue::try_from_array(&a, i),
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(ColumnarValue::Array(ScalarValue::iter_to_array(values)?))
+            }
+            other => Ok(other),
+        }
+    }
 }
 
 /// `quote_literal`: single quotes doubled; with a backslash, PostgreSQL's `E'…'` form.

@@ -42,6 +42,7 @@ use tokio_util::sync::CancellationToken;
 use super::Shared;
 use super::auth::User;
 use super::cancel::{self, Guard, Interruptible, Statements};
+use super::column_names;
 use super::copy_in::CopyIn;
 use super::copy_out::{self, CopyOut};
 use super::numeric::UnconstrainedNumeric;
@@ -329,9 +330,20 @@ fn aborted_transaction() -> PgWireError {
 fn interruptible(resp: Response, token: CancellationToken, timeout: Option<Duration>) -> Response {
     match resp {
         Response::Query(mut q) => {
-            q.row_schema = text_rows::rename(&q.row_schema);
             let rows = std::mem::replace(&mut q.data_rows, Box::pin(futures::stream::empty()));
             q.data_rows = Box::pin(Interruptible::new(rows, cancel::stopped(token, timeout)));
+            Response::Query(q)
+        }
+        other => other,
+    }
+}
+
+/// A response of datafusion-postgres (cursors, `SHOW`), whose plan the server does not see,
+/// with its columns named by [`text_rows::rename`].
+fn guess_names(resp: Response) -> Response {
+    match resp {
+        Response::Query(mut q) => {
+            q.row_schema = text_rows::rename(&q.row_schema);
             Response::Query(q)
         }
         other => other,
@@ -417,7 +429,7 @@ impl SimpleQueryHandler for Session {
                         tokio::select! {
                             r = run => r.and_then(|mut v| v.pop().ok_or_else(|| {
                                 sqlstate::error(sqlstate::INTERNAL, "statement produced no response")
-                            })),
+                            })).map(guess_names),
                             timed_out = cancel::stopped(token.clone(), timeout) => {
                                 Err(cancel::canceled(timed_out))
                             }
@@ -595,13 +607,14 @@ impl QueryParser for SessionParser {
                 Type::TEXT,
                 pgwire::api::results::FieldFormat::Text,
             )]),
-            Some(Kind::Engine) => match self.inner() {
-                Some(p) => Ok(
-                    text_rows::rename(&p.get_result_schema(stmt, column_format)?)
-                        .as_ref()
-                        .clone(),
-                ),
-                None => Ok(vec![]),
+            Some(Kind::Engine) => match (self.inner(), &stmt.1) {
+                (Some(p), Some((_, plan))) => Ok(column_names::rename(
+                    &p.get_result_schema(stmt, column_format)?,
+                    plan,
+                )
+                .as_ref()
+                .clone()),
+                _ => Ok(vec![]),
             },
             _ => Ok(vec![]),
         }
@@ -647,7 +660,7 @@ impl ExtendedQueryHandler for Session {
                     &portal.result_column_format,
                     None,
                 )?;
-                text_rows::rename(&fields).as_ref().clone()
+                column_names::rename(&fields, &plan).as_ref().clone()
             }
             _ => self.parser.get_result_schema(
                 &portal.statement.statement,
@@ -715,7 +728,7 @@ impl ExtendedQueryHandler for Session {
             let run =
                 ExtendedQueryHandler::do_query(conn.service.as_ref(), client, portal, max_rows);
             let resp = tokio::select! {
-                r = run => r?,
+                r = run => guess_names(r?),
                 timed_out = cancel::stopped(token.clone(), timeout) => {
                     return Err(cancel::canceled(timed_out));
                 }

@@ -6,15 +6,18 @@
 use std::sync::Arc;
 
 use chrono_tz::Tz;
-use datafusion::arrow::array::Array;
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, Decimal128Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, stream};
 use pgwire::api::portal::Format;
-use pgwire::api::results::{DataRowEncoder, FieldInfo, QueryResponse};
+use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo, QueryResponse};
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 
+use super::column_names;
+use super::numeric_wire::PgNumeric;
 use crate::export::pg_text::cell_writers;
 
 /// Runs `sql` and streams its rows as text.
@@ -27,34 +30,61 @@ fn api(e: datafusion::error::DataFusionError) -> PgWireError {
     PgWireError::ApiError(Box::new(e))
 }
 
-/// Streams the rows of `df` in the client's result `format`: text columns in PostgreSQL's
-/// spelling (as COPY writes them); a result with binary columns is encoded by arrow-pg
-/// (binary values carry no spelling).
+/// Streams the rows of `df` in the client's result `format`, its columns named as
+/// PostgreSQL names them ([`column_names`]): text columns in PostgreSQL's spelling (as COPY
+/// writes them); binary columns as arrow-pg encodes them, except `numeric`, which carries
+/// its column's scale ([`PgNumeric`]).
 pub async fn respond(df: DataFrame, format: &Format, zone: Tz) -> PgWireResult<QueryResponse> {
     let binary = match format {
         Format::UnifiedText => false,
         Format::UnifiedBinary => true,
         Format::Individual(codes) => codes.iter().any(|c| *c != 0),
     };
-    if binary {
-        let mut response = arrow_pg::datatypes::df::encode_dataframe(df, format, None).await?;
-        response.row_schema = rename(&response.row_schema);
-        return Ok(response);
-    }
     let schema = df.schema().as_arrow().clone();
-    let fields =
-        arrow_pg::datatypes::arrow_schema_to_pg_fields(&schema, &Format::UnifiedText, None)?;
-    let fields = rename(&fields);
+    let format = if binary { format } else { &Format::UnifiedText };
+    let fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(&schema, format, None)?;
+    let fields = column_names::rename(&fields, df.logical_plan());
     let batches = df.execute_stream().await.map_err(api)?;
     let row_fields = fields.clone();
     let rows = batches.flat_map(move |batch| {
         let rows = match batch {
+            Ok(b) if binary => encode_binary(&b, &row_fields),
             Ok(b) => encode(&b, &row_fields, zone),
             Err(e) => vec![Err(api(e))],
         };
         stream::iter(rows)
     });
     Ok(QueryResponse::new(fields, rows))
+}
+
+/// The rows of `batch` with some columns in binary: `numeric` by [`PgNumeric`], the rest by
+/// arrow-pg.
+fn encode_binary(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> Vec<PgWireResult<DataRow>> {
+    let schema = batch.schema();
+    let mut encoder = DataRowEncoder::new(fields.clone());
+    (0..batch.num_rows())
+        .map(|row| {
+            for (col, (array, field)) in batch.columns().iter().zip(fields.iter()).enumerate() {
+                match array.data_type() {
+                    DataType::Decimal128(_, scale) if field.format() == FieldFormat::Binary => {
+                        let value = (!array.is_null(row)).then(|| PgNumeric {
+                            value: array.as_primitive::<Decimal128Type>().value(row),
+                            scale: *scale,
+                        });
+                        encoder.encode_field(&value)?;
+                    }
+                    _ => arrow_pg::encoder::encode_value(
+                        &mut encoder,
+                        array,
+                        row,
+                        schema.field(col),
+                        field,
+                    )?,
+                }
+            }
+            Ok(encoder.take_row())
+        })
+        .collect()
 }
 
 fn encode(
@@ -85,7 +115,9 @@ fn encode(
         .collect()
 }
 
-/// The fields with PostgreSQL's names for unaliased expressions.
+/// The fields with PostgreSQL's names for unaliased expressions, guessed from DataFusion's
+/// names, for results whose plan the server does not see (cursors, `SHOW`); results of
+/// queries are named from their plans ([`column_names`]).
 pub fn rename(fields: &[FieldInfo]) -> Arc<Vec<FieldInfo>> {
     Arc::new(
         fields

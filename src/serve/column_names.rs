@@ -1,0 +1,286 @@
+//! Result column names as PostgreSQL gives them. DataFusion names an unaliased expression
+//! after its text (`Int64(1) + Int64(1)`, `count(*)`, `make_array(…)`); PostgreSQL after
+//! its shape (`FigureColname` in parse_target.c): a column by its name, a function call or
+//! aggregate by the function's name, a cast by what it casts or else its type, `CASE` by
+//! its `ELSE` or `case`, `ARRAY[…]` and `ARRAY(SELECT …)` `array`, `EXISTS` `exists`, a
+//! scalar subquery by its column, and anything else `?column?`. BI tools show these names.
+//!
+//! The names are read off the planned (not yet analyzed) query: the top-level plan's
+//! expressions, each column followed to the expression that made it (through aggregates,
+//! windows, subqueries, sorts). They rename the wire's row description only; the plan keeps
+//! DataFusion's names, which must stay unique (PostgreSQL allows `?column?` twice).
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::common::DFSchema;
+use datafusion::logical_expr::{Distinct, Expr, JoinType, LogicalPlan};
+use pgwire::api::results::FieldInfo;
+
+/// What PostgreSQL calls an expression it cannot name.
+const UNNAMED: &str = "?column?";
+
+/// The prefix `datafusion-pg-catalog` gives the aliases it adds to duplicated columns.
+const DUPLICATE_ALIAS: &str = "__alias_";
+
+/// The UDF the `ARRAY(SELECT …)` rewrite wraps its aggregate in ([`super::pg_functions`]).
+pub const ARRAY_SUBQUERY: &str = "array_or_empty";
+
+/// How sure a name is (PostgreSQL's strength): a cast of something weaker takes its type's
+/// name instead.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Strength {
+    None,
+    Weak,
+    Strong,
+}
+
+/// `fields` renamed to PostgreSQL's names of `plan`'s output columns (unchanged when the
+/// counts differ, which they never should).
+pub fn rename(fields: &[FieldInfo], plan: &LogicalPlan) -> Arc<Vec<FieldInfo>> {
+    let names = output_names(plan);
+    Arc::new(
+        fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let name = match names.get(i) {
+                    Some(n) if names.len() == fields.len() => n.clone(),
+                    _ => f.name().to_owned(),
+                };
+                FieldInfo::new(
+                    name,
+                    f.table_id(),
+                    f.column_id(),
+                    f.datatype().clone(),
+                    f.format(),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// PostgreSQL's names of the output columns of `plan`, one per field of its schema.
+pub fn output_names(plan: &LogicalPlan) -> Vec<String> {
+    let names = match plan {
+        LogicalPlan::Projection(p) => {
+            let input = output_names(&p.input);
+            p.expr
+                .iter()
+                .map(|e| figure(e, p.input.schema(), &input).0)
+                .collect()
+        }
+        LogicalPlan::Aggregate(a) => {
+            let input = output_names(&a.input);
+            a.group_expr
+                .iter()
+                .chain(&a.aggr_expr)
+                .map(|e| figure(&e.clone().unalias_nested().data, a.input.schema(), &input).0)
+                .collect()
+        }
+        LogicalPlan::Window(w) => {
+            let input = output_names(&w.input);
+            let window = w
+                .window_expr
+                .iter()
+                .map(|e| figure(&e.clone().unalias_nested().data, w.input.schema(), &input).0);
+            let window: Vec<String> = window.collect();
+            input.into_iter().chain(window).collect()
+        }
+        LogicalPlan::Filter(f) => output_names(&f.input),
+        LogicalPlan::Sort(s) => output_names(&s.input),
+        LogicalPlan::Limit(l) => output_names(&l.input),
+        LogicalPlan::SubqueryAlias(s) => output_names(&s.input),
+        LogicalPlan::Repartition(r) => output_names(&r.input),
+        LogicalPlan::Distinct(Distinct::All(input)) => output_names(input),
+        LogicalPlan::Union(u) => u
+            .inputs
+            .first()
+            .map(|i| output_names(i))
+            .unwrap_or_default(),
+        LogicalPlan::Join(j) => match j.join_type {
+            JoinType::LeftSemi | JoinType::LeftAnti | JoinType::LeftMark => output_names(&j.left),
+            JoinType::RightSemi | JoinType::RightAnti | JoinType::RightMark => {
+                output_names(&j.right)
+            }
+            _ => {
+                let mut names = output_names(&j.left);
+                names.extend(output_names(&j.right));
+                names
+            }
+        },
+        _ => vec![],
+    };
+    if names.len() == plan.schema().fields().len() {
+        names
+    } else {
+        plan.schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
+    }
+}
+
+/// `FigureColname` of `expr` over an input of `schema` whose columns PostgreSQL calls `input`.
+fn figure(expr: &Expr, schema: &DFSchema, input: &[String]) -> (String, Strength) {
+    let strong = |name: &str| (name.to_owned(), Strength::Strong);
+    match expr {
+        Expr::Alias(a) => strong(a.name.strip_prefix(DUPLICATE_ALIAS).unwrap_or(&a.name)),
+        Expr::Column(c) => match schema.index_of_column(c).ok().and_then(|i| input.get(i)) {
+            Some(name) => strong(name),
+            None => strong(&c.name),
+        },
+        Expr::Cast(datafusion::logical_expr::Cast { expr, field })
+        | Expr::TryCast(datafusion::logical_expr::TryCast { expr, field }) => {
+            let inner = figure(expr, schema, input);
+            if inner.1 > Strength::Weak {
+                inner
+            } else {
+                (type_name(field), Strength::Weak)
+            }
+        }
+        Expr::ScalarFunction(f) => match f.name() {
+            "make_array" | "make_list" => ("array".to_owned(), Strength::Weak),
+            ARRAY_SUBQUERY => strong("array"),
+            // `a[1]` is named after `a`.
+            "array_element" => match f.args.first() {
+                Some(array) => figure(array, schema, input),
+                None => (UNNAMED.to_owned(), Strength::None),
+            },
+            name => strong(name),
+        },
+        Expr::AggregateFunction(f) => strong(f.func.name()),
+        Expr::WindowFunction(w) => strong(w.fun.name()),
+        Expr::Case(c) => {
+            let otherwise = c.else_expr.as_ref().map(|e| figure(e, schema, input));
+            match otherwise {
+                Some(named) if named.1 > Strength::Weak => named,
+                _ => ("case".to_owned(), Strength::Weak),
+            }
+        }
+        Expr::Exists(_) => strong("exists"),
+        Expr::ScalarSubquery(s) => match output_names(&s.subquery).into_iter().next() {
+            Some(name) => (name, Strength::Strong),
+            None => (UNNAMED.to_owned(), Strength::None),
+        },
+        _ => (UNNAMED.to_owned(), Strength::None),
+    }
+}
+
+/// The name PostgreSQL gives a cast to the type of `field` (the type's own name, as in
+/// `pg_type.typname`: `int4`, `numeric`, `timestamptz`; an array cast, its element's).
+fn type_name(field: &Field) -> String {
+    if let Some(alias) = field.metadata().get(arrow_pg::datatypes::PG_OID_ALIAS_KEY) {
+        return alias.clone();
+    }
+    data_type_name(field.data_type()).to_owned()
+}
+
+fn data_type_name(data_type: &DataType) -> &'static str {
+    match data_type {
+        DataType::Boolean => "bool",
+        DataType::Int8 | DataType::Int16 | DataType::UInt8 => "int2",
+        DataType::Int32 | DataType::UInt16 => "int4",
+        DataType::Int64 | DataType::UInt32 => "int8",
+        DataType::UInt64 => "numeric",
+        DataType::Float16 | DataType::Float32 => "float4",
+        DataType::Float64 => "float8",
+        DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => "numeric",
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => "text",
+        DataType::Binary | DataType::LargeBinary | DataType::BinaryView => "bytea",
+        DataType::Date32 | DataType::Date64 => "date",
+        DataType::Time32(_) | DataType::Time64(_) => "time",
+        DataType::Timestamp(_, None) => "timestamp",
+        DataType::Timestamp(_, Some(_)) => "timestamptz",
+        DataType::Interval(_) | DataType::Duration(_) => "interval",
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            data_type_name(f.data_type())
+        }
+        _ => UNNAMED,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Int32Array, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::prelude::SessionContext;
+
+    use super::output_names;
+
+    async fn names(sql: &str) -> Vec<String> {
+        let ctx = SessionContext::new();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Int32, true),
+            Field::new("s", DataType::Utf8, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int32Array::from(vec![1])),
+                Arc::new(StringArray::from(vec!["a"])),
+            ],
+        )
+        .expect("batch");
+        ctx.register_batch("t", batch).expect("register");
+        let plan = ctx.state().create_logical_plan(sql).await.expect("plans");
+        output_names(&plan)
+    }
+
+    #[tokio::test]
+    async fn names_like_postgres() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "SELECT 1+1, 'a', x + 1 FROM t",
+                &["?column?", "?column?", "?column?"],
+            ),
+            ("SELECT 1, 2", &["?column?", "?column?"]),
+            ("SELECT ARRAY[1,2]", &["array"]),
+            (
+                "SELECT count(*), sum(x), count(*) AS n FROM t",
+                &["count", "sum", "n"],
+            ),
+            ("SELECT x::text, CAST(s AS int) FROM t", &["x", "s"]),
+            (
+                "SELECT 'a'::text, 1::bigint, 1.5::float8::numeric",
+                &["text", "int8", "numeric"],
+            ),
+            ("SELECT now(), coalesce(x, 1) FROM t", &["now", "coalesce"]),
+            ("SELECT CASE WHEN x > 0 THEN 1 END FROM t", &["case"]),
+            ("SELECT CASE WHEN x > 0 THEN 1 ELSE x END FROM t", &["x"]),
+            ("SELECT * FROM t", &["x", "s"]),
+            ("SELECT * FROM (SELECT count(*) FROM t) q", &["count"]),
+            ("SELECT upper(s) FROM t GROUP BY s ORDER BY s", &["upper"]),
+            ("SELECT count(*) FROM t GROUP BY s ORDER BY s", &["count"]),
+            (
+                "SELECT s, count(*) FROM t GROUP BY s HAVING count(*) > 0",
+                &["s", "count"],
+            ),
+            (
+                "SELECT row_number() OVER (ORDER BY x) FROM t",
+                &["row_number"],
+            ),
+            ("SELECT (SELECT max(x) FROM t)", &["max"]),
+            ("SELECT EXISTS (SELECT 1 FROM t)", &["exists"]),
+            (
+                "SELECT x IS NULL, NOT true FROM t",
+                &["?column?", "?column?"],
+            ),
+            ("SELECT 1 UNION ALL SELECT 2", &["?column?"]),
+            ("SELECT DISTINCT s FROM t", &["s"]),
+            (
+                "SELECT a.x, b.x FROM t a JOIN t b ON a.x = b.x",
+                &["x", "x"],
+            ),
+        ];
+        for (sql, expected) in cases {
+            assert_eq!(&names(sql).await, expected, "{sql}");
+        }
+    }
+}
