@@ -121,8 +121,18 @@ pub fn cell_writer<'a>(array: &'a ArrayRef, zone: Tz) -> Result<CellWriter<'a>, 
                 write_interval(v.months, v.days, v.nanoseconds / 1000, out);
             })
         }
+        DataType::List(_) => {
+            let list = array.as_list::<i32>();
+            let offsets = list.value_offsets();
+            list_writer(list.values(), zone, move |i| (offsets[i], offsets[i + 1]))?
+        }
+        DataType::LargeList(_) => {
+            let list = array.as_list::<i64>();
+            let offsets = list.value_offsets();
+            list_writer(list.values(), zone, move |i| (offsets[i], offsets[i + 1]))?
+        }
         _ => {
-            // Lists, structs and the rare rest: Arrow's display (the formatter is not
+            // Structs and the rare rest: Arrow's display (the formatter is not
             // `Send`, so it is made per value).
             ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())?;
             Box::new(move |i, out| {
@@ -132,6 +142,64 @@ pub fn cell_writer<'a>(array: &'a ArrayRef, zone: Tz) -> Result<CellWriter<'a>, 
             })
         }
     })
+}
+
+/// A writer of lists as PostgreSQL writes arrays: `{1,2}`, `{a,"b c",NULL}`, `{{1},{2}}`;
+/// `range` gives a row's span of `values`.
+fn list_writer<'a, O>(
+    values: &'a ArrayRef,
+    zone: Tz,
+    range: impl Fn(usize) -> (O, O) + Send + 'a,
+) -> Result<CellWriter<'a>, ArrowError>
+where
+    O: TryInto<usize>,
+{
+    let element = cell_writer(values, zone)?;
+    let nested = matches!(
+        values.data_type(),
+        DataType::List(_) | DataType::LargeList(_)
+    );
+    let nulls = values.logical_nulls();
+    Ok(Box::new(move |i, out| {
+        let (start, end) = range(i);
+        let (start, end) = (start.try_into().unwrap_or(0), end.try_into().unwrap_or(0));
+        let mut cell = String::new();
+        out.push('{');
+        for j in start..end {
+            if j > start {
+                out.push(',');
+            }
+            if nulls.as_ref().is_some_and(|n| n.is_null(j)) {
+                out.push_str("NULL");
+                continue;
+            }
+            cell.clear();
+            element(j, &mut cell);
+            if nested || !needs_quotes(&cell) {
+                out.push_str(&cell);
+            } else {
+                out.push('"');
+                for c in cell.chars() {
+                    if c == '"' || c == '\\' {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+                out.push('"');
+            }
+        }
+        out.push('}');
+    }))
+}
+
+/// Whether an array element must be quoted: empty, `NULL`, or holding a delimiter, brace,
+/// quote, backslash or white space.
+fn needs_quotes(element: &str) -> bool {
+    element.is_empty()
+        || element.eq_ignore_ascii_case("NULL")
+        || element
+            .chars()
+            .any(|c| matches!(c, '{' | '}' | ',' | '"' | '\\') || c.is_ascii_whitespace())
 }
 
 /// A column's cell writers for one batch, built once per batch.
@@ -376,6 +444,38 @@ mod tests {
                 Some("00:00:00"),
                 Some("-00:00:05")
             ])
+        );
+    }
+}
+
+#[cfg(test)]
+mod array_tests {
+    use std::sync::Arc;
+
+    use arrow::array::{ArrayRef, ListBuilder, StringBuilder};
+    use chrono_tz::Tz;
+
+    use super::column_text;
+
+    #[test]
+    fn lists_as_postgresql_arrays() {
+        let mut b = ListBuilder::new(StringBuilder::new());
+        b.values().append_value("a");
+        b.values().append_value("b c");
+        b.values().append_null();
+        b.values().append_value("");
+        b.values().append_value("q\"\\");
+        b.append(true);
+        b.append(true);
+        b.append(false);
+        let a: ArrayRef = Arc::new(b.finish());
+        assert_eq!(
+            column_text(&a, Tz::UTC).expect("text"),
+            vec![
+                Some(r#"{a,"b c",NULL,"","q\"\\"}"#.to_owned()),
+                Some("{}".to_owned()),
+                None
+            ]
         );
     }
 }

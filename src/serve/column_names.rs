@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field};
-use datafusion::common::DFSchema;
+use datafusion::common::utils::expr::COUNT_STAR_EXPANSION;
 use datafusion::logical_expr::{Distinct, Expr, JoinType, LogicalPlan};
 use pgwire::api::results::FieldInfo;
 
@@ -67,7 +67,7 @@ pub fn output_names(plan: &LogicalPlan) -> Vec<String> {
             let input = output_names(&p.input);
             p.expr
                 .iter()
-                .map(|e| figure(e, p.input.schema(), &input).0)
+                .map(|e| figure(e, &p.input, &input).0)
                 .collect()
         }
         LogicalPlan::Aggregate(a) => {
@@ -75,7 +75,7 @@ pub fn output_names(plan: &LogicalPlan) -> Vec<String> {
             a.group_expr
                 .iter()
                 .chain(&a.aggr_expr)
-                .map(|e| figure(&e.clone().unalias_nested().data, a.input.schema(), &input).0)
+                .map(|e| figure(&e.clone().unalias_nested().data, &a.input, &input).0)
                 .collect()
         }
         LogicalPlan::Window(w) => {
@@ -83,7 +83,7 @@ pub fn output_names(plan: &LogicalPlan) -> Vec<String> {
             let window = w
                 .window_expr
                 .iter()
-                .map(|e| figure(&e.clone().unalias_nested().data, w.input.schema(), &input).0);
+                .map(|e| figure(&e.clone().unalias_nested().data, &w.input, &input).0);
             let window: Vec<String> = window.collect();
             input.into_iter().chain(window).collect()
         }
@@ -122,18 +122,26 @@ pub fn output_names(plan: &LogicalPlan) -> Vec<String> {
     }
 }
 
-/// `FigureColname` of `expr` over an input of `schema` whose columns PostgreSQL calls `input`.
-fn figure(expr: &Expr, schema: &DFSchema, input: &[String]) -> (String, Strength) {
+/// `FigureColname` of `expr` over `input`, whose columns PostgreSQL calls `names`.
+fn figure(expr: &Expr, input: &LogicalPlan, names: &[String]) -> (String, Strength) {
     let strong = |name: &str| (name.to_owned(), Strength::Strong);
     match expr {
-        Expr::Alias(a) => strong(a.name.strip_prefix(DUPLICATE_ALIAS).unwrap_or(&a.name)),
-        Expr::Column(c) => match schema.index_of_column(c).ok().and_then(|i| input.get(i)) {
+        Expr::Alias(a) => match planner_alias(&a.expr, &a.name, input) {
+            Some(name) => strong(&name),
+            None => strong(a.name.strip_prefix(DUPLICATE_ALIAS).unwrap_or(&a.name)),
+        },
+        Expr::Column(c) => match input
+            .schema()
+            .index_of_column(c)
+            .ok()
+            .and_then(|i| names.get(i))
+        {
             Some(name) => strong(name),
             None => strong(&c.name),
         },
         Expr::Cast(datafusion::logical_expr::Cast { expr, field })
         | Expr::TryCast(datafusion::logical_expr::TryCast { expr, field }) => {
-            let inner = figure(expr, schema, input);
+            let inner = figure(expr, input, names);
             if inner.1 > Strength::Weak {
                 inner
             } else {
@@ -145,7 +153,7 @@ fn figure(expr: &Expr, schema: &DFSchema, input: &[String]) -> (String, Strength
             ARRAY_SUBQUERY => strong("array"),
             // `a[1]` is named after `a`.
             "array_element" => match f.args.first() {
-                Some(array) => figure(array, schema, input),
+                Some(array) => figure(array, input, names),
                 None => (UNNAMED.to_owned(), Strength::None),
             },
             name => strong(name),
@@ -153,7 +161,7 @@ fn figure(expr: &Expr, schema: &DFSchema, input: &[String]) -> (String, Strength
         Expr::AggregateFunction(f) => strong(f.func.name()),
         Expr::WindowFunction(w) => strong(w.fun.name()),
         Expr::Case(c) => {
-            let otherwise = c.else_expr.as_ref().map(|e| figure(e, schema, input));
+            let otherwise = c.else_expr.as_ref().map(|e| figure(e, input, names));
             match otherwise {
                 Some(named) if named.1 > Strength::Weak => named,
                 _ => ("case".to_owned(), Strength::Weak),
@@ -165,6 +173,56 @@ fn figure(expr: &Expr, schema: &DFSchema, input: &[String]) -> (String, Strength
             None => (UNNAMED.to_owned(), Strength::None),
         },
         _ => (UNNAMED.to_owned(), Strength::None),
+    }
+}
+
+/// The name of a function call when `name` is an alias DataFusion's planner gave it, not
+/// the query: `count(*)` (the count of rows, planned as `count(1)`), and `f(args)` for a
+/// function called by another of its names (`substring(…)` of `substr`), named after the
+/// name called, as PostgreSQL names it.
+fn planner_alias(inner: &Expr, name: &str, input: &LogicalPlan) -> Option<String> {
+    let (function, args) = match defining(inner, input) {
+        Expr::ScalarFunction(f) => (f.name(), f.args.as_slice()),
+        Expr::AggregateFunction(f) => (f.func.name(), f.params.args.as_slice()),
+        Expr::WindowFunction(w) => (w.fun.name(), w.params.args.as_slice()),
+        _ => return None,
+    };
+    let counts_rows = matches!(args, [Expr::Literal(v, _)] if *v == COUNT_STAR_EXPANSION);
+    if function == "count" && counts_rows && name.starts_with("count(*)") {
+        return Some("count".to_owned());
+    }
+    let arguments: Vec<String> = args.iter().map(ToString::to_string).collect();
+    let called = name.strip_suffix(&format!("({})", arguments.join(",")))?;
+    let is_name = !called.is_empty()
+        && called
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    is_name.then(|| called.to_lowercase())
+}
+
+/// The expression that made `expr` when it is a column of an aggregate or window below
+/// `input` (through `HAVING`, sorts and limits); else `expr` itself.
+fn defining<'a>(expr: &'a Expr, input: &'a LogicalPlan) -> &'a Expr {
+    let Expr::Column(c) = expr else {
+        return expr;
+    };
+    let Ok(i) = input.schema().index_of_column(c) else {
+        return expr;
+    };
+    let made = match input {
+        LogicalPlan::Aggregate(a) => a.group_expr.iter().chain(&a.aggr_expr).nth(i),
+        LogicalPlan::Window(w) => i
+            .checked_sub(w.input.schema().fields().len())
+            .and_then(|j| w.window_expr.get(j)),
+        LogicalPlan::Filter(f) => return defining(expr, &f.input),
+        LogicalPlan::Sort(s) => return defining(expr, &s.input),
+        LogicalPlan::Limit(l) => return defining(expr, &l.input),
+        _ => None,
+    };
+    match made {
+        Some(Expr::Alias(a)) => &a.expr,
+        Some(e) => e,
+        None => expr,
     }
 }
 
@@ -241,6 +299,9 @@ mod tests {
                 &["?column?", "?column?", "?column?"],
             ),
             ("SELECT 1, 2", &["?column?", "?column?"]),
+            ("SELECT count(*) FROM t", &["count"]),
+            ("SELECT count(*) OVER () FROM t", &["count"]),
+            ("SELECT x AS \"f(x)\" FROM t", &["f(x)"]),
             ("SELECT ARRAY[1,2]", &["array"]),
             (
                 "SELECT count(*), sum(x), count(*) AS n FROM t",

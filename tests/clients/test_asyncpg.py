@@ -107,6 +107,21 @@ async def array_result():
 
 
 @async_test
+async def numeric_zero_keeps_scale():
+    # asyncpg reads results in binary: a numeric(18,6) zero is 0.000000, as PostgreSQL 15 sends
+    # it (display scale 6), not 0.
+    conn = await connect()
+    try:
+        row = await conn.fetchrow("SELECT 0::numeric(18,6) AS a, 0.00::numeric(10,2) AS b,"
+                                  " -0.5::numeric(10,3) AS c")
+        eq([str(v) for v in row], ["0.000000", "0.00", "-0.500"], "numeric zeros and scales")
+        charge = await conn.fetchval("SELECT charge FROM cdrs WHERE charge = 0 LIMIT 1")
+        eq(str(charge), "0.000000", "a stored zero charge")
+    finally:
+        await conn.close()
+
+
+@async_test
 async def introspection_describes_oid_array():
     # PostgreSQL describes $1::oid[] as oid[] (asyncpg has a core codec for it, not for int4[]).
     conn = await connect()

@@ -773,6 +773,66 @@ async fn a_postgresql_scram_verifier_in_the_configuration_admits_its_password_on
     server.as_user("ana").await;
 }
 
+#[tokio::test]
+async fn fatal_errors_close_the_connection_without_ready_for_query() {
+    let server = Server::start();
+    // A wrong password and an unknown user: FATAL, then the socket closes.
+    for (user, password) in [("ana", "wrong"), ("nobody", "nobody")] {
+        let Err(mut refused) = raw::Conn::try_login(server.port, user, password).await else {
+            panic!("{user} was admitted");
+        };
+        assert_eq!(refused.last_severity(), "FATAL", "{user}");
+        assert!(
+            refused.next().await.is_none(),
+            "a message after the FATAL error of {user}'s failed login"
+        );
+    }
+    // An ERROR leaves the connection ready for the next query.
+    let mut c = raw::Conn::login(server.port, "ana", "ana-secret").await;
+    c.query("SELECT * FROM no_such_table").await;
+    assert!(matches!(
+        c.next().await,
+        Some(postgres_protocol::message::backend::Message::ErrorResponse(_))
+    ));
+    assert_eq!(c.last_severity(), "ERROR");
+    assert!(matches!(
+        c.next().await,
+        Some(postgres_protocol::message::backend::Message::ReadyForQuery(_))
+    ));
+}
+
+#[test]
+fn log_lines_carry_no_colour_codes_off_a_terminal() {
+    let s = Scratch::new();
+    let calls = s.write(
+        "calls.csv",
+        format!("{HEADER}\nv-1,acme,outbound,2026-11-02T08:00:00Z,,2026-11-02T08:01:00Z,60,+31201234567,+31612345678,200,normal,,,\n"),
+    );
+    s.ok(&["ingest", calls.to_str().expect("path")]);
+    // No users configured: the server warns that it admits loopback connections only.
+    let mut child = Command::new(bin())
+        .args(["--data", s.store().to_str().expect("path")])
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start cdrlake serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("stderr line");
+        let serving = line.contains(" on 127.0.0.1:");
+        seen.push(line);
+        if serving {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = seen.join("\n");
+    assert!(log.contains("WARN") && log.contains("no users configured"), "{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a piped log: {log:?}");
+}
+
 #[test]
 fn a_malformed_scram_verifier_stops_the_server_with_the_user_named() {
     let s = Scratch::new();
@@ -847,10 +907,19 @@ mod raw {
 
         /// The SQLSTATE of the last message, an ErrorResponse (its `C` field).
         pub fn last_sqlstate(&self) -> String {
+            self.last_field(b'C')
+        }
+
+        /// The severity of the last message, an ErrorResponse (its `S` field).
+        pub fn last_severity(&self) -> String {
+            self.last_field(b'S')
+        }
+
+        fn last_field(&self, code: u8) -> String {
             let fields = self.last.get(5..).unwrap_or_default();
             fields
                 .split(|b| *b == 0)
-                .find_map(|f| f.strip_prefix(b"C"))
+                .find_map(|f| f.strip_prefix(&[code]))
                 .map(|c| String::from_utf8_lossy(c).into_owned())
                 .unwrap_or_default()
         }

@@ -204,6 +204,25 @@ public class ClientTest {
         }
     }
 
+    static void numericZeroKeepsScale() throws Exception {
+        // A numeric(18,6) zero is 0.000000 (scale 6) as PostgreSQL 15 sends it, in text and,
+        // past prepareThreshold, in binary.
+        try (Connection c = connect("analyst");
+             PreparedStatement ps = c.prepareStatement(
+                     "SELECT 0::numeric(18,6) AS a, 0.00::numeric(10,2) AS b,"
+                             + " (SELECT charge FROM cdrs WHERE charge = 0 LIMIT 1) AS z")) {
+            for (int i = 0; i < 7; i++) {
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    eq(rs.getBigDecimal("a").scale(), 6, "numeric(18,6) zero scale, run " + i);
+                    eq(rs.getBigDecimal("a").toPlainString(), "0.000000", "numeric(18,6) zero, run " + i);
+                    eq(rs.getBigDecimal("b").scale(), 2, "numeric(10,2) zero scale, run " + i);
+                    eq(rs.getBigDecimal("z").toPlainString(), "0.000000", "stored zero charge, run " + i);
+                }
+            }
+        }
+    }
+
     static final Map<String, Body> TESTS = new LinkedHashMap<>();
     static {
         TESTS.put("metadata", ClientTest::metadata);
@@ -213,6 +232,7 @@ public class ClientTest {
         TESTS.put("tenant_isolation", ClientTest::tenantIsolation);
         TESTS.put("errors", ClientTest::errors);
         TESTS.put("numeric_keeps_scale", ClientTest::numericKeepsScale);
+        TESTS.put("numeric_zero_keeps_scale", ClientTest::numericZeroKeepsScale);
         TESTS.put("set_object_null", ClientTest::setObjectNull);
     }
     // Known server defects: reported as SKIP with the error seen while they fail.

@@ -1,0 +1,199 @@
+"""The same SQL on cdrlake and on a real PostgreSQL 15 (PGREF_PORT), compared through psycopg 3
+(extended protocol, text and binary results) and psycopg2 (simple protocol): result column
+names, numeric scales, casts to numeric, arrays, format_type and pg_get_viewdef.
+
+The reference gets a schema `compat` holding a `cdrs` table with the columns these queries
+use, so each query runs unchanged on both servers."""
+
+import decimal
+
+import psycopg
+import psycopg2
+
+from common import REF_PORT, REF_USER, eq, params, run, test
+
+REF_DDL = """
+CREATE SCHEMA IF NOT EXISTS compat;
+DROP TABLE IF EXISTS compat.cdrs;
+CREATE TABLE compat.cdrs (call_id text, tenant text, duration_s integer, charge numeric(18,6),
+                          start_time timestamptz);
+INSERT INTO compat.cdrs VALUES ('c-1', 'pbx', 60, 0.000000, '2026-10-02 08:00:00+00');
+CREATE OR REPLACE VIEW compat.compat_view AS SELECT call_id FROM compat.cdrs;
+"""
+
+
+def ref_params():
+    if not REF_PORT:
+        raise AssertionError("PGREF_PORT is not set: run through tests/clients/run.sh")
+    return dict(host="127.0.0.1", port=int(REF_PORT), dbname="postgres", user=REF_USER)
+
+
+def ref_connect():
+    conn = psycopg.connect(**ref_params(), autocommit=True)
+    conn.execute(REF_DDL)
+    conn.execute("SET search_path = compat, public")
+    return conn
+
+
+def both():
+    """(cdrlake, reference) psycopg 3 connections."""
+    return psycopg.connect(**params(), autocommit=True), ref_connect()
+
+
+def described(conn, sql, binary=False):
+    cur = conn.cursor(binary=binary)
+    cur.execute(sql)
+    rows = cur.fetchall()
+    return [d.name for d in cur.description], rows
+
+
+# Unaliased expressions, one per query, as BI tools send them.
+NAMED = [
+    "SELECT 1+1",
+    "SELECT 'a'",
+    "SELECT ARRAY[1,2]",
+    "SELECT count(*) FROM cdrs",
+    "SELECT call_id::text FROM cdrs LIMIT 1",
+    "SELECT sum(duration_s) FROM cdrs",
+    "SELECT CAST(call_id AS text) FROM cdrs LIMIT 1",
+    "SELECT now()",
+    "SELECT CASE WHEN duration_s > 0 THEN 1 END FROM cdrs LIMIT 1",
+    "SELECT CASE WHEN duration_s > 0 THEN 1 ELSE duration_s END FROM cdrs LIMIT 1",
+    "SELECT coalesce(charge, 0) FROM cdrs LIMIT 1",
+    "SELECT 1, 2, count(*), count(call_id) FROM cdrs",
+    "SELECT 'x'::text, 1::bigint, 1.5::numeric",
+    "SELECT tenant, count(*), max(start_time) FROM cdrs GROUP BY tenant ORDER BY tenant",
+    "SELECT * FROM (SELECT count(*) FROM cdrs) q",
+    "SELECT (SELECT max(duration_s) FROM cdrs)",
+    "SELECT EXISTS (SELECT 1 FROM cdrs)",
+    "SELECT duration_s IS NULL, NOT true, -duration_s FROM cdrs LIMIT 1",
+    "SELECT ARRAY(SELECT 1 WHERE false)",
+    "SELECT upper(tenant), length(call_id) FROM cdrs LIMIT 1",
+    "SELECT row_number() OVER (ORDER BY call_id) FROM cdrs LIMIT 1",
+    "SELECT 1 UNION ALL SELECT 2",
+]
+
+
+@test
+def unaliased_columns_named_as_postgres():
+    ours, ref = both()
+    simple = psycopg2.connect(**params())
+    simple.autocommit = True
+    with ours, ref, simple:
+        for sql in NAMED:
+            expected, _ = described(ref, sql)
+            eq(described(ours, sql)[0], expected, f"psycopg (extended, text) {sql}")
+            eq(described(ours, sql, binary=True)[0], expected, f"psycopg (binary) {sql}")
+            cur = simple.cursor()
+            cur.execute(sql)
+            eq([d.name for d in cur.description], expected, f"psycopg2 (simple) {sql}")
+
+
+@test
+def binary_numeric_zero_keeps_the_column_scale():
+    sql = ("SELECT 0::numeric(18,6) AS a, 0.00::numeric(10,2) AS b, -0.5::numeric(10,3) AS c,"
+           " 100::numeric(10,2) AS d, 123456789012.345678::numeric(18,6) AS e,"
+           " 0.0001::numeric(20,8) AS f")
+    ours, ref = both()
+    with ours, ref:
+        for binary in (False, True):
+            _, expected = described(ref, sql, binary)
+            _, got = described(ours, sql, binary)
+            eq([str(v) for v in got[0]], [str(v) for v in expected[0]], f"values, binary={binary}")
+            eq([v.as_tuple() for v in got[0]], [v.as_tuple() for v in expected[0]],
+               f"digits and exponents, binary={binary}")
+        # A zero charge stored in the numeric(18,6) column.
+        (charge,) = ours.cursor(binary=True).execute(
+            "SELECT charge FROM cdrs WHERE charge = 0 LIMIT 1").fetchone()
+        (ref_charge,) = ref.cursor(binary=True).execute(
+            "SELECT charge FROM cdrs WHERE charge = 0 LIMIT 1").fetchone()
+        eq(str(charge), str(ref_charge), "stored zero charge")
+        eq(str(charge), "0.000000", "stored zero charge")
+
+
+@test
+def casts_to_unconstrained_numeric_keep_the_value_scale():
+    sql = ("SELECT 1.5::float8::numeric AS a, '2.50'::numeric AS b, (1.0/3)::float8::numeric AS c,"
+           " 0.1::float4::numeric AS d, 12345::float8::numeric AS e, (0.1 + 0.2)::float8::numeric AS f,"
+           " '-0.000'::numeric AS g, 5::numeric AS h")
+    ours, ref = both()
+    with ours, ref:
+        for binary in (False, True):
+            _, expected = described(ref, sql, binary)
+            _, got = described(ours, sql, binary)
+            eq([str(v) for v in got[0]], [str(v) for v in expected[0]], f"binary={binary}")
+            assert all(isinstance(v, decimal.Decimal) for v in got[0]), got
+
+
+@test
+def empty_array_subquery_is_an_empty_array():
+    sql = "SELECT ARRAY(SELECT 1 WHERE false) AS a, ARRAY(SELECT 1) AS b, ARRAY[1,2] AS c, ARRAY['x','y z'] AS d"
+    ours, ref = both()
+    simple = psycopg2.connect(**params())
+    ref_simple = psycopg2.connect(**ref_params())
+    with ours, ref:
+        for binary in (False, True):
+            eq(described(ours, sql, binary), described(ref, sql, binary), f"binary={binary}")
+        # The text of arrays, as psql shows it.
+        cast = "SELECT ARRAY(SELECT 1 WHERE false)::text, ARRAY['x','y z', NULL]::text, ARRAY[1,2]::text"
+        eq(described(ours, cast), described(ref, cast), "arrays as text")
+    for conn in (simple, ref_simple):
+        conn.autocommit = True
+    cur, ref_cur = simple.cursor(), ref_simple.cursor()
+    cur.execute(sql)
+    ref_cur.execute(sql)
+    eq(cur.fetchall(), ref_cur.fetchall(), "simple protocol")
+    simple.close()
+    ref_simple.close()
+
+
+# (oid, typmod) pairs: the common types, with and without typmods, arrays, 0 and an unknown OID.
+NUMERIC_18_6 = ((18 << 16) | 6) + 4
+FORMAT_TYPE = [
+    (1700, NUMERIC_18_6), (1700, -1), (1700, None), (1043, 14), (1043, -1), (1043, None),
+    (1184, 3), (1184, -1), (1114, 3), (1114, None), (1083, 3), (1266, 2), (1042, 5), (1042, -1),
+    (1042, None), (25, None), (23, -1), (20, None), (21, None), (16, None), (700, None),
+    (701, None), (1082, None), (17, None), (26, None), (19, None), (18, None), (2205, None),
+    (114, None), (3802, None), (2950, None), (1186, None), (1560, 4), (1560, None), (1562, 8),
+    (1007, None), (1231, NUMERIC_18_6), (1015, 14), (1009, None), (1185, 3), (99999, -1),
+    (99999, None), (0, -1), (0, None), (None, 5),
+]
+
+
+@test
+def format_type_as_postgres():
+    ours, ref = both()
+    with ours, ref:
+        for oid, typmod in FORMAT_TYPE:
+            sql = f"SELECT format_type({'NULL' if oid is None else oid}, {'NULL' if typmod is None else typmod})"
+            eq(described(ours, sql)[1], described(ref, sql)[1], sql)
+
+
+@test
+def pg_get_viewdef_in_every_form():
+    forms = [
+        "pg_get_viewdef('{v}')",
+        "pg_get_viewdef('{v}'::regclass)",
+        "pg_get_viewdef((SELECT oid FROM pg_class WHERE relname = '{v}'))",
+        "pg_get_viewdef((SELECT oid FROM pg_class WHERE relname = '{v}'), true)",
+        "pg_get_viewdef('{v}', true)",
+    ]
+    ours, ref = both()
+    with ours, ref:
+        for conn, view in ((ours, "call_log"), (ref, "compat_view")):
+            (definition,) = conn.execute(
+                "SELECT definition FROM pg_views WHERE viewname = %s", [view]).fetchone()
+            assert definition and "SELECT" in definition.upper(), (view, definition)
+            for form in forms:
+                sql = "SELECT " + form.format(v=view)
+                (got,) = conn.execute(sql).fetchone()
+                assert got is not None, f"{sql}: NULL"
+                eq(got.strip().rstrip(";"), definition.strip().rstrip(";"), sql)
+        # A table is no view: NULL, on both.
+        for conn in (ours, ref):
+            (got,) = conn.execute("SELECT pg_get_viewdef('cdrs')").fetchone()
+            eq(got, None, "pg_get_viewdef of a table")
+
+
+if __name__ == "__main__":
+    run()
