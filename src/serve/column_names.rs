@@ -149,8 +149,7 @@ fn figure(expr: &Expr, input: &LogicalPlan, names: &[String]) -> (String, Streng
             }
         }
         Expr::ScalarFunction(f) => match f.name() {
-            "make_array" | "make_list" => ("array".to_owned(), Strength::Weak),
-            ARRAY_SUBQUERY => strong("array"),
+            "make_array" | "make_list" | ARRAY_SUBQUERY => strong("array"),
             // `a[1]` is named after `a`.
             "array_element" => match f.args.first() {
                 Some(array) => figure(array, input, names),
@@ -302,7 +301,7 @@ mod tests {
             ("SELECT count(*) FROM t", &["count"]),
             ("SELECT count(*) OVER () FROM t", &["count"]),
             ("SELECT x AS \"f(x)\" FROM t", &["f(x)"]),
-            ("SELECT ARRAY[1,2]", &["array"]),
+            ("SELECT ARRAY[1,2], ARRAY[1]::text", &["array", "array"]),
             (
                 "SELECT count(*), sum(x), count(*) AS n FROM t",
                 &["count", "sum", "n"],

@@ -22,7 +22,9 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::planner::TypePlanner;
 use datafusion::logical_expr::{Cast, Expr, ExprSchemable, LogicalPlan};
+use datafusion::logical_expr::simplify::SimplifyContext;
 use datafusion::optimizer::AnalyzerRule;
+use datafusion::optimizer::simplify_expressions::ExprSimplifier;
 use datafusion::sql::sqlparser::ast::{DataType as SqlType, ExactNumberInfo};
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::oid_type_planner::PgOidTypePlanner;
 
@@ -123,11 +125,16 @@ fn own_scale(expr: &Expr, schema: &DFSchema) -> Option<DataType> {
     }
 }
 
-/// The value of `expr` when it is a literal or casts of one (`1.5::float8`).
+/// The value of `expr` when it is constant (`1.5::float8`, `(1::float8 / 3)`): folded as
+/// DataFusion's simplifier folds it; None when it reads columns or parameters.
 fn constant(expr: &Expr) -> Option<ScalarValue> {
-    match expr {
-        Expr::Literal(v, _) => Some(v.clone()),
-        Expr::Cast(Cast { expr, field }) => constant(expr)?.cast_to(field.data_type()).ok(),
+    if let Expr::Literal(v, _) = expr {
+        return Some(v.clone());
+    }
+    let simplifier = ExprSimplifier::new(SimplifyContext::default());
+    let coerced = simplifier.coerce(expr.clone(), &DFSchema::empty()).ok()?;
+    match simplifier.simplify(coerced).ok()? {
+        Expr::Literal(v, _) => Some(v),
         _ => None,
     }
 }

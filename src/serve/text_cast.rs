@@ -1,7 +1,7 @@
 //! `value::text` as PostgreSQL spells it. DataFusion casts a `timestamptz` to text with
-//! Arrow's ISO form (`2026-10-02T00:56:32Z`) and a float as Rust prints it (`inf`, `1e16`);
-//! PostgreSQL writes `2026-10-02 02:56:32+02` in the session's `TimeZone`, `Infinity` and
-//! `1e+16`. An analyzer rule of each session replaces those casts with [`PgText`], which
+//! Arrow's ISO form (`2026-10-02T00:56:32Z`), a float as Rust prints it (`inf`, `1e16`) and
+//! an array as a list (`[1, 2]`); PostgreSQL writes `2026-10-02 02:56:32+02` in the
+//! session's `TimeZone`, `Infinity`, `1e+16` and `{1,2}`. An analyzer rule of each session replaces those casts with [`PgText`], which
 //! renders through the one PostgreSQL text encoder ([`crate::export::pg_text`]) that COPY
 //! and text results use, so `x::text`, `SELECT x` and `COPY` agree.
 
@@ -32,6 +32,8 @@ fn spelled_differently(t: &DataType) -> bool {
             | DataType::Float64
             | DataType::Interval(_)
             | DataType::Duration(_)
+            | DataType::List(_)
+            | DataType::LargeList(_)
     )
 }
 

@@ -12,7 +12,9 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, stream};
 use pgwire::api::portal::Format;
+use pgwire::api::Type;
 use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo, QueryResponse};
+use pgwire::types::format::FormatOptions;
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 
@@ -107,7 +109,14 @@ fn encode(
                 } else {
                     cell.clear();
                     writer(row, &mut cell);
-                    encoder.encode_field(&Some(cell.as_str()))?;
+                    // The text as written, whatever the column's type (pgwire would quote
+                    // an array's text as one element).
+                    encoder.encode_field_with_type_and_format(
+                        &Some(cell.as_str()),
+                        &Type::TEXT,
+                        FieldFormat::Text,
+                        &FormatOptions::default(),
+                    )?;
                 }
             }
             Ok(encoder.take_row())
