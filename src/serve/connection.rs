@@ -10,8 +10,8 @@
 //! error and ends the stream. The loop is pgwire's `process_socket`, which takes no stream
 //! of ours, with PostgreSQL's ending after a FATAL error: the ErrorResponse, then the socket
 //! closes, without the ReadyForQuery pgwire's `process_error` sends after every error. A
-//! message pgwire cannot decode (an unknown type, an impossible length) is such an error,
-//! 08P01, where pgwire would drop the connection without a word.
+//! message pgwire cannot decode after startup (an unknown type, an impossible length) is
+//! such an error, 08P01, where pgwire would drop the connection without a word.
 
 use std::io;
 use std::pin::Pin;
@@ -88,6 +88,11 @@ pub async fn serve<H: PgWireServerHandlers>(
         let msg = match msg {
             Some(Ok(msg)) => msg,
             None | Some(Err(PgWireError::IoError(_))) => break,
+            // Before startup PostgreSQL only logs what it cannot read (COMMERROR).
+            Some(Err(e)) if starting => {
+                tracing::debug!(error = %e, "undecodable startup message");
+                break;
+            }
             Some(Err(e)) => {
                 let info = ErrorInfo::new("FATAL".into(), PROTOCOL_VIOLATION.into(), e.to_string());
                 tracing::debug!(error = %e, "undecodable client message");

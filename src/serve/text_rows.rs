@@ -11,12 +11,12 @@ use datafusion::arrow::datatypes::{DataType, Decimal128Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, stream};
-use pgwire::api::portal::Format;
 use pgwire::api::Type;
+use pgwire::api::portal::Format;
 use pgwire::api::results::{DataRowEncoder, FieldFormat, FieldInfo, QueryResponse};
-use pgwire::types::format::FormatOptions;
 use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
+use pgwire::types::format::FormatOptions;
 
 use super::column_names;
 use super::numeric_wire::PgNumeric;

@@ -792,12 +792,16 @@ async fn fatal_errors_close_the_connection_without_ready_for_query() {
     c.query("SELECT * FROM no_such_table").await;
     assert!(matches!(
         c.next().await,
-        Some(postgres_protocol::message::backend::Message::ErrorResponse(_))
+        Some(postgres_protocol::message::backend::Message::ErrorResponse(
+            _
+        ))
     ));
     assert_eq!(c.last_severity(), "ERROR");
     assert!(matches!(
         c.next().await,
-        Some(postgres_protocol::message::backend::Message::ReadyForQuery(_))
+        Some(postgres_protocol::message::backend::Message::ReadyForQuery(
+            _
+        ))
     ));
 }
 
@@ -829,8 +833,14 @@ fn log_lines_carry_no_colour_codes_off_a_terminal() {
     let _ = child.kill();
     let _ = child.wait();
     let log = seen.join("\n");
-    assert!(log.contains("WARN") && log.contains("no users configured"), "{log}");
-    assert!(!log.contains('\x1b'), "colour codes in a piped log: {log:?}");
+    assert!(
+        log.contains("WARN") && log.contains("no users configured"),
+        "{log}"
+    );
+    assert!(
+        !log.contains('\x1b'),
+        "colour codes in a piped log: {log:?}"
+    );
 }
 
 #[test]
@@ -1052,16 +1062,21 @@ async fn malformed_protocol_messages_close_that_connection_and_the_server_keeps_
         drop(c);
         server.still_serves(what).await;
     }
-    // After login: an unknown message type and a length beyond any message are refused; a
-    // length below 4, a query without its terminating NUL, a length that ends the message
-    // before the NUL and bytes after the NUL get PostgreSQL's FATAL 08P01 and the connection
-    // closes; a message cut off by the client going away gets no answer.
+    // After login: an unknown message type, a length beyond any message, a length below 4,
+    // a query without its terminating NUL, a length that ends the message before the NUL and
+    // bytes after the NUL get a FATAL 08P01 and the connection closes, without ReadyForQuery
+    // (PostgreSQL: "invalid frontend message type"); a message cut off by the client going
+    // away gets no answer.
     let after_login: [(&str, &[u8], Option<Outcome>); 8] = [
-        ("an unknown message type", b"\x01\0\0\0\x04", Some(Refused)),
+        (
+            "an unknown message type",
+            b"\x01\0\0\0\x04",
+            Some(ViolationClosed),
+        ),
         (
             "a 2 GiB message length",
             b"Q\x7f\xff\xff\xf0SELECT 1",
-            Some(Refused),
+            Some(ViolationClosed),
         ),
         (
             "a message length below 4",
