@@ -175,7 +175,14 @@ where
         df = ctx.sql(&copy.query) => df.map_err(api)?,
         timed_out = &mut stop => return Err(cancel::canceled(timed_out)),
     };
-    let schema = df.schema().as_arrow().clone();
+    // The header names the columns as PostgreSQL does (`count`, not `count(*)`).
+    let names = super::column_names::output_names(df.logical_plan());
+    let fields = df.schema().as_arrow().fields().iter().zip(names);
+    let schema = datafusion::arrow::datatypes::Schema::new(
+        fields
+            .map(|(f, name)| f.as_ref().clone().with_name(name))
+            .collect::<Vec<_>>(),
+    );
     let mut batches = df.execute_stream().await.map_err(api)?;
     let columns = schema.fields().len();
     client

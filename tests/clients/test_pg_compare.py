@@ -90,6 +90,22 @@ def unaliased_columns_named_as_postgres():
 
 
 @test
+def copy_header_names_as_postgres():
+    sql = ("COPY (SELECT count(*), 1+1, call_id::text, sum(duration_s) FROM cdrs GROUP BY call_id"
+           " LIMIT 1) TO STDOUT WITH (FORMAT csv, HEADER)")
+    ours, ref = both()
+    with ours, ref:
+        headers = []
+        for conn in (ours, ref):
+            data = bytearray()
+            with conn.cursor().copy(sql) as copy:
+                for chunk in copy:
+                    data += chunk
+            headers.append(bytes(data).decode().splitlines()[0])
+        eq(headers[0], headers[1], "COPY header")
+
+
+@test
 def binary_numeric_zero_keeps_the_column_scale():
     sql = ("SELECT 0::numeric(18,6) AS a, 0.00::numeric(10,2) AS b, -0.5::numeric(10,3) AS c,"
            " 100::numeric(10,2) AS d, 123456789012.345678::numeric(18,6) AS e,"
