@@ -386,7 +386,10 @@ mod tests {
                    FROM calls) t WHERE rn = 1 AND rn + n > 0";
         let text = plan(sql).await?;
         assert!(text.contains("run_start(calls.src)"), "{text}");
-        assert!(text.contains("count(Int64(1)) PARTITION BY [calls.tenant, calls.src]"), "{text}");
+        assert!(
+            text.contains("count(Int64(1)) PARTITION BY [calls.tenant, calls.src]"),
+            "{text}"
+        );
         assert!(text.contains("UInt64(1) AS rn"), "{text}");
         Ok(())
     }
