@@ -15,6 +15,10 @@
 //! | exclusion | `is_excluded_number`, `is_service_number` | [`excluded`] |
 //! | tenant settings | `tenant_timezone`, `target_call_s`, `sales_cycle_days`, `refund_destination`, `default_country` | [`tenant`] |
 //! | tenant calendar | `tenant_local_time`, `sales_cycle` | [`tenant`] (calendar rules in [`time`]) |
+//! | runs (window) | `run_start`, `run_count` | [`runs`] |
+//!
+//! [`register_all`] also adds one optimizer rule, [`first_row::FirstRowPerGroup`], which
+//! computes `row_number() OVER (PARTITION BY a, b, … ORDER BY …) = 1` with `run_start`.
 //!
 //! ```no_run
 //! # use std::sync::Arc;
@@ -42,11 +46,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use datafusion::logical_expr::ScalarUDF;
+use datafusion::optimizer::OptimizerRule;
 use datafusion::prelude::SessionContext;
 
 mod args;
 pub mod billing;
 pub mod excluded;
+pub mod first_row;
 pub mod hangup;
 pub mod numbers;
 pub mod phone;
@@ -156,7 +162,8 @@ pub fn register_all(ctx: &SessionContext, settings: Arc<Settings>) {
 }
 
 /// [`register_all`] with the rate deck fed by `source`, refreshed once per query that calls
-/// `rate_lookup` ([`rates::install`]).
+/// `rate_lookup` ([`rates::install`]). Also adds the optimizer rule
+/// [`first_row::FirstRowPerGroup`] (once, however often this is called).
 pub fn register_all_with_rates(
     ctx: &SessionContext,
     settings: Arc<Settings>,
@@ -169,6 +176,9 @@ pub fn register_all_with_rates(
     for udwf in runs::window_functions() {
         ctx.register_udwf(udwf);
     }
+    let rule = Arc::new(first_row::FirstRowPerGroup);
+    ctx.remove_optimizer_rule(rule.name());
+    ctx.add_optimizer_rule(rule);
     rates::install(ctx, book);
 }
 
