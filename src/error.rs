@@ -47,6 +47,20 @@ pub enum Error {
         reason: String,
     },
 
+    /// `cdrlake.as_of` names an instant older than a table's retained history.
+    #[error(
+        "table {table} has no history retained as of {at}{}; choose a later cdrlake.as_of",
+        oldest.map(|t| format!(" (its oldest retained commit is of {t})")).unwrap_or_default()
+    )]
+    HistoryNotRetained {
+        /// The table.
+        table: String,
+        /// The instant asked for.
+        at: chrono::DateTime<chrono::Utc>,
+        /// Time of the oldest commit still in the log.
+        oldest: Option<chrono::DateTime<chrono::Utc>>,
+    },
+
     /// The data location has no store yet.
     #[error("no cdrlake store at {location}: ingest data or run `cdrlake serve --demo` first")]
     NoStore {

@@ -25,7 +25,7 @@ use tokio::sync::Mutex;
 use super::bloom_index::BloomIndex;
 use crate::error::{Error, Result};
 use crate::schema;
-use crate::storage::Store;
+use crate::storage::{CommitTimes, Store};
 
 /// A stored table, read at its latest version.
 #[derive(Debug)]
@@ -40,6 +40,8 @@ pub struct LatestTable {
     defaults: HashMap<String, Expr>,
     /// The bloom filters of the table's files, for point look-ups.
     blooms: BloomIndex,
+    /// Times of the commits read for `cdrlake.as_of`.
+    commit_times: CommitTimes,
 }
 
 impl LatestTable {
@@ -59,6 +61,7 @@ impl LatestTable {
                     .map(|def| def.bloom_filters.clone())
                     .unwrap_or_default(),
             ),
+            commit_times: CommitTimes::default(),
         })
     }
 
@@ -79,7 +82,12 @@ impl LatestTable {
             }
             Some(at) => {
                 let mut table = self.table.lock().await.clone();
-                table.load_with_datetime(at).await.map_err(external)?;
+                let version = self
+                    .commit_times
+                    .version_at(&table, &self.name, at)
+                    .await
+                    .map_err(|e| DataFusionError::External(Box::new(e)))?;
+                table.load_version(version).await.map_err(external)?;
                 table
             }
         };

@@ -2,8 +2,9 @@
 //! the functions of `cdrlake-udfs` through their [`RateSource`] trait.
 //!
 //! [`DeltaRates`] keeps the table open; at each query that calls `rate_lookup` it brings the
-//! table's log up to date (one listing of the Delta log) and reads the table into a new
-//! [`RateDeck`] only when the version moved. A rates commit is therefore seen by the next
+//! table's log up to date (one listing of the Delta log), or to the version current at the
+//! session's `cdrlake.as_of`, and reads the table into a new [`RateDeck`] only when the
+//! version moved. A rates commit is therefore seen by the next
 //! query, and a query that does not rate anything never touches the table.
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use deltalake::DeltaTable;
 use tokio::sync::Mutex;
 
 use crate::error::Error;
-use crate::storage::Store;
+use crate::storage::{CommitTimes, Store};
 
 /// Name of the rate deck table.
 const RATES: &str = "rates";
@@ -28,6 +29,8 @@ pub struct DeltaRates {
     store: Store,
     /// The open table and the version last turned into a deck.
     state: Mutex<Option<(DeltaTable, Option<u64>)>>,
+    /// Times of the commits read for `cdrlake.as_of`.
+    commit_times: CommitTimes,
 }
 
 impl DeltaRates {
@@ -36,6 +39,7 @@ impl DeltaRates {
         DeltaRates {
             store,
             state: Mutex::new(None),
+            commit_times: CommitTimes::default(),
         }
     }
 }
@@ -48,16 +52,31 @@ fn external(e: Error) -> DataFusionError {
 impl RateSource for DeltaRates {
     async fn changed(&self, session: &dyn Session) -> DfResult<Option<RateDeck>> {
         let mut state = self.state.lock().await;
-        let (table, loaded) = match state.take() {
-            Some((mut table, loaded)) => {
-                table
-                    .update_incremental(None)
-                    .await
-                    .map_err(|e| external(Error::delta(RATES)(e)))?;
-                (table, loaded)
-            }
+        let (mut table, loaded) = match state.take() {
+            Some(open) => open,
             None => (self.store.table(RATES).await.map_err(external)?, None),
         };
+        // The deck of the version the session reads: the newest, or the one current at
+        // `cdrlake.as_of`, so that a report as of an earlier day rates as it did then.
+        match super::as_of::as_of(session)? {
+            None => table
+                .update_incremental(None)
+                .await
+                .map_err(|e| external(Error::delta(RATES)(e)))?,
+            Some(at) => {
+                let version = self
+                    .commit_times
+                    .version_at(&table, RATES, at)
+                    .await
+                    .map_err(external)?;
+                if table.version() != Some(version) {
+                    table
+                        .load_version(version)
+                        .await
+                        .map_err(|e| external(Error::delta(RATES)(e)))?;
+                }
+            }
+        }
         let version = table.version();
         if loaded.is_some() && loaded == version {
             *state = Some((table, loaded));

@@ -65,13 +65,18 @@ pub fn code_of(e: &DataFusionError) -> &'static str {
             }
             _ => INTERNAL,
         },
-        DataFusionError::External(inner) => match inner.downcast_ref::<DataFusionError>() {
-            Some(df) => code_of(df),
-            None => match inner.downcast_ref::<arrow::error::ArrowError>() {
-                Some(arrow::error::ArrowError::CastError(_)) => INVALID_TEXT,
-                _ => INTERNAL,
-            },
-        },
+        DataFusionError::External(inner) => {
+            if let Some(df) = inner.downcast_ref::<DataFusionError>() {
+                code_of(df)
+            } else if let Some(ours) = inner.downcast_ref::<crate::Error>() {
+                crate_code(ours)
+            } else {
+                match inner.downcast_ref::<arrow::error::ArrowError>() {
+                    Some(arrow::error::ArrowError::CastError(_)) => INVALID_TEXT,
+                    _ => INTERNAL,
+                }
+            }
+        }
         DataFusionError::Plan(message) => plan_code(message),
         DataFusionError::Execution(message) => {
             if message.contains("Cannot cast") || message.contains("Error parsing") {
@@ -139,7 +144,9 @@ pub fn crate_code(e: &crate::Error) -> &'static str {
     match e {
         crate::Error::DataFusion(df) => code_of(df),
         crate::Error::StrictRejected { .. } | crate::Error::UnknownFormat { .. } => DATA_EXCEPTION,
-        crate::Error::InvalidArgument(_) => INVALID_PARAMETER,
+        crate::Error::InvalidArgument(_) | crate::Error::HistoryNotRetained { .. } => {
+            INVALID_PARAMETER
+        }
         _ => INTERNAL,
     }
 }

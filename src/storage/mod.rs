@@ -15,6 +15,7 @@ mod lock;
 mod retention;
 mod sorted_source;
 mod store;
+mod time_travel;
 mod vacuum;
 
 pub use append::{AppendOutcome, writer_properties};
@@ -24,3 +25,4 @@ pub use location::Location;
 pub use lock::WriterLock;
 pub use retention::{FOLLOWERS, RetentionReport};
 pub use store::{MARKER, Store};
+pub use time_travel::CommitTimes;

@@ -87,3 +87,25 @@ fn a_session_sees_new_rates_at_its_next_query() {
     assert_eq!(lake.ingest("more.csv", "rates", &more), (1, 0, 0));
     assert_eq!(lake.block_on(value(&ctx, sql)), "4477");
 }
+
+#[test]
+fn a_session_as_of_an_earlier_instant_rates_with_the_deck_of_then() {
+    let lake = store_with_rates();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let at = chrono::Utc::now().to_rfc3339();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let more = format!("{RATES_HEADER}\nacme,4477,0.2,1,1,0,EUR,2020-01-01T00:00:00Z\n");
+    assert_eq!(lake.ingest("more.csv", "rates", &more), (1, 0, 0));
+    let ctx = lake.session();
+    let sql =
+        "SELECT rate_lookup('acme', '447700900123', TIMESTAMP '2026-11-02T10:00:00Z')['prefix']";
+    assert_eq!(lake.block_on(value(&ctx, sql)), "4477");
+    let set = |at: &str| {
+        let set = format!("SET cdrlake.as_of = '{at}'");
+        lake.block_on(query::collect(&ctx, &set)).expect("SET");
+    };
+    set(&at);
+    assert_eq!(lake.block_on(value(&ctx, sql)), "447", "as of {at}");
+    set("latest");
+    assert_eq!(lake.block_on(value(&ctx, sql)), "4477");
+}

@@ -60,6 +60,14 @@ class Backend:
         with open(self.log) as f:
             raise RuntimeError(f"{what} did not start:\n{f.read()}")
 
+    def upload(self, directory, prefix):
+        """Copies every file under a local directory to keys under prefix, as a user moving a
+        store with the service's own tools would (the objects get new modification times)."""
+        for root, _, files in os.walk(directory):
+            for name in files:
+                path = os.path.join(root, name)
+                self.put(path, f"{prefix}/{os.path.relpath(path, directory)}")
+
     def stop(self):
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
@@ -96,6 +104,9 @@ class S3(Backend):
     def buckets(self):
         return [b["Name"] for b in self.client.list_buckets()["Buckets"]]
 
+    def put(self, path, key):
+        self.client.upload_file(path, BUCKET, key)
+
     def keys(self, prefix):
         keys = []
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
@@ -131,6 +142,10 @@ class Azure(Backend):
 
     def buckets(self):
         return [c.name for c in self.client.list_containers()]
+
+    def put(self, path, key):
+        with open(path, "rb") as f:
+            self.client.get_container_client(BUCKET).upload_blob(key, f, overwrite=True)
 
     def keys(self, prefix):
         return [b.name for b in self.client.get_container_client(BUCKET).list_blobs(name_starts_with=prefix)]

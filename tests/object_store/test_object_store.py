@@ -117,6 +117,28 @@ def test_retention_removes_what_it_removes_locally(store):
     store.all_same()
 
 
+def test_a_store_moved_into_the_bucket_answers_as_before_and_as_of_its_past(store):
+    """A local store uploaded with the service's own client (every object newly written) is a
+    store there: same results, same history, and time travel still finds each commit by the
+    time it was made, not by when its log file was uploaded."""
+    local = store.path("to-move")
+    first, second = store.split(1, 1500, "move-a.csv"), store.split(1501, ROWS, "move-b.csv")
+    store.run(local, "ingest", first)
+    time.sleep(1)
+    between = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    time.sleep(1)
+    store.run(local, "ingest", second)
+    store.backend.upload(local, "moved")
+    moved = store.url("moved")
+    sql = "SELECT count(*), sum(charge) FROM cdrs"
+    eq(store.rows(moved, sql), store.rows(local, sql), "moved store vs local")
+    eq(store.count(moved), ROWS, "rows in the moved store")
+    eq(store.history(moved), store.history(local), "history of the moved store")
+    then = f"SET cdrlake.as_of = '{between}'; {sql}"
+    eq(store.rows(moved, then), store.rows(local, then), "as of between the two ingests")
+    eq(store.rows(moved, then)[0][0], "1500", "rows as of between the two ingests")
+
+
 def test_concurrent_ingests_of_overlapping_files_store_each_call_once(store):
     data = store.url("race")
     a, b = store.split(1, 2500, "race-a.csv"), store.split(1500, ROWS, "race-b.csv")
