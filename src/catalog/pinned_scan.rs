@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 use arrow::datatypes::{Schema, SchemaRef};
 use datafusion::catalog::Session;
-use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::common::stats::Precision;
+use datafusion::common::{DFSchema, ScalarValue, Statistics};
 use datafusion::config::TableParquetOptions;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::parquet::CachedParquetFileReaderFactory;
@@ -80,6 +81,10 @@ pub(super) fn plan(
     }
     let wanted: HashSet<&str> = files.iter().map(String::as_str).collect();
     let mut selected = Vec::with_capacity(files.len());
+    // Row counts from the log, so that the planner sizes joins as it did with Delta's scan
+    // (a look-up is the small side of a join, never a 10M-row build side).
+    let mut rows = Precision::Exact(0);
+    let mut bytes = Precision::Exact(0);
     for file in snapshot.log_data() {
         if !wanted.contains(&*file.path()) {
             continue;
@@ -97,6 +102,12 @@ pub(super) fn plan(
             partition_values.push(value);
         }
         let size = u64::try_from(file.size()).unwrap_or(0);
+        rows = rows.add(
+            &file
+                .num_records()
+                .map_or(Precision::Absent, Precision::Inexact),
+        );
+        bytes = bytes.add(&Precision::Inexact(size as usize));
         let mut partitioned = PartitionedFile::new(file.path().into_owned(), size);
         partitioned.partition_values = partition_values;
         selected.push(partitioned);
@@ -157,7 +168,11 @@ pub(super) fn plan(
             .with_predicate(predicate.clone())
             .with_pushdown_filters(true);
     }
+    let mut statistics = Statistics::new_unknown(schema);
+    statistics.num_rows = rows;
+    statistics.total_byte_size = bytes;
     let config = FileScanConfigBuilder::new(url, Arc::new(source))
+        .with_statistics(statistics)
         .with_file_group(FileGroup::new(selected))
         .with_projection_indices(Some(columns.clone()))?
         .with_limit(if predicate.is_some() { None } else { limit })
