@@ -5,7 +5,8 @@
 //! reads one consistent snapshot, and the next statement sees commits made in between.
 //! With the session option `cdrlake.as_of` set, a scan reads the commit current then instead.
 //! A scan whose filters pin a bloom-filtered column (a Call-ID look-up) reads only the files
-//! whose bloom filters may hold the value ([`BloomIndex`]).
+//! whose bloom filters may hold the value ([`BloomIndex`]), through a Parquet scan of just
+//! those files ([`pinned_scan`]).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -19,10 +20,13 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
-use deltalake::DeltaTable;
-use tokio::sync::Mutex;
+use deltalake::{DeltaTable, DeltaTableError};
+use object_store::ObjectStoreExt;
+use object_store::path::Path;
+use std::sync::Mutex;
 
 use super::bloom_index::BloomIndex;
+use super::pinned_scan;
 use crate::error::{Error, Result};
 use crate::schema;
 use crate::storage::{CommitTimes, Store};
@@ -42,6 +46,8 @@ pub struct LatestTable {
     blooms: BloomIndex,
     /// Times of the commits read for `cdrlake.as_of`.
     commit_times: CommitTimes,
+    /// The Delta schema `schema` was made from (a look-up's own scan checks it is unchanged).
+    schema_string: String,
 }
 
 impl LatestTable {
@@ -49,7 +55,12 @@ impl LatestTable {
     pub async fn open(store: &Store, name: &str) -> Result<LatestTable> {
         let table = store.table(name).await?;
         let first = table.table_provider().await?;
+        let schema_string = table
+            .snapshot()
+            .map(|s| s.metadata().schema_string().clone())
+            .unwrap_or_default();
         Ok(LatestTable {
+            schema_string,
             name: name.to_string(),
             store: store.clone(),
             schema: first.schema(),
@@ -65,23 +76,58 @@ impl LatestTable {
         })
     }
 
-    /// A provider for the newest version of the table (or the one `cdrlake.as_of` names),
-    /// reading only the files that may match `filters` on bloom-filtered columns.
+    /// The table at its newest version. Commits are files named by version, so when the one
+    /// after the loaded version does not exist (one `head` request, a `stat` locally) the loaded
+    /// snapshot is still the newest and the Delta log is not listed again; a commit
+    /// acknowledged before this call has its file in place, so it is never missed. No lock is
+    /// held across I/O: the refresh runs on a copy, which then replaces the shared table
+    /// unless another scan stored a newer one meanwhile.
+    async fn newest(&self) -> std::result::Result<DeltaTable, DeltaTableError> {
+        let mut table = self.shared().clone();
+        let Some(version) = table.version() else {
+            table.update_incremental(None).await?;
+            return Ok(self.keep(table));
+        };
+        let next = Path::from(format!("_delta_log/{:020}.json", version + 1));
+        match table.log_store().object_store(None).head(&next).await {
+            Err(object_store::Error::NotFound { .. }) => return Ok(table),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::debug!(table = %self.name, error = %e, "commit check failed; listing the log")
+            }
+        }
+        table.update_incremental(None).await?;
+        Ok(self.keep(table))
+    }
+
+    /// Stores `table` as the shared table if it is newer; returns it.
+    fn keep(&self, table: DeltaTable) -> DeltaTable {
+        let mut shared = self.shared();
+        if table.version() > shared.version() {
+            *shared = table.clone();
+        }
+        table
+    }
+
+    /// The shared table; a panic while it was held leaves it consistent (it is replaced whole).
+    fn shared(&self) -> std::sync::MutexGuard<'_, DeltaTable> {
+        self.table
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The newest version of the table (or the one `cdrlake.as_of` names), and the files that
+    /// may match `filters` on bloom-filtered columns (`None`: every file).
     async fn current(
         &self,
         state: &dyn Session,
         filters: &[Expr],
-    ) -> DfResult<Arc<dyn TableProvider>> {
+    ) -> DfResult<(DeltaTable, Option<Vec<String>>)> {
         let external = |e| DataFusionError::External(Box::new(Error::delta(&self.name)(e)));
-        // The lock covers bringing the shared table up to date; the scan plans on a copy.
         let table = match super::as_of::as_of(state)? {
-            None => {
-                let mut table = self.table.lock().await;
-                table.update_incremental(None).await.map_err(external)?;
-                table.clone()
-            }
+            None => self.newest().await.map_err(external)?,
             Some(at) => {
-                let mut table = self.table.lock().await.clone();
+                let mut table = self.shared().clone();
                 let version = self
                     .commit_times
                     .version_at(&table, &self.name, at)
@@ -98,6 +144,15 @@ impl LatestTable {
             .select(&table, &pins)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        Ok((table, files))
+    }
+
+    /// Delta's provider for `table`, reading only `files` when given.
+    async fn provider(
+        &self,
+        table: &DeltaTable,
+        files: Option<Vec<String>>,
+    ) -> DfResult<Arc<dyn TableProvider>> {
         let provider = match files {
             Some(files) => table.table_provider().with_file_paths(files).await?,
             None => table.table_provider().await?,
@@ -161,7 +216,23 @@ impl TableProvider for LatestTable {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        self.current(state, filters)
+        let (table, files) = self.current(state, filters).await?;
+        if let Some(files) = &files {
+            let pinned = pinned_scan::plan(
+                state,
+                &table,
+                &self.schema,
+                &self.schema_string,
+                files,
+                projection,
+                filters,
+                limit,
+            )?;
+            if let Some(plan) = pinned {
+                return Ok(plan);
+            }
+        }
+        self.provider(&table, files)
             .await?
             .scan(state, projection, filters, limit)
             .await

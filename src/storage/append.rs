@@ -39,6 +39,10 @@ pub struct AppendOutcome {
 const ZSTD_LEVEL: i32 = 3;
 /// Rows per row group: large groups compress well; statistics are also kept per page.
 const ROW_GROUP_ROWS: usize = 256 * 1024;
+/// Rows per data page of a table with bloom filters (the tables of point look-ups): a look-up
+/// decompresses, in every column it returns, only the page that holds the row (the page index
+/// locates it), so small pages make it cheap; parquet's default is 20,000 rows.
+const LOOKUP_PAGE_ROWS: usize = 4096;
 /// False-positive rate of the bloom filters.
 const BLOOM_FPP: f64 = 0.01;
 /// Times an append reads, deduplicates and commits again after losing a race to another
@@ -46,13 +50,16 @@ const BLOOM_FPP: f64 = 0.01;
 const APPEND_ATTEMPTS: u32 = 20;
 
 /// Parquet settings for a table: zstd, page statistics, bloom filters on the declared
-/// columns sized for `rows` distinct values.
+/// columns sized for `rows` distinct values, and small data pages when it has bloom filters.
 pub fn writer_properties(def: &TableDef, rows: usize) -> WriterProperties {
     let level = ZstdLevel::try_new(ZSTD_LEVEL).unwrap_or_default();
     let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(level))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    if !def.bloom_filters.is_empty() {
+        props = props.set_data_page_row_count_limit(LOOKUP_PAGE_ROWS);
+    }
     for column in &def.bloom_filters {
         let path = ColumnPath::from(column.as_str());
         props = props
