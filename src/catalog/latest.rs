@@ -20,9 +20,9 @@ use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::logical_expr::dml::InsertOp;
 use datafusion::logical_expr::{Expr, LogicalPlan, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
+use deltalake::logstore::commit_uri_from_version;
 use deltalake::{DeltaTable, DeltaTableError};
 use object_store::ObjectStoreExt;
-use object_store::path::Path;
 use std::sync::Mutex;
 
 use super::bloom_index::BloomIndex;
@@ -88,7 +88,7 @@ impl LatestTable {
             table.update_incremental(None).await?;
             return Ok(self.keep(table));
         };
-        let next = Path::from(format!("_delta_log/{:020}.json", version + 1));
+        let next = commit_uri_from_version(Some(version + 1));
         match table.log_store().object_store(None).head(&next).await {
             Err(object_store::Error::NotFound { .. }) => return Ok(table),
             Ok(_) => {}

@@ -3,8 +3,8 @@
 //! the Delta library's history does not say which version each entry belongs to.
 
 use chrono::{DateTime, Utc};
+use deltalake::logstore::commit_uri_from_version;
 use object_store::ObjectStoreExt;
-use object_store::path::Path as ObjectPath;
 
 use super::{OPERATION_KEY, Store};
 use crate::error::{Error, Result};
@@ -39,7 +39,7 @@ impl Store {
         let store = delta.object_store();
         let mut commits = Vec::new();
         for version in 0..=latest {
-            let path = ObjectPath::from(format!("_delta_log/{version:020}.json"));
+            let path = commit_uri_from_version(Some(version));
             let bytes = match store.get(&path).await {
                 Ok(got) => got.bytes().await?,
                 // Log entries older than the log's retention may have been cleaned up.

@@ -13,8 +13,8 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 use deltalake::DeltaTable;
+use deltalake::logstore::commit_uri_from_version;
 use object_store::ObjectStoreExt;
-use object_store::path::Path as ObjectPath;
 
 use crate::error::{Error, Result};
 
@@ -76,7 +76,7 @@ impl CommitTimes {
         if let Some(t) = self.lock().get(&version) {
             return Ok(Some(*t));
         }
-        let path = ObjectPath::from(format!("_delta_log/{version:020}.json"));
+        let path = commit_uri_from_version(Some(version));
         let store = table.object_store();
         let got = match store.get(&path).await {
             Ok(got) => got,
