@@ -17,6 +17,7 @@ use crate::catalog::{CdrlakeOptions, StoreSchema, rate_source, settings_table, v
 use crate::error::Result;
 use crate::storage::Store;
 
+mod exists_value;
 mod scan_predicates;
 
 /// Name of the database (catalog) clients connect to.
@@ -28,7 +29,7 @@ pub const SCHEMA: &str = "public";
 /// `settings` table and the domain functions configured by `settings`, `rate_lookup` reading
 /// the store's `rates` table (re-read when its version changes, checked once per query).
 /// Parquet scans evaluate each condition of their predicate once (`scan_predicates`), the
-/// conditions on the cheapest columns first.
+/// conditions on the cheapest columns first. `EXISTS` works as a value too (`exists_value`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
@@ -38,11 +39,12 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     // decoding pass per condition; cheapest columns first means the later passes decode only
     // the rows that are left (the month's per-account totals: -15% CPU, benches/RESULTS.md).
     config.options_mut().execution.parquet.reorder_filters = true;
-    let state = SessionStateBuilder::new()
+    let mut state = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
         .with_physical_optimizer_rule(Arc::new(scan_predicates::DistinctScanPredicates))
         .build();
+    state.add_analyzer_rule(Arc::new(exists_value::ExistsAsValue));
     let ctx = SessionContext::new_with_state(state);
     let catalog = MemoryCatalogProvider::new();
     let schema = StoreSchema::new(store.clone());

@@ -166,7 +166,8 @@ fn figure(expr: &Expr, input: &LogicalPlan, names: &[String]) -> (String, Streng
                 _ => ("case".to_owned(), Strength::Weak),
             }
         }
-        Expr::Exists(_) => strong("exists"),
+        // `NOT EXISTS (…)` is the operator NOT applied to it: unnamed.
+        Expr::Exists(e) if !e.negated => strong("exists"),
         Expr::ScalarSubquery(s) => match output_names(&s.subquery).into_iter().next() {
             Some(name) => (name, Strength::Strong),
             None => (UNNAMED.to_owned(), Strength::None),

@@ -46,6 +46,7 @@ pub mod pg_format_type;
 pub mod pg_functions;
 pub mod pg_information_schema;
 pub mod pg_types;
+pub mod row_description;
 pub mod scram;
 pub mod session;
 pub mod sqlstate;

@@ -44,11 +44,11 @@ use tokio_util::sync::CancellationToken;
 use super::Shared;
 use super::auth::User;
 use super::cancel::{self, Guard, Interruptible, Statements};
-use super::column_names;
 use super::copy_in::CopyIn;
 use super::copy_out::{self, CopyOut};
 use super::numeric::UnconstrainedNumeric;
 use super::parameters;
+use super::row_description;
 use super::sqlstate::{self, INVALID_PARAMETER};
 use super::statement::{self, Kind};
 use super::tenant::TenantFilter;
@@ -622,7 +622,7 @@ impl QueryParser for SessionParser {
                 pgwire::api::results::FieldFormat::Text,
             )]),
             Some(Kind::Engine) => match (self.inner(), &stmt.1) {
-                (Some(p), Some((_, plan))) => Ok(column_names::rename(
+                (Some(p), Some((_, plan))) => Ok(row_description::of(
                     &p.get_result_schema(stmt, column_format)?,
                     plan,
                 )
@@ -674,7 +674,7 @@ impl ExtendedQueryHandler for Session {
                     &portal.result_column_format,
                     None,
                 )?;
-                column_names::rename(&fields, &plan).as_ref().clone()
+                row_description::of(&fields, &plan).as_ref().clone()
             }
             _ => self.parser.get_result_schema(
                 &portal.statement.statement,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{DataType, Decimal128Type};
+use datafusion::arrow::datatypes::{DataType, Decimal128Type, UInt64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::{DataFrame, SessionContext};
 use futures::{StreamExt, stream};
@@ -18,8 +18,8 @@ use pgwire::error::{PgWireError, PgWireResult};
 use pgwire::messages::data::DataRow;
 use pgwire::types::format::FormatOptions;
 
-use super::column_names;
 use super::numeric_wire::PgNumeric;
+use super::row_description;
 use crate::export::pg_text::cell_writers;
 
 /// Runs `sql` and streams its rows as text.
@@ -33,7 +33,7 @@ fn api(e: datafusion::error::DataFusionError) -> PgWireError {
 }
 
 /// Streams the rows of `df` in the client's result `format`, its columns named as
-/// PostgreSQL names them ([`column_names`]): text columns in PostgreSQL's spelling (as COPY
+/// PostgreSQL names them ([`super::column_names`]): text columns in PostgreSQL's spelling (as COPY
 /// writes them); binary columns as arrow-pg encodes them, except `numeric`, which carries
 /// its column's scale ([`PgNumeric`]).
 pub async fn respond(df: DataFrame, format: &Format, zone: Tz) -> PgWireResult<QueryResponse> {
@@ -45,7 +45,7 @@ pub async fn respond(df: DataFrame, format: &Format, zone: Tz) -> PgWireResult<Q
     let schema = df.schema().as_arrow().clone();
     let format = if binary { format } else { &Format::UnifiedText };
     let fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(&schema, format, None)?;
-    let fields = column_names::rename(&fields, df.logical_plan());
+    let fields = row_description::of(&fields, df.logical_plan());
     let batches = df.execute_stream().await.map_err(api)?;
     let row_fields = fields.clone();
     let rows = batches.flat_map(move |batch| {
@@ -68,6 +68,14 @@ fn encode_binary(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> Vec<PgWir
         .map(|row| {
             for (col, (array, field)) in batch.columns().iter().zip(fields.iter()).enumerate() {
                 match array.data_type() {
+                    DataType::UInt64 if field.datatype() == &Type::INT8 => {
+                        let values = array.as_primitive::<UInt64Type>();
+                        let value = match values.is_valid(row).then(|| values.value(row)) {
+                            Some(v) => Some(i64::try_from(v).map_err(|_| out_of_range(v))?),
+                            None => None,
+                        };
+                        encoder.encode_field(&value)?;
+                    }
                     DataType::Decimal128(_, scale) if field.format() == FieldFormat::Binary => {
                         let value = (!array.is_null(row)).then(|| PgNumeric {
                             value: array.as_primitive::<Decimal128Type>().value(row),
@@ -87,6 +95,15 @@ fn encode_binary(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> Vec<PgWir
             Ok(encoder.take_row())
         })
         .collect()
+}
+
+/// PostgreSQL's error for an unsigned value beyond `bigint` (22003).
+fn out_of_range(value: u64) -> PgWireError {
+    PgWireError::UserError(Box::new(pgwire::error::ErrorInfo::new(
+        "ERROR".to_owned(),
+        "22003".to_owned(),
+        format!("bigint out of range: {value}"),
+    )))
 }
 
 fn encode(
@@ -126,7 +143,7 @@ fn encode(
 
 /// The fields with PostgreSQL's names for unaliased expressions, guessed from DataFusion's
 /// names, for results whose plan the server does not see (cursors, `SHOW`); results of
-/// queries are named from their plans ([`column_names`]).
+/// queries are named from their plans ([`super::column_names`]).
 pub fn rename(fields: &[FieldInfo]) -> Arc<Vec<FieldInfo>> {
     Arc::new(
         fields

@@ -1,0 +1,40 @@
+//! The row description of a query result: arrow-pg's fields for the result's Arrow schema,
+//! with PostgreSQL's column names ([`column_names`]) and PostgreSQL's types where arrow-pg's
+//! differ. PostgreSQL has no unsigned integers; DataFusion gives `row_number()`, `rank()`,
+//! `dense_rank()` and `ntile()` the type UInt64, which arrow-pg sends as `numeric`, so that
+//! psycopg and asyncpg return `Decimal('1')` and pandas an object column. PostgreSQL types
+//! them `bigint` (`int8`), and so does cdrlake: the values are sent as `int8`
+//! ([`super::text_rows`] checks each fits).
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::LogicalPlan;
+use pgwire::api::Type;
+use pgwire::api::results::FieldInfo;
+
+use super::column_names;
+
+/// `fields` (arrow-pg's, one per output column of `plan`) as PostgreSQL describes them.
+pub fn of(fields: &[FieldInfo], plan: &LogicalPlan) -> Arc<Vec<FieldInfo>> {
+    let named = column_names::rename(fields, plan);
+    let schema = plan.schema();
+    Arc::new(
+        named
+            .iter()
+            .enumerate()
+            .map(
+                |(i, f)| match schema.fields().get(i).map(|c| c.data_type()) {
+                    Some(DataType::UInt64) if f.datatype() == &Type::NUMERIC => FieldInfo::new(
+                        f.name().to_owned(),
+                        f.table_id(),
+                        f.column_id(),
+                        Type::INT8,
+                        f.format(),
+                    ),
+                    _ => f.clone(),
+                },
+            )
+            .collect(),
+    )
+}
