@@ -83,8 +83,15 @@ impl BloomIndex {
 
     /// The data files of `table`'s loaded version that may hold rows matching every pin, or
     /// `None` when there is no pin (every file must be read). Filters of the pinned columns
-    /// not in memory yet are read first.
-    pub async fn select(&self, table: &DeltaTable, pins: &[Pin]) -> Result<Option<Vec<String>>> {
+    /// not in memory yet are read first. When `newest` (the table's latest version), the
+    /// filters of files no longer in it are dropped; an older version (`cdrlake.as_of`)
+    /// keeps them, so that alternating old and new scans do not reload the newest files'.
+    pub async fn select(
+        &self,
+        table: &DeltaTable,
+        pins: &[Pin],
+        newest: bool,
+    ) -> Result<Option<Vec<String>>> {
         if pins.is_empty() {
             return Ok(None);
         }
@@ -125,8 +132,10 @@ impl BloomIndex {
         for (path, filters) in loaded {
             cached.entry(path).or_default().extend(filters);
         }
-        let current: HashSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-        cached.retain(|path, _| current.contains(path.as_str()));
+        if newest {
+            let current: HashSet<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+            cached.retain(|path, _| current.contains(path.as_str()));
+        }
         Ok(Some(
             files
                 .into_iter()

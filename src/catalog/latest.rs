@@ -124,7 +124,8 @@ impl LatestTable {
         filters: &[Expr],
     ) -> DfResult<(DeltaTable, Option<Vec<String>>)> {
         let external = |e| DataFusionError::External(Box::new(Error::delta(&self.name)(e)));
-        let table = match super::as_of::as_of(state)? {
+        let as_of = super::as_of::as_of(state)?;
+        let table = match as_of {
             None => self.newest().await.map_err(external)?,
             Some(at) => {
                 let mut table = self.shared().clone();
@@ -141,7 +142,7 @@ impl LatestTable {
         let pins = self.blooms.pins(filters);
         let files = self
             .blooms
-            .select(&table, &pins)
+            .select(&table, &pins, as_of.is_none())
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
         Ok((table, files))
