@@ -46,7 +46,7 @@ const CHUNK: usize = 8192;
 const NONE: usize = usize::MAX;
 
 /// The direction of `order`: ascending, NULLs last (SQL's default `ORDER BY`).
-const ASCENDING: SortOptions = SortOptions {
+pub(crate) const ASCENDING: SortOptions = SortOptions {
     descending: false,
     nulls_first: false,
 };
@@ -79,25 +79,37 @@ fn group_ids(keys: &[ArrayRef], num_rows: usize) -> Result<(Vec<usize>, usize)> 
     Ok((ids, table.len()))
 }
 
-/// Compares two rows of one partition by their `order` value, then by position.
+/// Compares two rows of one partition by their `order` values (lexicographically, each
+/// column in its direction), then by position.
 struct RowOrder {
-    /// `None` when `order` is a NULL literal: every row ties.
-    compare: Option<DynComparator>,
+    /// One comparator per order column; a NULL literal column (every row ties) has none.
+    columns: Vec<DynComparator>,
 }
 
 impl RowOrder {
-    fn new(order: &ArrayRef) -> Result<Self> {
-        let compare = match order.data_type() {
-            DataType::Null => None,
-            _ => Some(make_comparator(order.as_ref(), order.as_ref(), ASCENDING)?),
-        };
-        Ok(Self { compare })
+    fn new(order: &[ArrayRef], directions: &[SortOptions]) -> Result<Self> {
+        let mut columns = Vec::with_capacity(order.len());
+        for (column, &direction) in order.iter().zip(directions) {
+            if column.data_type() != &DataType::Null {
+                columns.push(make_comparator(
+                    column.as_ref(),
+                    column.as_ref(),
+                    direction,
+                )?);
+            }
+        }
+        Ok(Self { columns })
     }
 
     /// The order of rows `a` and `b`: by value, ties by position.
     fn cmp(&self, a: usize, b: usize) -> Ordering {
-        let by_value = self.compare.as_ref().map_or(Ordering::Equal, |c| c(a, b));
-        by_value.then(a.cmp(&b))
+        for compare in &self.columns {
+            let ordering = compare(a, b);
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+        }
+        a.cmp(&b)
     }
 }
 
@@ -141,15 +153,49 @@ fn first_rows(
     argument(name = "key", description = "Any type; one or more.")
 )]
 /// `first_in_group(order, key, …)` → `BOOLEAN`: whether the row is its group's first by `order`.
+///
+/// The SQL function has one order argument, ascending with NULLs last. [`FirstInGroup::ordered`]
+/// makes the form the optimizer rule [`FirstRowPerGroup`](crate::first_row::FirstRowPerGroup)
+/// plans instead of a sort: several order arguments, each in the direction of an `ORDER BY`
+/// key, before the keys.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct FirstInGroup {
     signature: Signature,
+    /// The direction of each leading order argument.
+    directions: Vec<SortOptions>,
+    /// `first_in_group`, or for other directions a name that shows them in plans.
+    name: String,
 }
 
 impl Default for FirstInGroup {
     fn default() -> Self {
+        Self::ordered(vec![ASCENDING])
+    }
+}
+
+impl FirstInGroup {
+    /// `first_in_group(o1, …, on, key, …)`: the first `directions.len()` arguments order the
+    /// rows (by the first, ties by the next, …), each in its direction; the rest are the keys.
+    /// Named `first_in_group` for one ascending NULLs-last argument (the SQL function), else
+    /// `first_in_group[DESC NULLS FIRST, …]`.
+    pub fn ordered(directions: Vec<SortOptions>) -> Self {
+        let name = if directions == [ASCENDING] {
+            "first_in_group".to_owned()
+        } else {
+            let spelled: Vec<String> = directions
+                .iter()
+                .map(|d| {
+                    let way = if d.descending { "DESC" } else { "ASC" };
+                    let nulls = if d.nulls_first { "FIRST" } else { "LAST" };
+                    format!("{way} NULLS {nulls}")
+                })
+                .collect();
+            format!("first_in_group[{}]", spelled.join(", "))
+        };
         Self {
             signature: Signature::variadic_any(Volatility::Immutable),
+            directions,
+            name,
         }
     }
 }
@@ -188,21 +234,62 @@ impl Default for FirstFlagPosition {
 
 /// Evaluates [`FirstInGroup`] over a whole partition.
 #[derive(Debug)]
-struct FirstInGroupEvaluator;
+struct FirstInGroupEvaluator {
+    directions: Vec<SortOptions>,
+}
 
 impl PartitionEvaluator for FirstInGroupEvaluator {
     fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let Some((order, keys)) = values.split_first() else {
-            return exec_err!("first_in_group needs an order argument");
+        let Some((order, keys)) = values.split_at_checked(self.directions.len()) else {
+            return exec_err!(
+                "first_in_group needs {} order arguments",
+                self.directions.len()
+            );
         };
         let (groups, group_count) = group_ids(keys, num_rows)?;
-        let firsts = first_rows(&groups, group_count, &RowOrder::new(order)?, |_| true);
+        let order = RowOrder::new(order, &self.directions)?;
+        let firsts = first_rows(&groups, group_count, &order, |_| true);
         let flags: BooleanArray = groups
             .iter()
             .enumerate()
             .map(|(row, &group)| Some(firsts.get(group) == Some(&row)))
             .collect();
         Ok(Arc::new(flags))
+    }
+}
+
+impl WindowUDFImpl for FirstInGroup {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn partition_evaluator(
+        &self,
+        _args: PartitionEvaluatorArgs,
+    ) -> Result<Box<dyn PartitionEvaluator>> {
+        Ok(Box::new(FirstInGroupEvaluator {
+            directions: self.directions.clone(),
+        }))
+    }
+
+    fn field(&self, args: WindowUDFFieldArgs) -> Result<FieldRef> {
+        let inputs = args.input_fields().len();
+        if inputs <= self.directions.len() {
+            return plan_err!(
+                "{} takes at least {} arguments, got {inputs}",
+                self.name,
+                self.directions.len() + 1
+            );
+        }
+        Ok(Arc::new(Field::new(args.name(), DataType::Boolean, false)))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
     }
 }
 
@@ -217,7 +304,7 @@ impl PartitionEvaluator for FirstFlagPositionEvaluator {
         };
         let flags = flag_array("first_flag_position", flags)?;
         let (groups, group_count) = group_ids(keys, num_rows)?;
-        let order = RowOrder::new(order)?;
+        let order = RowOrder::new(std::slice::from_ref(order), &[ASCENDING])?;
         let firsts = first_rows(&groups, group_count, &order, |row| {
             flags.is_valid(row) && flags.value(row)
         });
@@ -235,9 +322,6 @@ impl PartitionEvaluator for FirstFlagPositionEvaluator {
         Ok(Arc::new(positions))
     }
 }
-
-crate::runs::impl_run_udwf!(FirstInGroup, "first_in_group", min_args: 2,
-    returns: DataType::Boolean, evaluator: FirstInGroupEvaluator, check: |_| Ok(()));
 
 crate::runs::impl_run_udwf!(FirstFlagPosition, "first_flag_position", min_args: 3,
     returns: DataType::Int32, evaluator: FirstFlagPositionEvaluator,

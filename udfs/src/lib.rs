@@ -19,7 +19,7 @@
 //! | unordered groups (window) | `first_in_group`, `first_flag_position` | [`group_first`] |
 //!
 //! [`register_all`] also adds one optimizer rule, [`first_row::FirstRowPerGroup`], which
-//! computes `row_number() OVER (PARTITION BY a, b, … ORDER BY …) = 1` with `run_start`.
+//! computes `row_number() OVER (PARTITION BY a, b, … ORDER BY …) = 1` with `first_in_group`.
 //!
 //! ```no_run
 //! # use std::sync::Arc;
