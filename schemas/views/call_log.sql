@@ -5,16 +5,16 @@
 -- the tenant's target_call_s is 'Proper'; answered calls after it are 'Repeat call'; other
 -- answered calls stay 'Answered'. Ties on start_time are broken by call_id.
 --
--- One running count does it: targets_so_far counts the target calls of the caller's cycle up
--- to and including this one (in start_time, call_id order). 0: no target yet → Answered; a
--- target call whose count is 1 is the first → Proper; anything answered later → Repeat call.
+-- No order is needed for that: per (tenant, source, sales_cycle) only the first target call
+-- matters. first_flag_position(is_target, order, source, sales_cycle) is -1 on rows before the
+-- cycle's first target call (or in a cycle without one) → Answered, 0 on it → Proper, 1 after
+-- it → Repeat call. first_in_group(order, source) marks a caller's first call (is_unique).
 --
--- Both windows are partitioned by tenant only and ordered by the finer keys first, so that a
--- caller (a cycle) is a run of consecutive rows: run_count restarts its count at every new
--- (source, sales_cycle) and run_start marks a caller's first call. Each tenant's rows are then
--- computed in one vectorised pass; with PARTITION BY tenant, source, sales_cycle DataFusion
--- paid per window partition (about one per two rows) and per row for the running sum, 40×
--- the plain scan (benches/RESULTS.md, Domain logic).
+-- Both windows are partitioned by tenant only, with no ORDER BY (a tenant filter still goes
+-- below them): DataFusion sorts by tenant alone and each function computes a whole tenant in
+-- one hash pass (udfs/src/group_first.rs). The previous form, run_count/run_start over
+-- windows ordered by (source, sales_cycle, start_time, call_id), paid two full sorts
+-- (benches/RESULTS.md, Domain logic).
 WITH base AS (
     SELECT
         *,
@@ -31,11 +31,10 @@ marked AS (
 counted AS (
     SELECT
         *,
-        run_start(source) OVER (
-            PARTITION BY tenant ORDER BY source, start_time, call_id) AS first_from_source,
-        run_count(is_target, source, sales_cycle) OVER (
-            PARTITION BY tenant ORDER BY source, sales_cycle, start_time, call_id)
-            AS targets_so_far
+        first_in_group(struct(start_time, call_id), source) OVER (PARTITION BY tenant)
+            AS first_from_source,
+        first_flag_position(is_target, struct(start_time, call_id), source, sales_cycle)
+            OVER (PARTITION BY tenant) AS target_position
     FROM marked
 )
 SELECT
@@ -46,8 +45,8 @@ SELECT
     network, session_id, recording_url, call_date,
     CASE
         WHEN base_status <> 'Answered' THEN base_status
-        WHEN targets_so_far = 0 THEN 'Answered'
-        WHEN is_target AND targets_so_far = 1 THEN 'Proper'
+        WHEN target_position < 0 THEN 'Answered'
+        WHEN target_position = 0 THEN 'Proper'
         ELSE 'Repeat call'
     END AS call_status,
     first_from_source AND session_id IS NOT NULL AS is_unique,

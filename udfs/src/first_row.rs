@@ -1,5 +1,5 @@
 //! The optimizer rule [`FirstRowPerGroup`]: `row_number() … = 1` over several partition keys
-//! becomes a [`run_start`](crate::runs) filter over the first key.
+//! becomes a [`first_in_group`](crate::group_first) filter over the first key.
 //!
 //! "The first call per caller per day" is written in SQL as
 //!
@@ -10,20 +10,23 @@
 //! WHERE rn = 1
 //! ```
 //!
-//! DataFusion evaluates that window once per window partition: a slice of the sorted batch
-//! and a state entry for each of the ~300,000 caller-days of a million CDRs, which costs more
-//! than the sort. The rule rewrites the filter and its window to
+//! DataFusion evaluates that window after a sort by all its keys, once per window partition: a
+//! slice of the sorted batch and a state entry for each of the ~300,000 caller-days of a
+//! million CDRs, which costs more than the sort. The rule rewrites the filter and its window to
 //!
 //! ```sql
-//! run_start(source, call_date) OVER (PARTITION BY tenant
-//!                                    ORDER BY source, call_date, start_time, call_id)
+//! first_in_group[ASC NULLS LAST, ASC NULLS LAST](start_time, call_id, source, call_date)
+//!     OVER (PARTITION BY tenant)
 //! ```
 //!
-//! — the same sort, five window partitions instead of 300,000, and one vectorised pass per
-//! partition. Both keep exactly one row per (tenant, source, call_date) group, NULL keys
-//! forming a group of their own as in `PARTITION BY`; among rows that tie on the `ORDER BY`
-//! keys `row_number` numbers an arbitrary one 1, and the rewrite keeps the first in its sort,
-//! as arbitrary and also exactly one.
+//! — the `ORDER BY` keys, each with its direction, then the other partition keys: no sort but
+//! by `tenant`, five window partitions instead of 300,000, and one hash pass per partition
+//! ([`FirstInGroup::ordered`]). Both keep exactly one row per (tenant, source, call_date)
+//! group, NULL keys forming a group of their own as in `PARTITION BY`; among rows that tie on
+//! the `ORDER BY` keys `row_number` numbers an arbitrary one 1, and the rewrite keeps one of
+//! them, as arbitrary and also exactly one. (Before `first_in_group`, the rule planned
+//! `run_start(source, call_date) OVER (PARTITION BY tenant ORDER BY source, call_date,
+//! start_time, call_id)`: the same vectorised pass, after a full sort.)
 //!
 //! The rule matches a `Filter` directly over a `Window` (where DataFusion's filter push-down
 //! leaves a predicate on a window column) whose predicate has a conjunct `rn = 1` (`1 = rn`,
@@ -37,6 +40,7 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, Result, ScalarValue};
@@ -44,15 +48,15 @@ use datafusion::functions_window::row_number::RowNumber;
 use datafusion::logical_expr::expr::{WindowFunction, WindowFunctionParams};
 use datafusion::logical_expr::utils::{conjunction, split_conjunction_owned};
 use datafusion::logical_expr::{
-    BinaryExpr, Expr, Filter, LogicalPlan, Operator, Projection, SortExpr, Window,
+    BinaryExpr, Expr, Filter, LogicalPlan, Operator, Projection, Window, WindowFrame,
     WindowFunctionDefinition, WindowUDF, lit,
 };
 use datafusion::optimizer::{ApplyOrder, OptimizerConfig, OptimizerRule};
 
-use crate::runs::RunStart;
+use crate::group_first::FirstInGroup;
 
 /// Rewrites `row_number() OVER (PARTITION BY p1, …, pn ORDER BY o…) = 1` (n ≥ 2) into
-/// `run_start(p2, …, pn) OVER (PARTITION BY p1 ORDER BY p2, …, pn, o…)`; see the
+/// `first_in_group[directions of o…](o…, p2, …, pn) OVER (PARTITION BY p1)`; see the
 /// [module docs](self).
 #[derive(Debug, Default)]
 pub struct FirstRowPerGroup;
@@ -86,7 +90,7 @@ impl OptimizerRule for FirstRowPerGroup {
 /// Between the filter and the window that numbers the rows there may be projections (the
 /// optimizer's projection pruning puts one there) and other windows (one per distinct
 /// `PARTITION BY`/`ORDER BY`) that pass the `rn` column up. [`swap`] replaces `rn` in that
-/// chain by the `run_start` flag under the same name; the filter tests the flag, and a
+/// chain by the `first_in_group` flag under the same name; the filter tests the flag, and a
 /// projection above it gives `rn` back as the constant 1.
 fn rewrite_filter(filter: &Filter) -> Result<Option<LogicalPlan>> {
     let conjuncts = split_conjunction_owned(filter.predicate.clone());
@@ -139,7 +143,7 @@ fn rewrite_filter(filter: &Filter) -> Result<Option<LogicalPlan>> {
 }
 
 /// `plan` with its output `column`, a `row_number()` with several partition keys, replaced by
-/// the equivalent `run_start` flag under the same name; `None` when `column` is not such a
+/// the equivalent `first_in_group` flag under the same name; `None` when `column` is not such a
 /// row number passed up through projections and windows only, or when a window on the way
 /// reads it (it would see the flag of every row, not the number).
 ///
@@ -163,7 +167,7 @@ fn swap(plan: &LogicalPlan, column: &Column) -> Result<Option<LogicalPlan>> {
                 let window = Window::try_new(window.window_expr.clone(), Arc::new(input))?;
                 return Ok(Some(LogicalPlan::Window(window)));
             };
-            let Some(start) = window.window_expr.get(j).and_then(run_start_of) else {
+            let Some(start) = window.window_expr.get(j).and_then(first_in_group_of) else {
                 return Ok(None);
             };
             let mut window_expr = window.window_expr.clone();
@@ -273,9 +277,9 @@ fn integer_of(expr: &Expr) -> Option<i64> {
     }
 }
 
-/// The `run_start` window expression equivalent to `expr` kept at 1, if `expr` is a plain
+/// The `first_in_group` window expression equivalent to `expr` kept at 1, if `expr` is a plain
 /// `row_number()` with at least two non-volatile partition keys.
-fn run_start_of(expr: &Expr) -> Option<Expr> {
+fn first_in_group_of(expr: &Expr) -> Option<Expr> {
     let Expr::WindowFunction(function) = expr else {
         return None;
     };
@@ -290,10 +294,10 @@ fn run_start_of(expr: &Expr) -> Option<Expr> {
         args,
         partition_by,
         order_by,
-        window_frame,
         filter,
         null_treatment,
         distinct,
+        ..
     } = params;
     if !args.is_empty() || filter.is_some() || *distinct || partition_by.len() < 2 {
         return None;
@@ -302,19 +306,26 @@ fn run_start_of(expr: &Expr) -> Option<Expr> {
         return None;
     }
     let (first, keys) = partition_by.split_first()?;
-    let order_by = keys
+    let directions = order_by
         .iter()
-        .map(|key| SortExpr::new(key.clone(), true, false))
-        .chain(order_by.iter().cloned())
+        .map(|sort| SortOptions {
+            descending: !sort.asc,
+            nulls_first: sort.nulls_first,
+        })
         .collect();
-    let run_start = Arc::new(WindowUDF::new_from_impl(RunStart::default()));
+    let args = order_by
+        .iter()
+        .map(|sort| sort.expr.clone())
+        .chain(keys.iter().cloned())
+        .collect();
+    let first_in_group = Arc::new(WindowUDF::new_from_impl(FirstInGroup::ordered(directions)));
     Some(Expr::from(WindowFunction {
-        fun: WindowFunctionDefinition::WindowUDF(run_start),
+        fun: WindowFunctionDefinition::WindowUDF(first_in_group),
         params: WindowFunctionParams {
-            args: keys.to_vec(),
+            args,
             partition_by: vec![first.clone()],
-            order_by,
-            window_frame: window_frame.clone(),
+            order_by: Vec::new(),
+            window_frame: WindowFrame::new(None),
             filter: None,
             null_treatment: *null_treatment,
             distinct: false,
@@ -350,7 +361,7 @@ mod tests {
     async fn every_spelling_of_rn_1_is_rewritten() -> Result<()> {
         for filter in ["rn = 1", "1 = rn", "rn <= 1", "1 >= rn", "rn < 2", "2 > rn"] {
             let text = plan(&format!("{FIRST} WHERE {filter}")).await?;
-            assert!(text.contains("run_start(calls.src, calls.day) PARTITION BY [calls.tenant] ORDER BY [calls.src ASC NULLS LAST, calls.day ASC NULLS LAST, calls.ts ASC NULLS LAST, calls.id ASC NULLS LAST]"), "{filter}: {text}");
+            assert!(text.contains("first_in_group[ASC NULLS LAST, ASC NULLS LAST](calls.ts, calls.id, calls.src, calls.day) PARTITION BY [calls.tenant] ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING"), "{filter}: {text}");
             assert!(!text.contains("row_number"), "{filter}: {text}");
         }
         Ok(())
@@ -372,7 +383,7 @@ mod tests {
         ];
         for sql in &others {
             let text = plan(sql).await?;
-            assert!(!text.contains("run_start"), "{sql}: {text}");
+            assert!(!text.contains("first_in_group"), "{sql}: {text}");
             assert!(text.contains("row_number"), "{sql}: {text}");
         }
         Ok(())
@@ -385,7 +396,10 @@ mod tests {
                    src ORDER BY ts) AS rn, count(*) OVER (PARTITION BY tenant, src) AS n \
                    FROM calls) t WHERE rn = 1 AND rn + n > 0";
         let text = plan(sql).await?;
-        assert!(text.contains("run_start(calls.src)"), "{text}");
+        assert!(
+            text.contains("first_in_group(calls.ts, calls.src) PARTITION BY [calls.tenant]"),
+            "{text}"
+        );
         assert!(
             text.contains("count(Int64(1)) PARTITION BY [calls.tenant, calls.src]"),
             "{text}"

@@ -16,9 +16,10 @@
 //! | tenant settings | `tenant_timezone`, `target_call_s`, `sales_cycle_days`, `refund_destination`, `default_country` | [`tenant`] |
 //! | tenant calendar | `tenant_local_time`, `sales_cycle` | [`tenant`] (calendar rules in [`time`]) |
 //! | runs (window) | `run_start`, `run_count` | [`runs`] |
+//! | unordered groups (window) | `first_in_group`, `first_flag_position` | [`group_first`] |
 //!
 //! [`register_all`] also adds one optimizer rule, [`first_row::FirstRowPerGroup`], which
-//! computes `row_number() OVER (PARTITION BY a, b, … ORDER BY …) = 1` with `run_start`.
+//! computes `row_number() OVER (PARTITION BY a, b, … ORDER BY …) = 1` with `first_in_group`.
 //!
 //! ```no_run
 //! # use std::sync::Arc;
@@ -53,6 +54,7 @@ mod args;
 pub mod billing;
 pub mod excluded;
 pub mod first_row;
+pub mod group_first;
 pub mod hangup;
 pub mod numbers;
 pub mod phone;
@@ -173,7 +175,10 @@ pub fn register_all_with_rates(
     for udf in functions_with_rates(settings, Arc::clone(&book)) {
         ctx.register_udf(udf.as_ref().clone());
     }
-    for udwf in runs::window_functions() {
+    for udwf in runs::window_functions()
+        .into_iter()
+        .chain(group_first::window_functions())
+    {
         ctx.register_udwf(udwf);
     }
     let rule = Arc::new(first_row::FirstRowPerGroup);

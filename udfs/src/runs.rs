@@ -111,21 +111,7 @@ impl PartitionEvaluator for RunCountEvaluator {
         let Some((flags, keys)) = values.split_first() else {
             return exec_err!("run_count needs a flag argument");
         };
-        // A NULL literal flag counts nothing.
-        let nulls;
-        let flags = match flags.as_any().downcast_ref::<BooleanArray>() {
-            Some(flags) => flags,
-            None if flags.data_type() == &DataType::Null => {
-                nulls = BooleanArray::new_null(flags.len());
-                &nulls
-            }
-            None => {
-                return exec_err!(
-                    "run_count: the flag must be BOOLEAN, not {}",
-                    flags.data_type()
-                );
-            }
-        };
+        let flags = flag_array("run_count", flags)?;
         let mut counts = Vec::with_capacity(num_rows);
         for run in runs(keys)? {
             let mut count = 0_i64;
@@ -138,7 +124,7 @@ impl PartitionEvaluator for RunCountEvaluator {
     }
 }
 
-/// Implements [`WindowUDFImpl`] for a run function: name, minimum argument count, result
+/// Implements [`WindowUDFImpl`] for a window function of this crate without options: name, minimum argument count, result
 /// type, evaluator and a check of the arguments' types.
 macro_rules! impl_run_udwf {
     ($ty:ident, $name:literal, min_args: $min:literal, returns: $returns:expr,
@@ -180,16 +166,35 @@ macro_rules! impl_run_udwf {
         }
     };
 }
+pub(crate) use impl_run_udwf;
 
 impl_run_udwf!(RunStart, "run_start", min_args: 1, returns: DataType::Boolean,
     evaluator: RunStartEvaluator, check: |_| Ok(()));
 
 impl_run_udwf!(RunCount, "run_count", min_args: 2, returns: DataType::Int64,
-evaluator: RunCountEvaluator, check: |inputs| match inputs.first().map(|f| f.data_type()) {
-    Some(DataType::Boolean | DataType::Null) => Ok(()),
-    Some(other) => plan_err!("run_count: the flag must be BOOLEAN, not {other}"),
-    None => plan_err!("run_count needs a flag argument"),
-});
+    evaluator: RunCountEvaluator, check: |inputs| check_flag("run_count", inputs));
+
+/// Plans a flag argument (the first of `inputs`): BOOLEAN, or NULL for a NULL literal.
+pub(crate) fn check_flag(function: &str, inputs: &[FieldRef]) -> Result<()> {
+    match inputs.first().map(|f| f.data_type()) {
+        Some(DataType::Boolean | DataType::Null) => Ok(()),
+        Some(other) => plan_err!("{function}: the flag must be BOOLEAN, not {other}"),
+        None => plan_err!("{function} needs a flag argument"),
+    }
+}
+
+/// The values of a flag argument; a NULL literal (type `Null`) gives all NULLs, which count
+/// as false.
+pub(crate) fn flag_array(function: &str, flags: &ArrayRef) -> Result<BooleanArray> {
+    match flags.as_any().downcast_ref::<BooleanArray>() {
+        Some(flags) => Ok(flags.clone()),
+        None if flags.data_type() == &DataType::Null => Ok(BooleanArray::new_null(flags.len())),
+        None => exec_err!(
+            "{function}: the flag must be BOOLEAN, not {}",
+            flags.data_type()
+        ),
+    }
+}
 
 /// The window functions of this module.
 pub fn window_functions() -> Vec<WindowUDF> {

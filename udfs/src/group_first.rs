@@ -1,0 +1,380 @@
+//! Window functions over unordered groups: `first_in_group(order, key, …)` and
+//! `first_flag_position(flag, order, key, …)`.
+//!
+//! Both answer "is this row the group's first?" without sorting. A *group* is the rows of one
+//! window partition whose keys are all equal (NULL equal to NULL); a row's place in it is given
+//! by its `order` value (one value; `struct(start_time, call_id)` orders by several columns),
+//! ascending with NULLs last, as SQL's `ORDER BY` by default. Rows whose `order` ties are
+//! told apart by their position in the window partition, which without an `ORDER BY` in the
+//! `OVER` clause is arbitrary: make `order` unique (end it with an id) for a deterministic
+//! result.
+//!
+//! They exist for the call log's speed (`schemas/views/call_log.sql`). Its target logic needs,
+//! per caller and sales cycle, only the first target call, and its uniqueness per caller only
+//! the first call. [`run_start`](crate::runs) and [`run_count`](crate::runs) answer that from a
+//! partition sorted by the keys and the order — a full sort of the table per window. These
+//! functions are meant for `OVER (PARTITION BY tenant)` with no `ORDER BY`, which DataFusion
+//! evaluates with one sort on the partition key only, and each computes a whole window
+//! partition in one hash pass: DataFusion's own group-by hash table
+//! ([`GroupValues`](datafusion::physical_plan::aggregates::group_values::GroupValues), the one
+//! `GROUP BY` uses) numbers the groups, one loop keeps each group's least row by Arrow's
+//! comparator over `order`, and one more loop writes the answer of every row.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, BooleanArray, DynComparator, Int32Array, make_comparator,
+};
+use datafusion::arrow::compute::SortOptions;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema};
+use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
+use datafusion::logical_expr::{
+    Documentation, PartitionEvaluator, Signature, Volatility, WindowUDF, WindowUDFImpl,
+};
+use datafusion::physical_plan::aggregates::group_values::new_group_values;
+use datafusion::physical_plan::aggregates::order::GroupOrdering;
+use datafusion_macros::user_doc;
+
+use crate::runs::{check_flag, flag_array};
+
+/// Rows interned into the group table at a time: the size of the batches `GROUP BY` feeds it.
+const CHUNK: usize = 8192;
+
+/// No row: a group without an eligible row.
+const NONE: usize = usize::MAX;
+
+/// The direction of `order`: ascending, NULLs last (SQL's default `ORDER BY`).
+pub(crate) const ASCENDING: SortOptions = SortOptions {
+    descending: false,
+    nulls_first: false,
+};
+
+/// The group number of every row (numbers `0..groups`) and the number of groups; rows with
+/// equal `keys` (NULL equal to NULL) share a number. Keys of type `Null` (a NULL literal) are
+/// equal on every row and ignored; without other keys, every row is in group 0.
+fn group_ids(keys: &[ArrayRef], num_rows: usize) -> Result<(Vec<usize>, usize)> {
+    let keys: Vec<&ArrayRef> = keys
+        .iter()
+        .filter(|key| key.data_type() != &DataType::Null)
+        .collect();
+    if keys.is_empty() {
+        return Ok((vec![0; num_rows], usize::from(num_rows > 0)));
+    }
+    let fields: Vec<Field> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, key)| Field::new(format!("key{i}"), key.data_type().clone(), true))
+        .collect();
+    let mut table = new_group_values(Arc::new(Schema::new(fields)), &GroupOrdering::None)?;
+    let mut ids = Vec::with_capacity(num_rows);
+    let mut chunk_ids = Vec::with_capacity(CHUNK.min(num_rows));
+    for start in (0..num_rows).step_by(CHUNK) {
+        let len = CHUNK.min(num_rows - start);
+        let chunk: Vec<ArrayRef> = keys.iter().map(|key| key.slice(start, len)).collect();
+        table.intern(&chunk, &mut chunk_ids)?;
+        ids.extend_from_slice(&chunk_ids);
+    }
+    Ok((ids, table.len()))
+}
+
+/// Compares two rows of one partition by their `order` values (lexicographically, each
+/// column in its direction), then by position.
+struct RowOrder {
+    /// One comparator per order column; a NULL literal column (every row ties) has none.
+    columns: Vec<DynComparator>,
+}
+
+impl RowOrder {
+    fn new(order: &[ArrayRef], directions: &[SortOptions]) -> Result<Self> {
+        let mut columns = Vec::with_capacity(order.len());
+        for (column, &direction) in order.iter().zip(directions) {
+            if column.data_type() != &DataType::Null {
+                columns.push(make_comparator(
+                    column.as_ref(),
+                    column.as_ref(),
+                    direction,
+                )?);
+            }
+        }
+        Ok(Self { columns })
+    }
+
+    /// The order of rows `a` and `b`: by value, ties by position.
+    fn cmp(&self, a: usize, b: usize) -> Ordering {
+        for compare in &self.columns {
+            let ordering = compare(a, b);
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+        }
+        a.cmp(&b)
+    }
+}
+
+/// The least row of every group among the rows that `eligible` accepts, [`NONE`] for a group
+/// without one. Rows are visited in position order and only a strictly lesser value replaces
+/// the one kept, so ties keep the earliest.
+fn first_rows(
+    groups: &[usize],
+    group_count: usize,
+    order: &RowOrder,
+    eligible: impl Fn(usize) -> bool,
+) -> Vec<usize> {
+    let mut firsts = vec![NONE; group_count];
+    for (row, &group) in groups.iter().enumerate() {
+        if !eligible(row) {
+            continue;
+        }
+        if let Some(first) = firsts.get_mut(group)
+            && (*first == NONE || order.cmp(row, *first) == Ordering::Less)
+        {
+            *first = row;
+        }
+    }
+    firsts
+}
+
+#[user_doc(
+    doc_section(label = "CDR Window Functions"),
+    description = "True on the first row of each group of the window partition, a group being the rows whose keys are all equal (NULL equal to NULL) and the first the one with the least order value (ascending, NULLs last; use struct(a, b) to order by several columns). Among rows that tie on order, one is first (which one is arbitrary without an ORDER BY in the window). Needs no ORDER BY: first_in_group(struct(start_time, call_id), source) OVER (PARTITION BY tenant) is true on each caller's first call, computed in one hash pass per tenant instead of a sort. Never NULL.",
+    syntax_example = "first_in_group(order, key [, key …]) OVER (PARTITION BY …)",
+    sql_example = r#"```sql
+> select x, y, first_in_group(y, x) over () from (values (1, 2), (1, 1), (2, 5)) t(x, y);
+1 | 2 | false
+1 | 1 | true
+2 | 5 | true
+```"#,
+    argument(
+        name = "order",
+        description = "Any comparable type, struct(…) for several columns; the least is first."
+    ),
+    argument(name = "key", description = "Any type; one or more.")
+)]
+/// `first_in_group(order, key, …)` → `BOOLEAN`: whether the row is its group's first by `order`.
+///
+/// The SQL function has one order argument, ascending with NULLs last. [`FirstInGroup::ordered`]
+/// makes the form the optimizer rule [`FirstRowPerGroup`](crate::first_row::FirstRowPerGroup)
+/// plans instead of a sort: several order arguments, each in the direction of an `ORDER BY`
+/// key, before the keys.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct FirstInGroup {
+    signature: Signature,
+    /// The direction of each leading order argument.
+    directions: Vec<SortOptions>,
+    /// `first_in_group`, or for other directions a name that shows them in plans.
+    name: String,
+}
+
+impl Default for FirstInGroup {
+    fn default() -> Self {
+        Self::ordered(vec![ASCENDING])
+    }
+}
+
+impl FirstInGroup {
+    /// `first_in_group(o1, …, on, key, …)`: the first `directions.len()` arguments order the
+    /// rows (by the first, ties by the next, …), each in its direction; the rest are the keys.
+    /// Named `first_in_group` for one ascending NULLs-last argument (the SQL function), else
+    /// `first_in_group[DESC NULLS FIRST, …]`.
+    pub fn ordered(directions: Vec<SortOptions>) -> Self {
+        let name = if directions == [ASCENDING] {
+            "first_in_group".to_owned()
+        } else {
+            let spelled: Vec<String> = directions
+                .iter()
+                .map(|d| {
+                    let way = if d.descending { "DESC" } else { "ASC" };
+                    let nulls = if d.nulls_first { "FIRST" } else { "LAST" };
+                    format!("{way} NULLS {nulls}")
+                })
+                .collect();
+            format!("first_in_group[{}]", spelled.join(", "))
+        };
+        Self {
+            signature: Signature::variadic_any(Volatility::Immutable),
+            directions,
+            name,
+        }
+    }
+}
+
+#[user_doc(
+    doc_section(label = "CDR Window Functions"),
+    description = "Where the row stands relative to the first flagged row of its group: -1 before it (or the group has no flagged row), 0 on it, 1 after it. A group is the rows of the window partition whose keys are all equal (NULL equal to NULL); rows are ordered by order (ascending, NULLs last; struct(a, b) orders by several columns), and the first flagged row is the least one whose flag is true (a NULL flag is false). Rows that tie on order are told apart by an arbitrary but consistent order. Needs no ORDER BY: first_flag_position(is_target, struct(start_time, call_id), source, sales_cycle) OVER (PARTITION BY tenant) is 0 on a caller's first target call of the sales cycle. Never NULL.",
+    syntax_example = "first_flag_position(flag, order, key [, key …]) OVER (PARTITION BY …)",
+    sql_example = r#"```sql
+> select y, f, first_flag_position(f, y, x) over () from (values (1, 1, false), (1, 2, true), (1, 3, true)) t(x, y, f);
+1 | false | -1
+2 | true  | 0
+3 | true  | 1
+```"#,
+    argument(name = "flag", description = "Boolean: whether the row counts."),
+    argument(
+        name = "order",
+        description = "Any comparable type, struct(…) for several columns."
+    ),
+    argument(name = "key", description = "Any type; one or more.")
+)]
+/// `first_flag_position(flag, order, key, …)` → `INT`: -1, 0 or 1 as the row is before, on or
+/// after its group's first flagged row.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct FirstFlagPosition {
+    signature: Signature,
+}
+
+impl Default for FirstFlagPosition {
+    fn default() -> Self {
+        Self {
+            signature: Signature::variadic_any(Volatility::Immutable),
+        }
+    }
+}
+
+/// Evaluates [`FirstInGroup`] over a whole partition.
+#[derive(Debug)]
+struct FirstInGroupEvaluator {
+    directions: Vec<SortOptions>,
+}
+
+impl PartitionEvaluator for FirstInGroupEvaluator {
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        let Some((order, keys)) = values.split_at_checked(self.directions.len()) else {
+            return exec_err!(
+                "first_in_group needs {} order arguments",
+                self.directions.len()
+            );
+        };
+        let (groups, group_count) = group_ids(keys, num_rows)?;
+        let order = RowOrder::new(order, &self.directions)?;
+        let firsts = first_rows(&groups, group_count, &order, |_| true);
+        let flags: BooleanArray = groups
+            .iter()
+            .enumerate()
+            .map(|(row, &group)| Some(firsts.get(group) == Some(&row)))
+            .collect();
+        Ok(Arc::new(flags))
+    }
+}
+
+impl WindowUDFImpl for FirstInGroup {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn partition_evaluator(
+        &self,
+        _args: PartitionEvaluatorArgs,
+    ) -> Result<Box<dyn PartitionEvaluator>> {
+        Ok(Box::new(FirstInGroupEvaluator {
+            directions: self.directions.clone(),
+        }))
+    }
+
+    fn field(&self, args: WindowUDFFieldArgs) -> Result<FieldRef> {
+        let inputs = args.input_fields().len();
+        if inputs <= self.directions.len() {
+            return plan_err!(
+                "{} takes at least {} arguments, got {inputs}",
+                self.name,
+                self.directions.len() + 1
+            );
+        }
+        Ok(Arc::new(Field::new(args.name(), DataType::Boolean, false)))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+/// Evaluates [`FirstFlagPosition`] over a whole partition.
+#[derive(Debug)]
+struct FirstFlagPositionEvaluator;
+
+impl PartitionEvaluator for FirstFlagPositionEvaluator {
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        let [flags, order, keys @ ..] = values else {
+            return exec_err!("first_flag_position needs a flag and an order argument");
+        };
+        let flags = flag_array("first_flag_position", flags)?;
+        let (groups, group_count) = group_ids(keys, num_rows)?;
+        let order = RowOrder::new(std::slice::from_ref(order), &[ASCENDING])?;
+        let firsts = first_rows(&groups, group_count, &order, |row| {
+            flags.is_valid(row) && flags.value(row)
+        });
+        let positions: Int32Array = groups
+            .iter()
+            .enumerate()
+            .map(|(row, &group)| {
+                let position = match firsts.get(group) {
+                    Some(&first) if first != NONE => order.cmp(row, first) as i32,
+                    _ => -1,
+                };
+                Some(position)
+            })
+            .collect();
+        Ok(Arc::new(positions))
+    }
+}
+
+crate::runs::impl_run_udwf!(FirstFlagPosition, "first_flag_position", min_args: 3,
+    returns: DataType::Int32, evaluator: FirstFlagPositionEvaluator,
+    check: |inputs| check_flag("first_flag_position", inputs));
+
+/// The window functions of this module.
+pub fn window_functions() -> Vec<WindowUDF> {
+    vec![
+        WindowUDF::new_from_impl(FirstInGroup::default()),
+        WindowUDF::new_from_impl(FirstFlagPosition::default()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Int64Array, StringArray};
+
+    use super::*;
+
+    fn positions(flags: &[Option<bool>], order: &[Option<i64>], keys: &[Option<&str>]) -> Vec<i32> {
+        let values: Vec<ArrayRef> = vec![
+            Arc::new(BooleanArray::from(flags.to_vec())),
+            Arc::new(Int64Array::from(order.to_vec())),
+            Arc::new(StringArray::from(keys.to_vec())),
+        ];
+        let result = FirstFlagPositionEvaluator
+            .evaluate_all(&values, flags.len())
+            .expect("evaluates");
+        let result = result.as_any().downcast_ref::<Int32Array>().expect("ints");
+        result.values().to_vec()
+    }
+
+    #[test]
+    fn groups_larger_than_a_chunk_keep_their_numbers() {
+        // 20,000 rows alternating between two keys: each key's least order is its last row.
+        let n = 20_000;
+        let flags = vec![Some(true); n];
+        let order: Vec<Option<i64>> = (0..n).map(|i| Some((n - i) as i64)).collect();
+        let keys: Vec<Option<&str>> = (0..n).map(|i| Some(["a", "b"][i % 2])).collect();
+        let got = positions(&flags, &order, &keys);
+        assert_eq!(got[n - 1], 0);
+        assert_eq!(got[n - 2], 0);
+        assert_eq!(got.iter().filter(|&&p| p == 0).count(), 2);
+        assert_eq!(got.iter().filter(|&&p| p == 1).count(), n - 2);
+    }
+
+    #[test]
+    fn null_order_is_last_and_null_keys_group_together() {
+        let got = positions(
+            &[Some(true), Some(true), None, Some(false)],
+            &[None, Some(5), Some(1), Some(9)],
+            &[None, None, None, Some("x")],
+        );
+        assert_eq!(got, vec![1, 0, -1, -1]);
+    }
+}
