@@ -7,7 +7,8 @@
 //! (`44123456789` is in the United Kingdom). To classify PBX numbers in national format,
 //! normalise them first: `cdr_type(e164(source, 'NL'), e164(destination, 'NL'))`.
 
-use std::collections::HashMap;
+mod memo;
+
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, StringArray};
@@ -19,21 +20,13 @@ use phonenumber::country::Id;
 use crate::args::{Arg, Kind, Rows, arg, impl_udf};
 use crate::phone;
 
-/// The region of a number as the number functions without a default country read it.
+/// The region of a number as the number functions without a default country read it,
+/// remembered process-wide (see [`memo`]).
 fn region_of(number: &str) -> Option<Id> {
-    let dial = phone::dial_string(number)?;
-    phone::region(&phone::read(&dial, None)?)
-}
-
-/// Per-batch memo of [`region_of`]: parsing a number costs tens of microseconds, and CDR
-/// batches repeat numbers (frequent callers, a few DIDs).
-#[derive(Default)]
-struct Regions<'a>(HashMap<&'a str, Option<Id>>);
-
-impl<'a> Regions<'a> {
-    fn get(&mut self, number: &'a str) -> Option<Id> {
-        *self.0.entry(number).or_insert_with(|| region_of(number))
-    }
+    memo::REGIONS.get_or(number, || {
+        let dial = phone::dial_string(number)?;
+        phone::region(&phone::read(&dial, None)?)
+    })
 }
 
 #[user_doc(
@@ -74,8 +67,7 @@ impl E164 {
             None
         };
         let mut last: Option<(&str, Id)> = None;
-        // Per-batch memo, as for `Regions`.
-        let mut memo: HashMap<(&str, Option<Id>), Option<String>> = HashMap::new();
+        let mut key = String::new();
         let out = (0..rows.len())
             .map(|r| {
                 let Some(number) = numbers.get(r) else {
@@ -85,10 +77,11 @@ impl E164 {
                     None => None,
                     Some(code) => Some(cached_country(&mut last, code)?),
                 };
-                let e164 = memo.entry((number, country)).or_insert_with(|| {
-                    phone::dial_string(number).and_then(|dial| phone::e164(&dial, country))
-                });
-                Ok(e164.clone())
+                memo::e164_key(&mut key, number, country);
+                Ok(memo::E164.get_or(&key, || {
+                    let dial = phone::dial_string(number)?;
+                    phone::e164(&dial, country).map(Arc::from)
+                }))
             })
             .collect::<Result<StringArray>>()?;
         Ok(Arc::new(out))
@@ -172,11 +165,10 @@ impl_udf!(CdrType, name: "cdr_type", args: CDR_TYPE_ARGS, required: 2,
 impl CdrType {
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let (sources, destinations) = (rows.texts(0)?, rows.texts(1)?);
-        let mut regions = Regions::default();
         let out: StringArray = (0..rows.len())
             .map(|r| {
-                let source = regions.get(sources.get(r)?)?;
-                let destination = regions.get(destinations.get(r)?)?;
+                let source = region_of(sources.get(r)?)?;
+                let destination = region_of(destinations.get(r)?)?;
                 Some(phone::cdr_type(source, destination))
             })
             .collect();

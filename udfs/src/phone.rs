@@ -77,9 +77,11 @@ pub fn read(dial: &str, default_country: Option<Id>) -> Option<PhoneNumber> {
     // Widens the library's regex cache before its first use (see `phone_metadata`).
     database();
     if dial.starts_with('+') {
+        // `is_possible` (lengths only) first: the same answer as `is_valid || is_possible`,
+        // without the library's pattern matching for the numbers of a possible length.
         return phonenumber::parse(None, dial)
             .ok()
-            .filter(|n| n.is_valid() || is_possible(n));
+            .filter(|n| is_possible(n) || is_valid(n));
     }
     let national = default_country.and_then(|c| phonenumber::parse(Some(c), dial).ok());
     let international = match dial.strip_prefix("00") {
@@ -87,7 +89,7 @@ pub fn read(dial: &str, default_country: Option<Id>) -> Option<PhoneNumber> {
         None => phonenumber::parse(None, format!("+{dial}")),
     }
     .ok();
-    let valid = |n: &Option<PhoneNumber>| n.as_ref().filter(|n| n.is_valid()).cloned();
+    let valid = |n: &Option<PhoneNumber>| n.as_ref().filter(|n| is_valid(n)).cloned();
     valid(&national)
         .or_else(|| valid(&international))
         .or_else(|| international.filter(is_possible))
@@ -115,14 +117,43 @@ fn dialled_nationally(dial: &str, country: Id) -> bool {
 /// Whether the national number's length is one that some number type of its country code
 /// has (libphonenumber's "possible number", by length only).
 fn is_possible(number: &PhoneNumber) -> bool {
-    let national = number.national();
-    let digits = national.value().checked_ilog10().map_or(1, |l| l + 1);
-    let Ok(len) = u16::try_from(u32::from(national.zeros()) + digits) else {
+    let Some(len) = national_length(number) else {
         return false;
     };
     database()
         .by_code(&number.code().value())
         .is_some_and(|metas| metas.iter().any(|m| possible_lengths(m).any(|l| l == len)))
+}
+
+/// libphonenumber's `is_valid`, skipped when the length alone rules it out.
+///
+/// The library validates a number against one region of its country code, and its first
+/// test is that region's general descriptor, which fails whenever the descriptor lists
+/// possible lengths and the national number's length is not among them. So a number whose
+/// length no region of its country code lists (while every one lists some) is invalid
+/// without a pattern being matched; any other number is left to the library. The answer is
+/// always the library's.
+fn is_valid(number: &PhoneNumber) -> bool {
+    let Some(len) = national_length(number) else {
+        return number.is_valid();
+    };
+    let ruled_out = database()
+        .by_code(&number.code().value())
+        .is_some_and(|metas| {
+            metas.iter().all(|m| {
+                let lengths = m.descriptors().general().possible_length();
+                !lengths.is_empty() && !lengths.contains(&len)
+            })
+        });
+    !ruled_out && number.is_valid()
+}
+
+/// Number of digits of the national number as the library validates it (leading zeros
+/// included).
+fn national_length(number: &PhoneNumber) -> Option<u16> {
+    let national = number.national();
+    let digits = national.value().checked_ilog10().map_or(1, |l| l + 1);
+    u16::try_from(u32::from(national.zeros()) + digits).ok()
 }
 
 fn possible_lengths(meta: &Metadata) -> impl Iterator<Item = u16> + '_ {
