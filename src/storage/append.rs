@@ -20,7 +20,7 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use super::{Store, write_groups};
+use super::Store;
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
 
@@ -134,19 +134,8 @@ impl Store {
                 version: None,
             });
         }
-        // Whole partitions to each of a few writers, which encode Parquet in parallel.
-        let groups =
-            write_groups::group_by_partition(new_rows, &def.partition_by, write_groups::writers())?;
-        let write = if groups.len() == 1 {
-            table.write(groups.into_iter().flatten())
-        } else {
-            let (plan, ctx) = write_groups::plan_of(groups)?;
-            table
-                .write(Vec::new())
-                .with_input_plan(plan)
-                .with_session_state(Arc::new(ctx.state()))
-        };
-        let table = write
+        let table = table
+            .write(new_rows)
             .with_save_mode(SaveMode::Append)
             .with_partition_columns(def.partition_by.clone())
             .with_writer_properties(writer_properties(def, stored as usize))

@@ -17,7 +17,6 @@ mod sorted_source;
 mod store;
 mod time_travel;
 mod vacuum;
-mod write_groups;
 
 pub use append::{AppendOutcome, writer_properties};
 pub use compact::{CompactOutcome, OPERATION_KEY};
