@@ -194,6 +194,15 @@ pub enum Error {
     #[error("object store: {0}")]
     ObjectStore(#[from] object_store::Error),
 
+    /// A thread decoding an input failed to start or stopped before the end of the input.
+    #[error("{file}: ingest stopped: {message}")]
+    DecodeStopped {
+        /// The input being decoded.
+        file: String,
+        /// What went wrong.
+        message: String,
+    },
+
     /// Any other I/O failure.
     #[error(transparent)]
     Io(#[from] std::io::Error),

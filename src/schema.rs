@@ -132,6 +132,10 @@ pub struct TableDef {
     /// Columns with Parquet bloom filters.
     #[serde(default)]
     pub bloom_filters: Vec<String>,
+    /// Columns whose values are (nearly) all distinct: stored without a Parquet dictionary,
+    /// which would hold every value once more and cost a hash per value to build.
+    #[serde(default)]
+    pub distinct_values: Vec<String>,
     /// Columns that identify a row; ingest skips rows whose key is already stored.
     #[serde(default)]
     pub unique_key: Vec<String>,
@@ -195,6 +199,7 @@ impl TableDef {
             ("partition_by", &self.partition_by),
             ("sort_by", &self.sort_by),
             ("bloom_filters", &self.bloom_filters),
+            ("distinct_values", &self.distinct_values),
             ("unique_key", &self.unique_key),
         ];
         let ordered = self.order.iter().flat_map(|r| [&r.earlier, &r.later]);

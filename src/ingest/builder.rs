@@ -24,22 +24,28 @@ enum ColumnBuilder {
     Bool(BooleanBuilder),
 }
 
+/// Bytes reserved per row for a text column's values; builders grow beyond it as needed.
+const TEXT_BYTES_PER_ROW: usize = 16;
+
 impl ColumnBuilder {
-    fn new(ty: ColumnType) -> Self {
+    fn new(ty: ColumnType, rows: usize) -> Self {
         match ty {
-            ColumnType::Text => Self::Text(StringBuilder::new()),
-            ColumnType::Int => Self::Int(Int32Builder::new()),
-            ColumnType::Bigint => Self::Bigint(Int64Builder::new()),
+            ColumnType::Text => Self::Text(StringBuilder::with_capacity(
+                rows,
+                rows * TEXT_BYTES_PER_ROW,
+            )),
+            ColumnType::Int => Self::Int(Int32Builder::with_capacity(rows)),
+            ColumnType::Bigint => Self::Bigint(Int64Builder::with_capacity(rows)),
             ColumnType::Decimal => Self::Decimal(
-                Decimal128Builder::new()
+                Decimal128Builder::with_capacity(rows)
                     .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)
                     .expect("DECIMAL(18,6) is a valid decimal type"),
             ),
             ColumnType::Timestamptz => {
-                Self::Timestamp(TimestampMicrosecondBuilder::new().with_timezone(UTC))
+                Self::Timestamp(TimestampMicrosecondBuilder::with_capacity(rows).with_timezone(UTC))
             }
-            ColumnType::Date => Self::Date(Date32Builder::new()),
-            ColumnType::Boolean => Self::Bool(BooleanBuilder::new()),
+            ColumnType::Date => Self::Date(Date32Builder::with_capacity(rows)),
+            ColumnType::Boolean => Self::Bool(BooleanBuilder::with_capacity(rows)),
         }
     }
 
@@ -92,10 +98,15 @@ pub struct BatchBuilder {
 impl BatchBuilder {
     /// An empty batch of `table`.
     pub fn new(table: &'static TableDef) -> Self {
+        Self::with_capacity(table, 0)
+    }
+
+    /// An empty batch of `table` with room for `rows` rows.
+    pub fn with_capacity(table: &'static TableDef, rows: usize) -> Self {
         let columns = table
             .columns
             .iter()
-            .map(|c| ColumnBuilder::new(c.ty))
+            .map(|c| ColumnBuilder::new(c.ty, rows))
             .collect();
         BatchBuilder {
             table,

@@ -1,24 +1,22 @@
-//! Streaming CSV decoding: reads an input one record at a time and turns each into a row of the
-//! target table, or into a [`Reject`] with its line number and reason. Memory is bounded by the
-//! batch size, whatever the file size.
-//!
-//! Per row, in order: field count, UTF-8, each field's type and checks ([`super::value`]),
-//! constants and defaults, generated columns, a derived call id, non-null columns, the table's
-//! order rules, and finally the unique key within the batch (a repeat is a duplicate, not a
-//! reject).
+//! Streaming CSV decoding: reads an input's header, resolves it against a format, then reads
+//! records in chunks ([`super::rows`] turns each into a row of the target table or into a
+//! [`Reject`] with its line number and reason) and puts chunks together into batches
+//! ([`super::assemble`]). Memory is bounded by the batch size, whatever the file size.
+//! [`super::parallel`] runs the same steps on several threads.
 
-use std::collections::HashSet;
 use std::io::Read;
+use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
-use chrono::{DateTime, Utc};
-use sha2::{Digest, Sha256};
 
-use super::builder::BatchBuilder;
-use super::format::{FieldPlan, Format};
-use super::value::{self, Value};
+use super::assemble::BatchAssembler;
+use super::format::Format;
+use super::rows::{CallIds, RawChunk, RowContext, decode_chunk};
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
+
+/// Records per chunk: the unit of work of a decoding thread.
+pub(super) const CHUNK_ROWS: usize = 8192;
 
 /// A row that could not be stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,15 +47,8 @@ pub struct Decoded {
 /// Decodes one input in a given format.
 pub struct Decoder<R: Read> {
     reader: csv::Reader<R>,
-    table: &'static TableDef,
     format: Format,
-    /// The call-id recipe with its columns resolved: (prefix, positions).
-    recipe: Option<(String, Vec<usize>)>,
-    plan: FieldPlan,
-    /// Value per column when the input leaves it out: constants, `--tenant`, defaults.
-    fill: Vec<Option<String>>,
-    header_len: usize,
-    record: csv::ByteRecord,
+    ctx: Arc<RowContext>,
     done: bool,
 }
 
@@ -114,15 +105,18 @@ impl<R: Read> Decoder<R> {
             let from = r.from.iter().filter_map(|c| table.index_of(c)).collect();
             (r.prefix.clone(), from)
         });
-        Ok(Decoder {
-            reader,
+        let ctx = RowContext {
             table,
             recipe,
-            format,
             plan,
             fill,
             header_len: header.len(),
-            record: csv::ByteRecord::new(),
+            hasher: Default::default(),
+        };
+        Ok(Decoder {
+            reader,
+            format,
+            ctx: Arc::new(ctx),
             done: false,
         })
     }
@@ -134,7 +128,7 @@ impl<R: Read> Decoder<R> {
 
     /// The table the rows are for.
     pub fn table(&self) -> &'static TableDef {
-        self.table
+        self.ctx.table
     }
 
     /// Bytes of input consumed so far.
@@ -142,240 +136,54 @@ impl<R: Read> Decoder<R> {
         self.reader.position().byte()
     }
 
-    /// Decodes up to `max_rows` input rows (valid or not). `None` at the end of the input.
-    pub fn next_batch(&mut self, max_rows: usize) -> Result<Option<Decoded>> {
-        if self.done {
-            return Ok(None);
-        }
-        let mut builder = BatchBuilder::new(self.table);
-        let mut rejects = Vec::new();
-        let mut keys = HashSet::new();
-        let mut ids = CallIds::default();
-        let (mut seen, mut duplicates, mut first, mut last) = (0, 0, 0, 0);
-        while seen < max_rows {
-            let record = &mut self.record;
-            if !self.reader.read_byte_record(record).map_err(csv_error)? {
+    /// What decoding a record needs, for the decoding threads.
+    pub(super) fn context(&self) -> Arc<RowContext> {
+        self.ctx.clone()
+    }
+
+    /// Reads up to `max` records into `chunk` (fewer only at the end of the input).
+    pub(super) fn read_chunk(&mut self, chunk: &mut RawChunk, max: usize) -> Result<()> {
+        chunk.len = 0;
+        while chunk.len < max && !self.done {
+            if chunk.records.len() == chunk.len {
+                chunk.records.push(csv::ByteRecord::new());
+            }
+            let record = &mut chunk.records[chunk.len];
+            if self.reader.read_byte_record(record).map_err(csv_error)? {
+                chunk.len += 1;
+            } else {
                 self.done = true;
-                break;
-            }
-            let line = record.position().map_or(0, |p| p.line());
-            if first == 0 {
-                first = line;
-            }
-            last = line;
-            seen += 1;
-            let mut row = Vec::with_capacity(self.table.columns.len());
-            let outcome = decode_row(
-                self.table,
-                self.recipe.as_ref(),
-                &self.plan,
-                &self.fill,
-                self.header_len,
-                record,
-                &mut row,
-                &mut ids,
-            );
-            match outcome {
-                Ok(()) => {
-                    let key = unique_key(self.table, &row);
-                    if key.is_empty() || keys.insert(key) {
-                        builder.push(&row);
-                    } else {
-                        duplicates += 1;
-                    }
-                }
-                Err(reason) => rejects.push(Reject {
-                    line,
-                    reason,
-                    raw: reencode(record),
-                    tenant: tenant_of(self.table, &self.plan, record, &self.fill),
-                }),
             }
         }
-        if seen == 0 {
-            return Ok(None);
+        chunk.position = self.position();
+        Ok(())
+    }
+
+    /// Whether the end of the input was reached.
+    pub(super) fn at_end(&self) -> bool {
+        self.done
+    }
+
+    /// Decodes up to `max_rows` input rows (valid or not) on this thread. `None` at the end
+    /// of the input.
+    pub fn next_batch(&mut self, max_rows: usize) -> Result<Option<Decoded>> {
+        let mut assembler = BatchAssembler::new(self.ctx.table);
+        let mut ids = CallIds::default();
+        let mut chunk = RawChunk::default();
+        let mut left = max_rows;
+        while left > 0 && !self.done {
+            self.read_chunk(&mut chunk, left.min(CHUNK_ROWS))?;
+            left -= chunk.len;
+            assembler.add(decode_chunk(&self.ctx, &chunk, &mut ids)?);
         }
-        Ok(Some(Decoded {
-            batch: builder.finish()?,
-            rejects,
-            duplicates,
-            lines: (first, last),
-        }))
+        assembler.finish()
     }
 }
 
+/// A CSV reading error as a cdrlake error.
 fn csv_error(e: csv::Error) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::Io(io),
         other => Error::InvalidArgument(format!("CSV: {other:?}")),
     }
-}
-
-/// Decodes one record into `row` (one value per table column), or says why it cannot be.
-#[allow(clippy::too_many_arguments)]
-fn decode_row<'r>(
-    table: &TableDef,
-    recipe: Option<&(String, Vec<usize>)>,
-    plan: &'r FieldPlan,
-    fill: &'r [Option<String>],
-    header_len: usize,
-    record: &'r csv::ByteRecord,
-    row: &mut Vec<Value<'r>>,
-    ids: &mut CallIds,
-) -> std::result::Result<(), String> {
-    row.resize(table.columns.len(), Value::Null);
-    if record.len() != header_len {
-        return Err(format!(
-            "expected {header_len} fields, found {}",
-            record.len()
-        ));
-    }
-    for (i, (field, target)) in record.iter().zip(&plan.fields).enumerate() {
-        let Some((col, values)) = target else {
-            continue;
-        };
-        let column = &table.columns[*col];
-        let text = std::str::from_utf8(field).map_err(|e| {
-            format!(
-                "{}: invalid UTF-8 at byte {} of field {}",
-                column.name,
-                e.valid_up_to(),
-                i + 1
-            )
-        })?;
-        let text = values.get(text).map(String::as_str).unwrap_or(text);
-        row[*col] = value::parse(column, text)?;
-    }
-    for (i, column) in table.columns.iter().enumerate() {
-        if row[i] == Value::Null
-            && let Some(text) = &fill[i]
-        {
-            row[i] = value::parse(column, text)?;
-        }
-    }
-    let positions = table.positions();
-    for &(i, src) in &positions.generated {
-        if let (Value::Null, Value::Timestamp(us)) = (&row[i], &row[src]) {
-            row[i] = Value::Date(us.div_euclid(86_400_000_000) as i32);
-        }
-    }
-    if let (Some(recipe), Some(id_col)) = (recipe, positions.call_id) {
-        row[id_col] = Value::Text(ids.derive(&recipe.0, &recipe.1, row).into());
-    }
-    for (column, value) in table.columns.iter().zip(row.iter()) {
-        if !column.nullable && *value == Value::Null {
-            return Err(format!(
-                "{}: missing (the column may not be empty)",
-                column.name
-            ));
-        }
-    }
-    for &(e, l) in &positions.order {
-        if let (Value::Timestamp(earlier), Value::Timestamp(later)) = (&row[e], &row[l])
-            && later < earlier
-        {
-            return Err(format!(
-                "{} {} is before {} {}",
-                table.columns[l].name,
-                show_ts(*later),
-                table.columns[e].name,
-                show_ts(*earlier)
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn show_ts(us: i64) -> String {
-    DateTime::<Utc>::from_timestamp_micros(us)
-        .map(|t| t.to_rfc3339())
-        .unwrap_or_else(|| us.to_string())
-}
-
-/// The unique key of a decoded row as one string, or empty when the table has none.
-fn unique_key(table: &TableDef, row: &[Value<'_>]) -> String {
-    let mut key = String::new();
-    for &i in &table.positions().unique_key {
-        render(&row[i], &mut key);
-        key.push('\u{1f}');
-    }
-    key
-}
-
-fn render(value: &Value<'_>, out: &mut String) {
-    use std::fmt::Write;
-    let _ = match value {
-        Value::Null => write!(out, "\u{0}"),
-        Value::Text(s) => write!(out, "{s}"),
-        Value::Int(v) | Value::Timestamp(v) => write!(out, "{v}"),
-        Value::Decimal(v) => write!(out, "{v}"),
-        Value::Date(v) => write!(out, "{v}"),
-        Value::Bool(v) => write!(out, "{v}"),
-    };
-}
-
-/// Derives stable call ids: a hash of the identifying fields, plus the number of identical
-/// rows seen before in the same batch, so two genuinely identical calls stay two calls and
-/// re-reading the same input derives the same ids.
-#[derive(Default)]
-struct CallIds {
-    seen: std::collections::HashMap<[u8; 32], u32>,
-}
-
-impl CallIds {
-    fn derive(&mut self, prefix: &str, from: &[usize], row: &[Value<'_>]) -> String {
-        let mut text = String::new();
-        for &i in from {
-            render(&row[i], &mut text);
-            text.push('\u{1f}');
-        }
-        let digest: [u8; 32] = Sha256::digest(text.as_bytes()).into();
-        let n = self.seen.entry(digest).or_default();
-        let id = if *n == 0 {
-            format!("{prefix}{}", hex(&digest[..12]))
-        } else {
-            format!("{prefix}{}-{n}", hex(&digest[..12]))
-        };
-        *n += 1;
-        id
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The tenant of a row, read from its raw field so that even a row too broken to decode is
-/// attributed to its tenant.
-fn tenant_of(
-    table: &TableDef,
-    plan: &FieldPlan,
-    record: &csv::ByteRecord,
-    fill: &[Option<String>],
-) -> Option<String> {
-    let i = table.positions().tenant?;
-    let field = plan
-        .fields
-        .iter()
-        .position(|f| f.as_ref().is_some_and(|(c, _)| *c == i));
-    field
-        .and_then(|f| record.get(f))
-        .and_then(|raw| std::str::from_utf8(raw).ok())
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .or_else(|| fill[i].clone())
-}
-
-fn reencode(record: &csv::ByteRecord) -> String {
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    let bytes = out
-        .write_byte_record(record)
-        .ok()
-        .and_then(|()| out.into_inner().ok())
-        .unwrap_or_default();
-    String::from_utf8_lossy(&bytes)
-        .trim_end_matches('\n')
-        .to_string()
 }

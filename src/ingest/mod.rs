@@ -2,14 +2,17 @@
 //!
 //! An input is decoded in batches of bounded size ([`decode`]); each batch is appended to its
 //! table as one atomic commit that skips already-stored keys ([`crate::storage`]), and its
-//! rejected rows go to `ingest_rejects` with file, line and reason ([`rejects`]). Decoding of
-//! the next batch overlaps the commit of the previous one. With `strict`, a first pass looks
+//! rejected rows go to `ingest_rejects` with file, line and reason ([`rejects`]). Decoding runs
+//! on threads of its own ([`parallel`]), a batch ahead of the commits. With `strict`, a first pass looks
 //! for bad rows and, finding any, stores nothing of the file.
 
+mod assemble;
 mod builder;
 mod decode;
 mod format;
+mod parallel;
 mod rejects;
+mod rows;
 mod value;
 
 use std::fs::File;
@@ -134,7 +137,7 @@ pub async fn ingest<R: Read + Send + 'static>(
         ..FileReport::default()
     };
     let source_format = report.format.clone();
-    let mut batches = spawn_decoder(decoder, opts.batch_rows);
+    let mut batches = parallel::spawn(name, decoder, opts.batch_rows)?;
     let mut number = 0;
     while let Some(next) = batches.recv().await {
         let (decoded, position) = next?;
@@ -162,33 +165,6 @@ pub async fn ingest<R: Read + Send + 'static>(
         on_batch(&batch);
     }
     Ok(report)
-}
-
-type DecodedBatch = Result<(Decoded, u64)>;
-
-/// Decodes on a blocking thread, one batch ahead of the commits.
-fn spawn_decoder<R: Read + Send + 'static>(
-    mut decoder: Decoder<R>,
-    batch_rows: usize,
-) -> tokio::sync::mpsc::Receiver<DecodedBatch> {
-    let (tx, rx) = tokio::sync::mpsc::channel(1);
-    tokio::task::spawn_blocking(move || {
-        loop {
-            let next = decoder
-                .next_batch(batch_rows)
-                .map(|d| d.map(|d| (d, decoder.position())));
-            let item = match next {
-                Ok(Some(item)) => Ok(item),
-                Ok(None) => break,
-                Err(e) => Err(e),
-            };
-            let failed = item.is_err();
-            if tx.blocking_send(item).is_err() || failed {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 /// Strict mode's first pass: records every bad row and fails if there is one.

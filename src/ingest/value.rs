@@ -28,8 +28,9 @@ pub enum Value<'a> {
     Bool(bool),
 }
 
-/// Parses `raw` for `column`. Empty means null; `Err` carries the reason.
-pub fn parse<'a>(column: &ColumnDef, raw: &'a str) -> Result<Value<'a>, String> {
+/// Parses `raw` for `column`. Empty means null; `Err` carries the reason. A value from the
+/// column's list of values borrows the list's spelling.
+pub fn parse<'a>(column: &'a ColumnDef, raw: &'a str) -> Result<Value<'a>, String> {
     if raw.is_empty() {
         return Ok(Value::Null);
     }
@@ -107,9 +108,48 @@ pub fn parse_timestamp(raw: &str) -> Option<i64> {
     if raw.len() < 16 {
         return None;
     }
+    if let Some(us) = parse_plain_timestamp(raw.as_bytes()) {
+        return Some(us);
+    }
     string_to_timestamp_nanos(raw)
         .ok()
         .map(|n| n.div_euclid(1000))
+}
+
+/// The common shapes `YYYY-MM-DDTHH:MM:SS[Z]` and `YYYY-MM-DD HH:MM:SS` (UTC), read without
+/// the general parser; `None` for anything else (invalid dates, leap seconds, years near the
+/// ends of its range),
+/// which the general parser then decides, so the two agree on every input.
+fn parse_plain_timestamp(b: &[u8]) -> Option<i64> {
+    let shape_ok = match b.len() {
+        19 => true,
+        20 => b[19] == b'Z',
+        _ => false,
+    };
+    if !shape_ok
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| {
+        b[from..to].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    // The general parser counts in i64 nanoseconds (years 1677 to 2262): stay well inside.
+    if hour > 23 || minute > 59 || second > 59 || !(1678..=2261).contains(&year) {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?;
+    let seconds =
+        i64::from(days_since_epoch(date)) * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    Some(seconds * 1_000_000)
 }
 
 /// Parses a plain decimal (`-12.5`, `0.0123`) exactly into units of 10^-6. More than six
@@ -140,14 +180,14 @@ pub fn parse_decimal(s: &str) -> Option<i128> {
     Some(if neg { -v } else { v })
 }
 
-fn parse_text<'a>(column: &ColumnDef, raw: &'a str) -> Result<Cow<'a, str>, String> {
+fn parse_text<'a>(column: &'a ColumnDef, raw: &'a str) -> Result<Cow<'a, str>, String> {
     let name = &column.name;
     if !column.values.is_empty() {
         return column
             .values
             .iter()
             .find(|v| v.eq_ignore_ascii_case(raw.trim()))
-            .map(|v| Cow::Owned(v.clone()))
+            .map(|v| Cow::Borrowed(v.as_str()))
             .ok_or_else(|| {
                 format!(
                     "{name}: unknown value \"{raw}\" (expected one of {})",
@@ -185,6 +225,11 @@ const WITHHELD: [&str; 5] = [
 /// A number as dialled (`+31 20 123 4567`, `0612345678`, `201`, `*43#`), a SIP or tel URI, or
 /// a withheld-caller placeholder. Letters, other punctuation and blanks are refused.
 pub fn is_number(s: &str) -> bool {
+    // A URI or a placeholder starts with a letter: a leading digit or `+` is a dialled number,
+    // checked without lower-casing a copy.
+    if s.starts_with(|c: char| c.is_ascii_digit() || c == '+') {
+        return dialled(s);
+    }
     let lower = s.to_ascii_lowercase();
     if ["sip:", "sips:", "tel:"]
         .iter()
@@ -195,6 +240,11 @@ pub fn is_number(s: &str) -> bool {
     if WITHHELD.contains(&lower.as_str()) {
         return true;
     }
+    dialled(s)
+}
+
+/// Digits with dialling punctuation, after an optional `+`, with at least one digit.
+fn dialled(s: &str) -> bool {
     let body = s.strip_prefix('+').unwrap_or(s);
     body.bytes().any(|b| b.is_ascii_digit())
         && body.bytes().all(|b| {
@@ -232,6 +282,48 @@ mod tests {
         assert_eq!(parse_timestamp("2020-13-01 11:22:33"), None);
         assert_eq!(parse_timestamp("yesterday"), None);
         assert_eq!(parse_timestamp("2020-01-01"), None);
+    }
+
+    /// The fast path for the common shapes gives what the general parser gives, and leaves
+    /// everything else to it.
+    #[test]
+    fn plain_timestamps_agree_with_the_general_parser() {
+        let general = |s: &str| {
+            string_to_timestamp_nanos(s)
+                .ok()
+                .map(|n| n.div_euclid(1000))
+        };
+        let cases = [
+            "2026-11-02T10:00:00Z",
+            "2026-11-02 10:00:00",
+            "2026-11-02T10:00:00",
+            "1969-12-31T23:59:59Z",
+            "0001-01-01 00:00:00",
+            "9999-12-31T23:59:59Z",
+            "2024-02-29 12:00:00",
+            "2023-02-29 12:00:00",
+            "2026-11-31 10:00:00",
+            "2026-13-01 10:00:00",
+            "2026-00-10 10:00:00",
+            "2026-11-02 24:00:00",
+            "2026-11-02 23:60:00",
+            "2016-12-31T23:59:60Z",
+            "2026-11-02 1a:00:00",
+            "2026/11/02 10:00:00",
+            "2026-11-02 10:00:00X",
+            "1677-01-01 00:00:00",
+            "2262-12-31 00:00:00",
+            "1678-01-01 00:00:00",
+            "2261-12-31T23:59:59Z",
+        ];
+        for case in cases {
+            if let Some(fast) = parse_plain_timestamp(case.as_bytes()) {
+                assert_eq!(Some(fast), general(case), "{case}");
+            }
+            assert_eq!(parse_timestamp(case), general(case), "{case}");
+        }
+        assert!(parse_plain_timestamp(b"2026-11-02T10:00:00Z").is_some());
+        assert!(parse_plain_timestamp(b"2026-11-31 10:00:00").is_none());
     }
 
     #[test]

@@ -50,7 +50,8 @@ const BLOOM_FPP: f64 = 0.01;
 const APPEND_ATTEMPTS: u32 = 20;
 
 /// Parquet settings for a table: zstd, page statistics, bloom filters on the declared
-/// columns sized for `rows` distinct values, and small data pages when it has bloom filters.
+/// columns sized for `rows` distinct values, small data pages when it has bloom filters, and
+/// no dictionary for columns of distinct values.
 pub fn writer_properties(def: &TableDef, rows: usize) -> WriterProperties {
     let level = ZstdLevel::try_new(ZSTD_LEVEL).unwrap_or_default();
     let mut props = WriterProperties::builder()
@@ -59,6 +60,9 @@ pub fn writer_properties(def: &TableDef, rows: usize) -> WriterProperties {
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
     if !def.bloom_filters.is_empty() {
         props = props.set_data_page_row_count_limit(LOOKUP_PAGE_ROWS);
+    }
+    for column in &def.distinct_values {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), false);
     }
     for column in &def.bloom_filters {
         let path = ColumnPath::from(column.as_str());
