@@ -140,9 +140,7 @@ impl CopyOptions {
         let needs_quotes = force
             || value == self.null
             || (single_column && value == "\\.")
-            || value
-                .chars()
-                .any(|c| c == self.delimiter || c == self.quote || c == '\n' || c == '\r');
+            || self.has_csv_special(value);
         if !needs_quotes {
             line.push_str(value);
             return;
@@ -155,6 +153,19 @@ impl CopyOptions {
             line.push(c);
         }
         line.push(self.quote);
+    }
+
+    /// Whether `value` holds the delimiter, the quote, CR or LF (scanned as bytes when the
+    /// delimiter and quote are ASCII, as PostgreSQL requires of them).
+    fn has_csv_special(&self, value: &str) -> bool {
+        match (u8::try_from(self.delimiter), u8::try_from(self.quote)) {
+            (Ok(d), Ok(q)) if d.is_ascii() && q.is_ascii() => value
+                .bytes()
+                .any(|b| b == d || b == q || b == b'\n' || b == b'\r'),
+            _ => value
+                .chars()
+                .any(|c| c == self.delimiter || c == self.quote || c == '\n' || c == '\r'),
+        }
     }
 
     fn push_text(&self, line: &mut String, value: &str) {

@@ -4,7 +4,7 @@
 
 use std::fmt::Debug;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use chrono_tz::Tz;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{
@@ -207,17 +207,25 @@ where
         };
         let Some(batch) = batch else { break };
         let batch = batch.map_err(api)?;
-        let mut lines = Vec::with_capacity(batch.num_rows());
+        // The batch's lines in one buffer, sent as slices of it (one allocation a batch).
+        let mut text = BytesMut::new();
+        let mut ends = Vec::with_capacity(batch.num_rows());
         copy.options
             .encode_rows(&batch, zone, |line| {
-                lines.push(Bytes::copy_from_slice(line.as_bytes()))
+                text.extend_from_slice(line.as_bytes());
+                ends.push(text.len());
             })
             .map_err(|e| api(e.into()))?;
-        rows += lines.len();
-        for line in lines {
+        rows += ends.len();
+        let text = text.freeze();
+        let mut start = 0;
+        for end in ends {
             client
-                .feed(PgWireBackendMessage::CopyData(CopyData::new(line)))
+                .feed(PgWireBackendMessage::CopyData(CopyData::new(
+                    text.slice(start..end),
+                )))
                 .await?;
+            start = end;
         }
     }
     client
