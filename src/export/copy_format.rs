@@ -3,12 +3,13 @@
 //! exactly as PostgreSQL's `CopyAttributeOutCSV` / `CopyAttributeOutText` do.
 
 use arrow::array::Array;
-use arrow::datatypes::Schema;
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{DataType, Schema};
 use arrow::error::ArrowError;
 use arrow::record_batch::RecordBatch;
 use chrono_tz::Tz;
 
-use super::pg_text::cell_writers;
+use super::pg_text::{CellWriter, cell_writers};
 
 /// `FORMAT csv` or `FORMAT text`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +51,16 @@ pub struct CopyOptions {
     pub force_quote: ForceQuote,
 }
 
+/// One column of a batch being encoded.
+struct Column<'a> {
+    writer: CellWriter<'a>,
+    nulls: Option<NullBuffer>,
+    /// Quoted whatever its value (FORCE_QUOTE).
+    forced: bool,
+    /// Its text never holds a character the layout quotes or escapes (see `plain_text`).
+    plain: bool,
+}
+
 impl CopyOptions {
     /// PostgreSQL's defaults for `format`.
     pub fn new(format: CopyFormat) -> CopyOptions {
@@ -84,47 +95,86 @@ impl CopyOptions {
         Some(line)
     }
 
-    /// Encodes every row of `batch` as one line (with its newline) and hands each to `emit`.
+    /// Appends every row of `batch` to `out` as one line (with its newline), and where each
+    /// line ends to `ends`.
+    ///
+    /// Each cell is written straight into `out` and quoted or escaped afterwards only when
+    /// its text calls for it; columns of numbers, times and booleans are not scanned when
+    /// the delimiter and quote cannot occur in their text.
     pub fn encode_rows(
         &self,
         batch: &RecordBatch,
         zone: Tz,
-        mut emit: impl FnMut(&str),
+        out: &mut String,
+        ends: &mut Vec<usize>,
     ) -> Result<(), ArrowError> {
         let writers = cell_writers(batch.columns(), zone)?;
-        let forced: Vec<bool> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| match &self.force_quote {
-                ForceQuote::None => false,
-                ForceQuote::All => true,
-                ForceQuote::Columns(names) => names.iter().any(|n| n == f.name()),
+        let schema = batch.schema();
+        let columns: Vec<_> = writers
+            .into_iter()
+            .zip(schema.fields().iter().zip(batch.columns()))
+            .map(|(writer, (field, array))| Column {
+                writer,
+                nulls: array.logical_nulls(),
+                forced: match &self.force_quote {
+                    ForceQuote::None => false,
+                    ForceQuote::All => true,
+                    ForceQuote::Columns(names) => names.iter().any(|n| n == field.name()),
+                },
+                plain: self.plain_text(field.data_type()),
             })
             .collect();
-        let nulls: Vec<_> = batch.columns().iter().map(|c| c.logical_nulls()).collect();
-        let is_null = |col: usize, row: usize| nulls[col].as_ref().is_some_and(|n| n.is_null(row));
-        let single = writers.len() == 1;
-        let mut line = String::new();
-        let mut cell = String::new();
+        let single = columns.len() == 1;
+        ends.reserve(batch.num_rows());
         for row in 0..batch.num_rows() {
-            line.clear();
-            for (col, writer) in writers.iter().enumerate() {
-                if col > 0 {
-                    line.push(self.delimiter);
+            for (i, column) in columns.iter().enumerate() {
+                if i > 0 {
+                    out.push(self.delimiter);
                 }
-                if is_null(col, row) {
-                    line.push_str(&self.null);
+                if column.nulls.as_ref().is_some_and(|n| n.is_null(row)) {
+                    out.push_str(&self.null);
                     continue;
                 }
-                cell.clear();
-                writer(row, &mut cell);
-                self.push_field(&mut line, &cell, forced[col], single);
+                let start = out.len();
+                (column.writer)(row, out);
+                if self.needs_rewrite(&out[start..], column, single) {
+                    let value = out.split_off(start);
+                    self.push_field(out, &value, column.forced, single);
+                }
             }
-            line.push('\n');
-            emit(&line);
+            out.push('\n');
+            ends.push(out.len());
         }
         Ok(())
+    }
+
+    /// Whether a cell's text, as written, must be quoted (CSV) or escaped (text).
+    fn needs_rewrite(&self, value: &str, column: &Column<'_>, single: bool) -> bool {
+        match self.format {
+            CopyFormat::Csv => {
+                column.forced
+                    || value == self.null
+                    || (single && value == "\\.")
+                    || (!column.plain && self.has_csv_special(value))
+            }
+            CopyFormat::Text => {
+                !column.plain
+                    && value.chars().any(|c| {
+                        matches!(c, '\\' | '\n' | '\r' | '\t' | '\u{8}' | '\u{c}' | '\u{b}')
+                            || c == self.delimiter
+                    })
+            }
+        }
+    }
+
+    /// Whether the text of every value of `data_type` is free of the characters this layout
+    /// quotes or escapes: true for numbers, times and booleans (digits, letters, `-+:. `)
+    /// unless the delimiter or quote is one of those.
+    fn plain_text(&self, data_type: &DataType) -> bool {
+        let typed =
+            data_type.is_numeric() || data_type.is_temporal() || *data_type == DataType::Boolean;
+        let safe = |c: char| c.is_ascii() && !c.is_ascii_alphanumeric() && !" +-.:".contains(c);
+        typed && safe(self.delimiter) && (self.format == CopyFormat::Text || safe(self.quote))
     }
 
     fn push_field(&self, line: &mut String, value: &str, force: bool, single_column: bool) {
@@ -159,9 +209,12 @@ impl CopyOptions {
     /// delimiter and quote are ASCII, as PostgreSQL requires of them).
     fn has_csv_special(&self, value: &str) -> bool {
         match (u8::try_from(self.delimiter), u8::try_from(self.quote)) {
-            (Ok(d), Ok(q)) if d.is_ascii() && q.is_ascii() => value
-                .bytes()
-                .any(|b| b == d || b == q || b == b'\n' || b == b'\r'),
+            // Without an early exit, so that the compiler can compare many bytes at once.
+            (Ok(d), Ok(q)) if d.is_ascii() && q.is_ascii() => {
+                value.bytes().fold(false, |hit, b| {
+                    hit | (b == d) | (b == q) | (b == b'\n') | (b == b'\r')
+                })
+            }
             _ => value
                 .chars()
                 .any(|c| c == self.delimiter || c == self.quote || c == '\n' || c == '\r'),
@@ -215,7 +268,8 @@ mod tests {
     fn lines(opts: &CopyOptions) -> String {
         let b = batch();
         let mut out = opts.header_line(&b.schema()).unwrap_or_default();
-        opts.encode_rows(&b, Tz::UTC, |l| out.push_str(l)).unwrap();
+        let mut ends = Vec::new();
+        opts.encode_rows(&b, Tz::UTC, &mut out, &mut ends).unwrap();
         out
     }
 

@@ -34,19 +34,13 @@ pub async fn write(
         out.write_all(header.as_bytes()).map_err(write_err)?;
     }
     let mut rows = 0u64;
+    let (mut text, mut ends) = (String::new(), Vec::new());
     while let Some(batch) = stream.next().await {
         let batch = batch?;
-        let mut failed = None;
-        options.encode_rows(&batch, zone, |line| {
-            if failed.is_none()
-                && let Err(e) = out.write_all(line.as_bytes())
-            {
-                failed = Some(e);
-            }
-        })?;
-        if let Some(e) = failed {
-            return Err(write_err(e));
-        }
+        text.clear();
+        ends.clear();
+        options.encode_rows(&batch, zone, &mut text, &mut ends)?;
+        out.write_all(text.as_bytes()).map_err(write_err)?;
         rows += batch.num_rows() as u64;
         progress(rows);
     }

@@ -53,9 +53,15 @@ pub fn cell_writer<'a>(array: &'a ArrayRef, zone: Tz) -> Result<CellWriter<'a>, 
             let a = array.as_primitive::<Float64Type>();
             Box::new(move |i, out| write_float(a.value(i), 15, out))
         }
-        DataType::Decimal128(..) => {
+        DataType::Decimal128(_, scale) => {
             let a = array.as_primitive::<Decimal128Type>();
-            Box::new(move |i, out| out.push_str(&a.value_as_string(i)))
+            match u32::try_from(*scale) {
+                Ok(scale) if scale <= MAX_DECIMAL128_SCALE => {
+                    Box::new(move |i, out| write_decimal(a.value(i), scale, out))
+                }
+                // A negative scale (a multiple of a power of ten): Arrow's own text.
+                _ => Box::new(move |i, out| out.push_str(&a.value_as_string(i))),
+            }
         }
         DataType::Utf8 => {
             let a = array.as_string::<i32>();
@@ -237,9 +243,46 @@ fn write_float(v: f64, digits: i32, out: &mut String) {
     }
 }
 
+/// Microseconds in a day.
+const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// Days from 1970-01-01 to 0000-01-01 and to 10000-01-01: the dates written by integer
+/// arithmetic alone (four-digit years); the rest go through chrono.
+const FOUR_DIGIT_YEARS: std::ops::Range<i64> = -719_528..2_932_897;
+
 fn write_date(days: i32, out: &mut String) {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    write_ymd(epoch + chrono::Duration::days(i64::from(days)), out);
+    let days = i64::from(days);
+    if FOUR_DIGIT_YEARS.contains(&days) {
+        write_civil_date(days, out);
+    } else {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+        write_ymd(epoch + chrono::Duration::days(days), out);
+    }
+}
+
+/// `YYYY-MM-DD` of a day of [`FOUR_DIGIT_YEARS`] (days since 1970-01-01), by Howard
+/// Hinnant's `civil_from_days`: no calendar object per value.
+fn write_civil_date(days: i64, out: &mut String) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let year = year as u32;
+    push_2(year / 100, out);
+    push_2(year % 100, out);
+    out.push('-');
+    push_2(month as u32, out);
+    out.push('-');
+    push_2(day as u32, out);
 }
 
 /// `YYYY-MM-DD`. Digits are pushed directly: chrono's `format` parses its pattern again for
@@ -309,28 +352,82 @@ fn write_naive(t: NaiveDateTime, out: &mut String) {
 }
 
 fn write_timestamp(us: i64, out: &mut String) {
-    if let Some(t) = DateTime::from_timestamp_micros(us) {
+    write_local(us, out);
+}
+
+/// A wall-clock time given as microseconds since 1970-01-01 00:00 (`YYYY-MM-DD
+/// HH:MM:SS[.ffffff]`); false, writing nothing, outside the times chrono can represent.
+fn write_local(us: i64, out: &mut String) -> bool {
+    let days = us.div_euclid(MICROS_PER_DAY);
+    if !FOUR_DIGIT_YEARS.contains(&days) {
+        let Some(t) = DateTime::from_timestamp_micros(us) else {
+            return false;
+        };
         write_naive(t.naive_utc(), out);
+        return true;
     }
+    let of_day = us.rem_euclid(MICROS_PER_DAY);
+    write_civil_date(days, out);
+    let secs = (of_day / 1_000_000) as u32;
+    out.push(' ');
+    push_2(secs / 3600, out);
+    out.push(':');
+    push_2(secs / 60 % 60, out);
+    out.push(':');
+    push_2(secs % 60, out);
+    write_fraction(of_day % 1_000_000, out);
+    true
 }
 
 /// `2026-11-01 11:00:00+01`: local time in `zone` and its offset (`+05:30` when the offset
 /// has minutes), as PostgreSQL prints `timestamptz`.
 fn write_timestamptz(us: i64, zone: Tz, out: &mut String) {
-    let Some(utc) = DateTime::from_timestamp_micros(us) else {
-        return;
+    let offset = if zone == Tz::UTC {
+        0
+    } else {
+        let Some(utc) = DateTime::from_timestamp_micros(us) else {
+            return;
+        };
+        zone.offset_from_utc_datetime(&utc.naive_utc())
+            .fix()
+            .local_minus_utc()
     };
-    let local = zone.from_utc_datetime(&utc.naive_utc());
-    write_naive(local.naive_local(), out);
-    let offset = local.offset().fix().local_minus_utc();
-    let sign = if offset < 0 { '-' } else { '+' };
-    let offset = offset.abs();
-    let _ = write!(out, "{sign}{:02}", offset / 3600);
+    if !write_local(us.saturating_add(i64::from(offset) * 1_000_000), out) {
+        return;
+    }
+    out.push(if offset < 0 { '-' } else { '+' });
+    let offset = offset.unsigned_abs();
+    push_2(offset / 3600, out);
     if offset % 3600 != 0 {
-        let _ = write!(out, ":{:02}", offset / 60 % 60);
+        out.push(':');
+        push_2(offset / 60 % 60, out);
     }
     if offset % 60 != 0 {
-        let _ = write!(out, ":{:02}", offset % 60);
+        out.push(':');
+        push_2(offset % 60, out);
+    }
+}
+
+/// The largest scale of a `Decimal128` (its 10^scale fits in a `u128`).
+const MAX_DECIMAL128_SCALE: u32 = 38;
+
+/// A decimal of `scale` fraction digits (0 ≤ `scale` ≤ 38) as PostgreSQL prints a `numeric` of
+/// that scale: `-0.500000`, `12`. Written through `itoa`, without an allocation per value.
+fn write_decimal(value: i128, scale: u32, out: &mut String) {
+    if value < 0 {
+        out.push('-');
+    }
+    let magnitude = value.unsigned_abs();
+    let unit = 10u128.pow(scale);
+    let mut digits = itoa::Buffer::new();
+    out.push_str(digits.format(magnitude / unit));
+    if scale > 0 {
+        out.push('.');
+        let fraction = digits.format(magnitude % unit);
+        for _ in fraction.len()..scale as usize {
+            out.push('0');
+        }
+        out.push_str(fraction);
     }
 }
 
@@ -436,6 +533,54 @@ mod tests {
         );
         let s = Arc::new(StringArray::from(vec![Some(""), None]));
         assert_eq!(text(s, Tz::UTC), strings(&[Some(""), None]));
+    }
+
+    #[test]
+    fn decimals_read_as_arrow_writes_them_at_every_scale() {
+        let values = [
+            0,
+            1,
+            -1,
+            9,
+            -10,
+            123_456_789,
+            -5_000_000,
+            10i128.pow(37),
+            -(10i128.pow(38) - 1),
+            10i128.pow(38) - 1,
+        ];
+        for scale in [0, 1, 6, 18, 37, 38] {
+            let d = Decimal128Array::from(values.to_vec())
+                .with_precision_and_scale(38, scale)
+                .unwrap();
+            let want: Vec<_> = (0..d.len()).map(|i| Some(d.value_as_string(i))).collect();
+            assert_eq!(text(Arc::new(d), Tz::UTC), want, "scale {scale}");
+        }
+    }
+
+    #[test]
+    fn integer_calendar_agrees_with_chrono_on_every_four_digit_year() {
+        // Every 7th day and a changing time of day from year 0 to 9999, and the edges.
+        let days = (FOUR_DIGIT_YEARS.start..FOUR_DIGIT_YEARS.end)
+            .step_by(7)
+            .chain([FOUR_DIGIT_YEARS.start, FOUR_DIGIT_YEARS.end - 1, -1, 0, 1]);
+        for (i, day) in days.enumerate() {
+            let us = day * MICROS_PER_DAY + (i as i64 * 7_777_777_777) % MICROS_PER_DAY;
+            let (mut fast, mut slow) = (String::new(), String::new());
+            assert!(write_local(us, &mut fast));
+            write_naive(
+                DateTime::from_timestamp_micros(us).unwrap().naive_utc(),
+                &mut slow,
+            );
+            assert_eq!(fast, slow, "{us} µs");
+            let (mut fast, mut slow) = (String::new(), String::new());
+            write_date(day as i32, &mut fast);
+            write_ymd(
+                DateTime::from_timestamp_micros(us).unwrap().date_naive(),
+                &mut slow,
+            );
+            assert_eq!(fast, slow, "day {day}");
+        }
     }
 
     #[test]

@@ -33,6 +33,10 @@ use super::sqlstate::PROTOCOL_VIOLATION;
 
 /// How long a client has to complete its startup (pgwire's own limit).
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// Bytes of outgoing messages gathered before they are written to the socket (tokio-util's
+/// default is 8 KiB): a large result or COPY goes out in fewer, larger writes. Every reply
+/// is still flushed when complete.
+const WRITE_BUFFER: usize = 64 * 1024;
 
 /// Serves one client connection with `handlers` until it ends.
 pub async fn serve<H: PgWireServerHandlers>(
@@ -63,6 +67,7 @@ pub async fn serve<H: PgWireServerHandlers>(
     parts.read_buf = old.read_buf;
     parts.write_buf = old.write_buf;
     let mut socket = Framed::from_parts(parts);
+    socket.set_backpressure_boundary(WRITE_BUFFER);
 
     let startup = handlers.startup_handler();
     let simple = handlers.simple_query_handler();

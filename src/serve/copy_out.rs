@@ -4,7 +4,7 @@
 
 use std::fmt::Debug;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chrono_tz::Tz;
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::{
@@ -200,6 +200,7 @@ where
             .await?;
     }
     let mut rows = 0usize;
+    let mut size_hint = 0;
     loop {
         let batch = tokio::select! {
             b = batches.next() => b,
@@ -207,17 +208,16 @@ where
         };
         let Some(batch) = batch else { break };
         let batch = batch.map_err(api)?;
-        // The batch's lines in one buffer, sent as slices of it (one allocation a batch).
-        let mut text = BytesMut::new();
-        let mut ends = Vec::with_capacity(batch.num_rows());
+        // The batch's lines in one buffer, sent as slices of it (one allocation a batch,
+        // sized by the previous batch).
+        let mut text = String::with_capacity(size_hint);
+        let mut ends = Vec::new();
         copy.options
-            .encode_rows(&batch, zone, |line| {
-                text.extend_from_slice(line.as_bytes());
-                ends.push(text.len());
-            })
+            .encode_rows(&batch, zone, &mut text, &mut ends)
             .map_err(|e| api(e.into()))?;
         rows += ends.len();
-        let text = text.freeze();
+        size_hint = text.len();
+        let text = Bytes::from(text.into_bytes());
         let mut start = 0;
         for end in ends {
             client
