@@ -26,7 +26,7 @@ pub use rejects::RejectSource;
 pub use value::{Value, days_since_epoch, is_number, parse_decimal, parse_timestamp};
 
 use crate::error::{Error, Result};
-use crate::storage::Store;
+use crate::storage::{KnownKeys, Store};
 
 /// Default number of input rows per commit.
 pub const DEFAULT_BATCH_ROWS: usize = 500_000;
@@ -139,6 +139,7 @@ pub async fn ingest<R: Read + Send + 'static>(
     let source_format = report.format.clone();
     let mut batches = parallel::spawn(name, decoder, opts.batch_rows)?;
     let mut number = 0;
+    let mut known = KnownKeys::new();
     while let Some(next) = batches.recv().await {
         let (decoded, position) = next?;
         number += 1;
@@ -147,7 +148,7 @@ pub async fn ingest<R: Read + Send + 'static>(
             format: &source_format,
             table: &table.name,
         };
-        let outcome = store.append(table, decoded.batch).await?;
+        let outcome = store.append_known(table, decoded.batch, &mut known).await?;
         rejects::record(store, source, &decoded.rejects, chrono::Utc::now()).await?;
         let batch = BatchReport {
             batch: number,

@@ -7,15 +7,19 @@
 //! retry, since Delta would otherwise see two appends as independent). When another writer
 //! did commit meanwhile, the append reads the table again and deduplicates anew, so two
 //! writers appending the same call store it once even without the writer lock.
+//!
+//! A writer that appends batch after batch ([`Store::append_known`]) keeps the hashes of the
+//! stored keys in memory ([`KnownKeys`]): a batch whose keys are all new skips the query that
+//! reads every stored key, and is sorted into file order directly ([`file_order`]).
 
 use std::sync::Arc;
 
 use arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
-use deltalake::DeltaTableError;
 use deltalake::kernel::transaction::{CommitProperties, TransactionError};
 use deltalake::protocol::SaveMode;
+use deltalake::{DeltaTable, DeltaTableError};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
@@ -23,6 +27,11 @@ use parquet::schema::types::ColumnPath;
 use super::Store;
 use crate::error::{Error, Result};
 use crate::schema::TableDef;
+
+mod file_order;
+mod known_keys;
+
+pub use known_keys::KnownKeys;
 
 /// What one append did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -80,8 +89,24 @@ impl Store {
         if batch.num_rows() == 0 {
             return Ok(AppendOutcome::default());
         }
+        self.append_retrying(def, &batch, None).await
+    }
+
+    /// Appends `batch` by one read, deduplication and commit after another until one does not
+    /// lose a race to another writer's commit, at most [`APPEND_ATTEMPTS`] times; with
+    /// `known`, the hashes of the batch's keys and the stored keys ([`Store::append_known`]).
+    async fn append_retrying(
+        &self,
+        def: &TableDef,
+        batch: &RecordBatch,
+        mut known: Option<(&[u64], &mut KnownKeys)>,
+    ) -> Result<AppendOutcome> {
         for attempt in 1..=APPEND_ATTEMPTS {
-            match self.append_once(def, batch.clone()).await {
+            let outcome = match known.as_mut() {
+                None => self.append_once(def, batch.clone()).await,
+                Some((hashes, keys)) => self.append_known_once(def, batch, hashes, keys).await,
+            };
+            match outcome {
                 Err(Error::Delta { source, .. }) if lost_race(&source) => {
                     tracing::info!(
                         table = %def.name,
@@ -103,13 +128,21 @@ impl Store {
 
     /// One read, deduplication and commit, failing if another commit lands in between.
     async fn append_once(&self, def: &TableDef, batch: RecordBatch) -> Result<AppendOutcome> {
-        let incoming = batch.num_rows() as u64;
         let table = self.table(&def.name).await?;
+        self.deduplicate_and_commit(def, table, batch).await
+    }
+
+    /// Deduplicates `batch` against the rows of `table` (as read) with a query, sorts the new
+    /// rows into file order and commits them on top of `table`'s version.
+    async fn deduplicate_and_commit(
+        &self,
+        def: &TableDef,
+        table: DeltaTable,
+        batch: RecordBatch,
+    ) -> Result<AppendOutcome> {
+        let incoming = batch.num_rows() as u64;
         let ctx = SessionContext::new();
-        let has_rows = table
-            .snapshot()
-            .map(|s| s.log_data().num_files() > 0)
-            .unwrap_or(false);
+        let has_rows = has_files(&table);
         ctx.register_table(
             "incoming",
             Arc::new(MemTable::try_new(batch.schema(), vec![vec![batch]])?),
@@ -117,11 +150,7 @@ impl Store {
         let dedup = has_rows && !def.unique_key.is_empty();
         let numbered = has_rows && def.stored_order.is_some();
         if dedup || numbered {
-            table
-                .update_datafusion_session(&ctx.state())
-                .map_err(Error::delta(&def.name))?;
-            let provider = table.table_provider().await?;
-            ctx.register_table("stored", provider)?;
+            register_stored(&ctx, def, &table).await?;
         }
         let sql = new_rows_sql(def, dedup, numbered);
         let new_rows = ctx.sql(&sql).await?.collect().await?;
@@ -134,22 +163,139 @@ impl Store {
                 version: None,
             });
         }
-        let table = table
-            .write(new_rows)
-            .with_save_mode(SaveMode::Append)
-            .with_partition_columns(def.partition_by.clone())
-            .with_writer_properties(writer_properties(def, stored as usize))
-            .with_commit_properties(CommitProperties::default().with_max_retries(0))
-            .await
-            .map_err(Error::delta(&def.name))?;
-        let version = table.version();
-        self.sync_commit(&def.name, version)?;
+        let version = self.commit_rows(def, table, new_rows, stored).await?;
         Ok(AppendOutcome {
             stored,
             duplicates,
             version,
         })
     }
+
+    /// Writes `rows` (`count` of them, in file order) as one commit on top of `table`'s
+    /// version, made durable; the table version it created.
+    async fn commit_rows(
+        &self,
+        def: &TableDef,
+        table: DeltaTable,
+        rows: Vec<RecordBatch>,
+        count: u64,
+    ) -> Result<Option<u64>> {
+        let table = table
+            .write(rows)
+            .with_save_mode(SaveMode::Append)
+            .with_partition_columns(def.partition_by.clone())
+            .with_writer_properties(writer_properties(def, count as usize))
+            .with_commit_properties(CommitProperties::default().with_max_retries(0))
+            .await
+            .map_err(Error::delta(&def.name))?;
+        let version = table.version();
+        self.sync_commit(&def.name, version)?;
+        Ok(version)
+    }
+
+    /// Appends `batch` (rows of `def`, unique within the batch) as one commit, as
+    /// [`Store::append`] does, for a writer that appends batch after batch: `known` holds the
+    /// hashes of the stored keys from one append to the next, so a batch of new keys is
+    /// committed without reading the stored keys again, and sorted without a query plan.
+    /// A batch with a key that may be stored is deduplicated against the stored rows.
+    pub async fn append_known(
+        &self,
+        def: &TableDef,
+        batch: RecordBatch,
+        known: &mut KnownKeys,
+    ) -> Result<AppendOutcome> {
+        if batch.num_rows() == 0 {
+            return Ok(AppendOutcome::default());
+        }
+        if def.stored_order.is_some() {
+            known.invalidate();
+            return self.append(def, batch).await;
+        }
+        let hashes = match def.unique_key.is_empty() {
+            true => Vec::new(),
+            false => known.hash_rows(&known_keys::key_columns(def, &batch)?)?,
+        };
+        self.append_retrying(def, &batch, Some((&hashes, known)))
+            .await
+    }
+
+    /// One read, deduplication and commit of [`Store::append_known`].
+    async fn append_known_once(
+        &self,
+        def: &TableDef,
+        batch: &RecordBatch,
+        hashes: &[u64],
+        known: &mut KnownKeys,
+    ) -> Result<AppendOutcome> {
+        let table = self.table(&def.name).await?;
+        let read = table.version();
+        if !def.unique_key.is_empty() && !known.covers(read) {
+            read_known_keys(def, &table, known).await?;
+        }
+        let outcome = if known.any_known(hashes) {
+            self.deduplicate_and_commit(def, table, batch.clone())
+                .await?
+        } else {
+            let sorted = file_order::sort_into_file_order(def, batch)?;
+            let stored = sorted.num_rows() as u64;
+            let version = self.commit_rows(def, table, vec![sorted], stored).await?;
+            AppendOutcome {
+                stored,
+                duplicates: 0,
+                version,
+            }
+        };
+        // Every key of the batch is stored now (new, or stored before).
+        if let Some(version) = outcome.version {
+            known.insert(hashes);
+            known.advance(Some(version));
+        }
+        Ok(outcome)
+    }
+}
+
+/// Whether the table holds any data file.
+fn has_files(table: &DeltaTable) -> bool {
+    table
+        .snapshot()
+        .map(|s| s.log_data().num_files() > 0)
+        .unwrap_or(false)
+}
+
+/// Registers `table`'s rows as `stored` in `ctx`.
+async fn register_stored(ctx: &SessionContext, def: &TableDef, table: &DeltaTable) -> Result<()> {
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(Error::delta(&def.name))?;
+    let provider = table.table_provider().await?;
+    ctx.register_table("stored", provider)?;
+    Ok(())
+}
+
+/// Fills `known` with the hashes of the unique keys of `table`'s rows (as read).
+async fn read_known_keys(def: &TableDef, table: &DeltaTable, known: &mut KnownKeys) -> Result<()> {
+    known.reset(table.version());
+    if !has_files(table) {
+        return Ok(());
+    }
+    let ctx = SessionContext::new();
+    register_stored(&ctx, def, table).await?;
+    let columns: Vec<String> = def.unique_key.iter().map(|c| quote(c)).collect();
+    let sql = format!("SELECT {} FROM stored", columns.join(", "));
+    let read = async {
+        let rows = ctx.sql(&sql).await?.execute_stream().await?;
+        known.insert_stream(rows).await
+    };
+    let outcome = read.await;
+    if outcome.is_err() {
+        known.invalidate();
+    }
+    outcome
+}
+
+/// `name` as a quoted SQL identifier.
+fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Whether a commit failed because another writer committed after this one read the table.
@@ -169,7 +315,6 @@ fn lost_race(error: &DeltaTableError) -> bool {
 /// A table's `stored_order` column is numbered on from the highest stored value (`numbered`:
 /// `stored` holds rows), in the order of `incoming`.
 fn new_rows_sql(def: &TableDef, dedup: bool, numbered: bool) -> String {
-    let quote = |c: &String| format!("\"{}\"", c.replace('"', "\"\""));
     let mut sql = match &def.stored_order {
         None => String::from("SELECT * FROM incoming i"),
         Some(order) => {
@@ -210,7 +355,7 @@ fn new_rows_sql(def: &TableDef, dedup: bool, numbered: bool) -> String {
         .partition_by
         .iter()
         .chain(&def.sort_by)
-        .map(quote)
+        .map(|c| quote(c))
         .collect();
     if !order.is_empty() {
         sql += &format!(" ORDER BY {}", order.join(", "));

@@ -18,7 +18,7 @@ mod store;
 mod time_travel;
 mod vacuum;
 
-pub use append::{AppendOutcome, writer_properties};
+pub use append::{AppendOutcome, KnownKeys, writer_properties};
 pub use compact::{CompactOutcome, OPERATION_KEY};
 pub use history::Commit;
 pub use location::Location;
