@@ -18,6 +18,7 @@ use crate::error::Result;
 use crate::storage::Store;
 
 mod exists_value;
+mod proven_predicates;
 mod scan_predicates;
 
 /// Name of the database (catalog) clients connect to.
@@ -29,7 +30,8 @@ pub const SCHEMA: &str = "public";
 /// `settings` table and the domain functions configured by `settings`, `rate_lookup` reading
 /// the store's `rates` table (re-read when its version changes, checked once per query).
 /// Parquet scans evaluate each condition of their predicate once (`scan_predicates`), the
-/// conditions on the cheapest columns first. `EXISTS` works as a value too (`exists_value`).
+/// conditions on the cheapest columns first, and skip those the scanned files' statistics prove
+/// true for all rows (`proven_predicates`). `EXISTS` works as a value too (`exists_value`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
@@ -43,6 +45,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
         .with_config(config)
         .with_default_features()
         .with_physical_optimizer_rule(Arc::new(scan_predicates::DistinctScanPredicates))
+        .with_physical_optimizer_rule(Arc::new(proven_predicates::ProvenScanPredicates))
         .build();
     state.add_analyzer_rule(Arc::new(exists_value::ExistsAsValue));
     let ctx = SessionContext::new_with_state(state);

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
-use datafusion::datasource::physical_plan::ParquetSource;
+use datafusion::datasource::physical_plan::{FileScanConfig, FileSource, ParquetSource};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::physical_expr::utils::{conjunction, split_conjunction};
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
@@ -36,13 +36,15 @@ impl PhysicalOptimizerRule for DistinctScanPredicates {
         plan: Arc<dyn ExecutionPlan>,
         _config: &ConfigOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        plan.transform_up(|node| {
-            Ok(match distinct_predicates(node.as_ref()) {
-                Some(scan) => Transformed::yes(scan),
-                None => Transformed::no(node),
-            })
+        rewrite_scan_predicates(plan, |_, conjuncts| {
+            let mut distinct: Vec<Arc<dyn PhysicalExpr>> = Vec::with_capacity(conjuncts.len());
+            for conjunct in conjuncts {
+                if !distinct.iter().any(|d| d.as_ref() == conjunct.as_ref()) {
+                    distinct.push(Arc::clone(conjunct));
+                }
+            }
+            distinct
         })
-        .data()
     }
 
     fn name(&self) -> &str {
@@ -54,25 +56,35 @@ impl PhysicalOptimizerRule for DistinctScanPredicates {
     }
 }
 
-/// `node` with each conjunct of its Parquet predicate once, if it is a Parquet scan whose
-/// predicate repeats one.
-fn distinct_predicates(node: &dyn ExecutionPlan) -> Option<Arc<dyn ExecutionPlan>> {
-    let exec = node.downcast_ref::<DataSourceExec>()?;
-    let (config, source) = exec.downcast_to_file_source::<ParquetSource>()?;
-    let predicate = datafusion::datasource::physical_plan::FileSource::filter(source)?;
-    let conjuncts = split_conjunction(&predicate);
-    let mut distinct: Vec<Arc<dyn PhysicalExpr>> = Vec::with_capacity(conjuncts.len());
-    for conjunct in &conjuncts {
-        if !distinct.iter().any(|d| d.as_ref() == conjunct.as_ref()) {
-            distinct.push(Arc::clone(conjunct));
+/// `plan` with the predicate of each Parquet scan replaced by the conjunction of what
+/// `rewrite` makes of its conjuncts (given the scan's configuration), where that has fewer
+/// conjuncts; `rewrite` must keep at least one.
+pub(super) fn rewrite_scan_predicates(
+    plan: Arc<dyn ExecutionPlan>,
+    rewrite: impl Fn(&FileScanConfig, &[&Arc<dyn PhysicalExpr>]) -> Vec<Arc<dyn PhysicalExpr>>,
+) -> Result<Arc<dyn ExecutionPlan>> {
+    plan.transform_up(|node| {
+        let Some(exec) = node.downcast_ref::<DataSourceExec>() else {
+            return Ok(Transformed::no(node));
+        };
+        let Some((config, source)) = exec.downcast_to_file_source::<ParquetSource>() else {
+            return Ok(Transformed::no(node));
+        };
+        let Some(predicate) = FileSource::filter(source) else {
+            return Ok(Transformed::no(node));
+        };
+        let conjuncts = split_conjunction(&predicate);
+        let kept = rewrite(config, &conjuncts);
+        if kept.is_empty() || kept.len() == conjuncts.len() {
+            return Ok(Transformed::no(node));
         }
-    }
-    if distinct.len() == conjuncts.len() {
-        return None;
-    }
-    let mut config = config.clone();
-    config.file_source = Arc::new(source.with_predicate(conjunction(distinct)));
-    Some(Arc::new(exec.clone().with_data_source(Arc::new(config))))
+        let mut config = config.clone();
+        config.file_source = Arc::new(source.with_predicate(conjunction(kept)));
+        Ok(Transformed::yes(
+            Arc::new(exec.clone().with_data_source(Arc::new(config))) as Arc<dyn ExecutionPlan>,
+        ))
+    })
+    .data()
 }
 
 #[cfg(test)]

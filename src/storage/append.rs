@@ -52,6 +52,13 @@ const ROW_GROUP_ROWS: usize = 256 * 1024;
 /// decompresses, in every column it returns, only the page that holds the row (the page index
 /// locates it), so small pages make it cheap; parquet's default is 20,000 rows.
 const LOOKUP_PAGE_ROWS: usize = 4096;
+/// Largest dictionary page of a column chunk in a table with bloom filters: past it the writer
+/// stores the chunk's further values plainly. A look-up decodes the dictionary of every
+/// column it returns along with the one data page that holds the row; parquet's default
+/// (1 MiB) let the nearly distinct columns (numbers, times, session ids) carry 0.2–0.4 MB
+/// compressed dictionaries per row group, most of a look-up's bytes. Columns of few values
+/// (tenant, status, codes) stay far below it.
+const LOOKUP_DICTIONARY_PAGE_BYTES: usize = 64 * 1024;
 /// False-positive rate of the bloom filters.
 const BLOOM_FPP: f64 = 0.01;
 /// Times an append reads, deduplicates and commits again after losing a race to another
@@ -59,8 +66,8 @@ const BLOOM_FPP: f64 = 0.01;
 const APPEND_ATTEMPTS: u32 = 20;
 
 /// Parquet settings for a table: zstd, page statistics, bloom filters on the declared
-/// columns sized for `rows` distinct values, small data pages when it has bloom filters, and
-/// no dictionary for columns of distinct values.
+/// columns sized for `rows` distinct values, small data and dictionary pages when it has bloom
+/// filters, and no dictionary for columns of distinct values.
 pub fn writer_properties(def: &TableDef, rows: usize) -> WriterProperties {
     let level = ZstdLevel::try_new(ZSTD_LEVEL).unwrap_or_default();
     let mut props = WriterProperties::builder()
@@ -68,7 +75,9 @@ pub fn writer_properties(def: &TableDef, rows: usize) -> WriterProperties {
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
     if !def.bloom_filters.is_empty() {
-        props = props.set_data_page_row_count_limit(LOOKUP_PAGE_ROWS);
+        props = props
+            .set_data_page_row_count_limit(LOOKUP_PAGE_ROWS)
+            .set_dictionary_page_size_limit(LOOKUP_DICTIONARY_PAGE_BYTES);
     }
     for column in &def.distinct_values {
         props = props.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), false);

@@ -1,0 +1,73 @@
+//! A scan does not evaluate the conditions its files' statistics prove true for all rows
+//! (`query::proven_predicates`): a time range covering whole day files leaves the Parquet
+//! predicate, a range cutting into a file keeps its cutting bound, and both count the same
+//! rows as the data holds.
+
+use crate::inproc::Lake;
+
+const HEADER: &str = "call_id,tenant,direction,start_time,end_time,duration_s,source,destination";
+
+/// 60 calls on each of November 1–10, 2026, 10:00–10:59 UTC, tenants `t0`–`t2` in turn.
+fn calls() -> String {
+    let mut text = format!("{HEADER}\n");
+    for day in 1..=10 {
+        for n in 0..60 {
+            let t = format!("2026-11-{day:02}T10:{n:02}:00Z");
+            text.push_str(&format!(
+                "c-{day}-{n},t{},outbound,{t},{t},0,100{n},200{n}\n",
+                n % 3
+            ));
+        }
+    }
+    text
+}
+
+/// The predicate of the plan's Parquet scan (`predicate=…` of `DataSourceExec`).
+fn scan_predicate(lake: &Lake, sql: &str) -> String {
+    let plan: String = lake
+        .rows(&format!("EXPLAIN {sql}"))
+        .into_iter()
+        .map(|row| row.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let at = plan
+        .find(", predicate=")
+        .unwrap_or_else(|| panic!("no scan predicate in {plan}"));
+    let rest = &plan[at + ", predicate=".len()..];
+    rest[..rest.find(", pruning_predicate=").unwrap_or(rest.len())].to_string()
+}
+
+#[test]
+fn a_range_covering_whole_files_is_not_evaluated_by_the_scan() {
+    let lake = Lake::new();
+    let (stored, _, rejected) = lake.ingest("a.csv", "canonical", &calls());
+    assert_eq!((stored, rejected), (600, 0));
+    let month = "SELECT count(*) FROM cdrs WHERE start_time >= '2026-11-01T00:00:00Z' \
+                 AND start_time < '2026-12-01T00:00:00Z' AND tenant = 't1'";
+    let predicate = scan_predicate(&lake, month);
+    assert!(!predicate.contains("start_time"), "{predicate}");
+    assert!(predicate.contains("tenant"), "{predicate}");
+    assert_eq!(lake.value(month), "200");
+
+    // Days 3–4 are whole files after Delta's file skipping; the range starts inside day 3's
+    // file and ends after day 4's: the lower bound stays, the upper one goes.
+    let cut = "SELECT count(*) FROM cdrs WHERE start_time >= '2026-11-03T10:30:00Z' \
+               AND start_time < '2026-11-05T00:00:00Z'";
+    let predicate = scan_predicate(&lake, cut);
+    assert!(
+        predicate.contains("start_time@") && predicate.contains(">="),
+        "{predicate}"
+    );
+    assert!(!predicate.contains('<'), "{predicate}");
+    assert_eq!(lake.value(cut), "90");
+
+    // The last call starts at 10:59:00 on Nov 10: a bound at 10:59:00 cuts it and stays; a
+    // bound one second later is beyond the maximum plus its one-millisecond margin and goes.
+    let edge = "SELECT count(*) FROM cdrs WHERE start_time < '2026-11-10T10:59:00Z'";
+    assert!(scan_predicate(&lake, edge).contains("start_time"));
+    assert_eq!(lake.value(edge), "599");
+    let after = "SELECT count(*) FROM cdrs WHERE start_time < '2026-11-10T10:59:01Z' \
+                 AND tenant = 't0'";
+    assert!(!scan_predicate(&lake, after).contains("start_time"));
+    assert_eq!(lake.value(after), "200");
+}
