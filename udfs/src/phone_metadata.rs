@@ -83,10 +83,17 @@ fn reading_patterns(meta: &Metadata) -> impl Iterator<Item = &str> {
     descriptors.chain(single)
 }
 
+/// Every region's metadata, by country calling code. (`Database::iter` holds one of the
+/// non-geographic codes only: they share the region identifier `001`.)
+pub(crate) fn all_metadata(database: &Database) -> impl Iterator<Item = &Metadata> {
+    (0..CODES)
+        .filter_map(|code| database.by_code(&u16::try_from(code).ok()?))
+        .flatten()
+}
+
 /// Number of distinct regular expressions in `database`'s metadata.
 pub(crate) fn pattern_count(database: &Database) -> usize {
-    database
-        .iter()
+    all_metadata(database)
         .flat_map(patterns)
         .collect::<HashSet<_>>()
         .len()
@@ -116,7 +123,7 @@ pub(crate) const CODES: usize = 1000;
 /// Whether each country calling code has metadata, by code.
 static KNOWN_CODES: LazyLock<Vec<bool>> = LazyLock::new(|| {
     let mut known = vec![false; CODES];
-    for meta in database().iter() {
+    for meta in all_metadata(database()) {
         if let Some(slot) = known.get_mut(usize::from(meta.country_code())) {
             *slot = true;
         }
@@ -244,7 +251,7 @@ mod tests {
     #[test]
     fn every_pattern_is_ascii() {
         let database = database();
-        for meta in database.iter() {
+        for meta in all_metadata(database) {
             for source in patterns(meta) {
                 assert!(source.is_ascii(), "{}: {source}", meta.id());
             }
@@ -259,6 +266,10 @@ mod tests {
         assert_eq!(leading_code("0031612345678"), None);
         assert_eq!(leading_code("99912345"), None);
         assert_eq!(leading_code("8"), None);
+        // Non-geographic codes, which share the region `001`.
+        assert_eq!(leading_code("80012345678"), Some((800, 3)));
+        assert_eq!(leading_code("882130000000"), Some((882, 3)));
+        assert_eq!(leading_code("979123456789"), Some((979, 3)));
     }
 
     #[test]
