@@ -170,7 +170,11 @@ fn decisions_on_edges() {
     assert_eq!(fast("+0044201234567"), Plus::NotANumber);
     assert_eq!(fast("+12"), Plus::NotANumber);
     assert_eq!(fast("+999123456"), Plus::NotANumber, "no country code 999");
-    assert_eq!(fast("+4930123456789012345678"), Plus::NotANumber, "too long");
+    assert_eq!(
+        fast("+4930123456789012345678"),
+        Plus::NotANumber,
+        "too long"
+    );
 }
 
 /// A small deterministic generator (SplitMix64) for the generated numbers.
