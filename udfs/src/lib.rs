@@ -59,6 +59,8 @@ pub mod hangup;
 pub mod numbers;
 pub mod phone;
 mod phone_metadata;
+mod phone_plus;
+mod phone_valid;
 pub mod rates;
 pub mod report;
 pub mod runs;

@@ -23,15 +23,24 @@
 //!
 //! Without a default country only reading (b) exists, which is how [`crate::numbers`]
 //! reads numbers for `number_country` and `cdr_type`.
+//!
+//! Every answer is the library's, but not always by way of its parser and validator: a
+//! reading of `+` and digits that the parser would keep as written is decided by the private
+//! `phone_plus` module from the metadata's lengths and prefixes, and validity and regions are
+//! computed by `phone_valid` on the library's patterns without its cache's bookkeeping. Both
+//! modules say why their answers are the library's; their tests compare them with it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use phonenumber::PhoneNumber;
 use phonenumber::country::Id;
 use phonenumber::metadata::Metadata;
-use phonenumber::{Mode, PhoneNumber};
 
-use crate::phone_metadata::database;
+use crate::phone_metadata::{self, database};
+use crate::phone_plus::{self, Plus};
+use crate::phone_valid;
 
 /// What was dialled: `+` (optional) and digits, from a number as a CDR writes it.
 ///
@@ -74,8 +83,10 @@ pub fn country(alpha2: &str) -> Option<Id> {
 
 /// Reads a dial string (see [`dial_string`]) by the rules of this module.
 pub fn read(dial: &str, default_country: Option<Id>) -> Option<PhoneNumber> {
-    // Widens the library's regex cache before its first use (see `phone_metadata`).
+    // Widens the library's regex cache before its first use, and compiles the patterns of
+    // the country codes this reading will likely touch (see `phone_metadata`).
     database();
+    prepare_codes(dial, default_country);
     if dial.starts_with('+') {
         // `is_possible` (lengths only) first: the same answer as `is_valid || is_possible`,
         // without the library's pattern matching for the numbers of a possible length.
@@ -100,8 +111,69 @@ pub fn read(dial: &str, default_country: Option<Id>) -> Option<PhoneNumber> {
 }
 
 /// `dial` read by [`read`] and written in E.164 (`+` and digits).
+///
+/// The international reading (`+` and the digits, a leading `00` taken as the `+`) is tried
+/// by the private `phone_plus::read` first, which gives the library's answer without its
+/// parser for most numbers. Written with `+`, or without a default country, that reading is the whole
+/// answer; otherwise it decides only after the national reading is found invalid (rule 2 of
+/// the module documentation), which still takes the library.
 pub fn e164(dial: &str, default_country: Option<Id>) -> Option<String> {
-    read(dial, default_country).map(|n| n.format().mode(Mode::E164).to_string())
+    if dial.starts_with('+') {
+        return international_e164(Cow::Borrowed(dial), dial, None);
+    }
+    let plus = format!("+{}", dial.strip_prefix("00").unwrap_or(dial));
+    let Some(country) = default_country else {
+        return international_e164(Cow::Owned(plus), dial, None);
+    };
+    database();
+    prepare_codes(dial, default_country);
+    let national = phonenumber::parse(Some(country), dial).ok();
+    if let Some(valid) = national.as_ref().filter(|n| is_valid(n)) {
+        return Some(e164_text(valid));
+    }
+    let fallback = national.filter(|n| dialled_nationally(dial, country) && is_possible(n));
+    international_e164(Cow::Owned(plus), dial, Some((country, fallback)))
+}
+
+/// [`e164`] once the national reading, if any, is known to be invalid: the international
+/// reading `plus` of `dial` if [`phone_plus::read`] decides it, else [`read`]'s answer. With
+/// `national`, a country's possible national reading (or none) stands in for a reading
+/// that is not a number.
+fn international_e164(
+    plus: Cow<'_, str>,
+    dial: &str,
+    national: Option<(Id, Option<PhoneNumber>)>,
+) -> Option<String> {
+    match phone_plus::read(&plus) {
+        Plus::Itself => Some(plus.into_owned()),
+        Plus::NotANumber => national.and_then(|(_, n)| n).map(|n| e164_text(&n)),
+        Plus::Library => read(dial, national.map(|(c, _)| c)).map(|n| e164_text(&n)),
+    }
+}
+
+/// A number read by the library in E.164: what its `format().mode(Mode::E164)` writes (`+`,
+/// the country code, the national number with its leading zeros), without the format
+/// selection that formatter runs first for the other modes.
+fn e164_text(number: &PhoneNumber) -> String {
+    format!("+{}{}", number.code().value(), number.national())
+}
+
+/// Compiles ([`phone_metadata::prepare`]) the patterns of the country codes a reading of
+/// `dial` touches: the default country's, and those `dial`'s digits start with (also after
+/// a `00`). Only speed depends on it: a pattern not prepared is compiled by the library.
+fn prepare_codes(dial: &str, default_country: Option<Id>) {
+    if let Some(meta) = default_country.and_then(|c| database().by_id(c.as_ref())) {
+        phone_metadata::prepare(meta.country_code());
+    }
+    let digits = dial.trim_start_matches('+');
+    for digits in [Some(digits), digits.strip_prefix("00")]
+        .into_iter()
+        .flatten()
+    {
+        if let Some((code, _)) = phone_metadata::leading_code(digits) {
+            phone_metadata::prepare(code);
+        }
+    }
 }
 
 /// Whether `dial` starts with `country`'s trunk prefix or international access code.
@@ -125,7 +197,8 @@ fn is_possible(number: &PhoneNumber) -> bool {
         .is_some_and(|metas| metas.iter().any(|m| possible_lengths(m).any(|l| l == len)))
 }
 
-/// libphonenumber's `is_valid`, skipped when the length alone rules it out.
+/// libphonenumber's `is_valid` (as [`phone_valid`] computes it), skipped when the length
+/// alone rules it out.
 ///
 /// The library validates a number against one region of its country code, and its first
 /// test is that region's general descriptor, which fails whenever the descriptor lists
@@ -135,7 +208,7 @@ fn is_possible(number: &PhoneNumber) -> bool {
 /// always the library's.
 fn is_valid(number: &PhoneNumber) -> bool {
     let Some(len) = national_length(number) else {
-        return number.is_valid();
+        return phone_valid::is_valid(number);
     };
     let ruled_out = database()
         .by_code(&number.code().value())
@@ -145,7 +218,7 @@ fn is_valid(number: &PhoneNumber) -> bool {
                 !lengths.is_empty() && !lengths.contains(&len)
             })
         });
-    !ruled_out && number.is_valid()
+    !ruled_out && phone_valid::is_valid(number)
 }
 
 /// Number of digits of the national number as the library validates it (leading zeros
@@ -179,7 +252,7 @@ fn possible_lengths(meta: &Metadata) -> impl Iterator<Item = u16> + '_ {
 /// whose numbering plan it is valid in, else the main region of its country code (`+1` →
 /// US, `+44` → GB); `None` for non-geographic codes such as `+800`.
 pub fn region(number: &PhoneNumber) -> Option<Id> {
-    number.country().id().or_else(|| {
+    phone_valid::region_id(number).or_else(|| {
         let regions = database().region(&number.code().value())?;
         regions.first()?.parse().ok()
     })

@@ -10,9 +10,20 @@
 //! per number. [`database`] widens the cache, once, to the number of distinct patterns in the
 //! metadata, so each pattern is compiled at most once per process; numbers only ever compile
 //! the patterns of the countries they touch.
+//!
+//! Compiling is most of a fresh process's first pass, and the library compiles every pattern
+//! with Unicode classes (`\d` is every script's digits), which makes large automata. Every
+//! pattern of the metadata is ASCII and the library only ever matches them against ASCII digit
+//! strings (national numbers after its normalisation), where an ASCII-only compile of the same
+//! source matches exactly the same spans and groups. [`prepare`] compiles, once per country
+//! calling code and on first use, the patterns the library matches when it reads or validates
+//! a number of that code, ASCII-only, into the library's cache, which is keyed by the source
+//! text alone: the library then finds them there instead of compiling its own. A pattern that
+//! does not compile ASCII-only (one that could match a non-ASCII character) is left to the
+//! library's own compile.
 
 use std::collections::HashSet;
-use std::sync::{LazyLock, PoisonError};
+use std::sync::{LazyLock, OnceLock, PoisonError};
 
 use phonenumber::Type;
 use phonenumber::metadata::{DATABASE, Database, Metadata};
@@ -44,16 +55,23 @@ const KINDS: [Type; 16] = [
 
 /// The sources of every regular expression of one region's metadata.
 fn patterns(meta: &Metadata) -> impl Iterator<Item = &str> {
-    let descriptors = KINDS
-        .iter()
-        .filter_map(|&kind| meta.descriptors().get(kind))
-        .map(|d| d.national_number().as_str());
     let formats = meta
         .formats()
         .iter()
         .chain(meta.international_formats())
         .flat_map(|f| std::iter::once(f.pattern()).chain(f.leading_digits()))
         .map(|re| re.as_str());
+    reading_patterns(meta).chain(formats)
+}
+
+/// The sources of the regular expressions the library matches to read or validate a number
+/// of one region: its descriptors, international and national prefixes and leading digits
+/// (not its formats, which only formatting other than E.164 uses).
+fn reading_patterns(meta: &Metadata) -> impl Iterator<Item = &str> {
+    let descriptors = KINDS
+        .iter()
+        .filter_map(|&kind| meta.descriptors().get(kind))
+        .map(|d| d.national_number().as_str());
     let single = [
         meta.international_prefix(),
         meta.national_prefix_for_parsing(),
@@ -62,13 +80,20 @@ fn patterns(meta: &Metadata) -> impl Iterator<Item = &str> {
     .into_iter()
     .flatten()
     .map(|re| re.as_str());
-    descriptors.chain(formats).chain(single)
+    descriptors.chain(single)
+}
+
+/// Every region's metadata, by country calling code. (`Database::iter` holds one of the
+/// non-geographic codes only: they share the region identifier `001`.)
+pub(crate) fn all_metadata(database: &Database) -> impl Iterator<Item = &Metadata> {
+    (0..CODES)
+        .filter_map(|code| database.by_code(&u16::try_from(code).ok()?))
+        .flatten()
 }
 
 /// Number of distinct regular expressions in `database`'s metadata.
 pub(crate) fn pattern_count(database: &Database) -> usize {
-    database
-        .iter()
+    all_metadata(database)
         .flat_map(patterns)
         .collect::<HashSet<_>>()
         .len()
@@ -92,9 +117,160 @@ pub(crate) fn database() -> &'static Database {
     *WIDENED
 }
 
+/// Number of possible country calling codes (at most three digits).
+pub(crate) const CODES: usize = 1000;
+
+/// Whether each country calling code has metadata, by code.
+static KNOWN_CODES: LazyLock<Vec<bool>> = LazyLock::new(|| {
+    let mut known = vec![false; CODES];
+    for meta in all_metadata(database()) {
+        if let Some(slot) = known.get_mut(usize::from(meta.country_code())) {
+            *slot = true;
+        }
+    }
+    known
+});
+
+/// Whether the metadata has country calling code `code` (`Database::by_code` without its
+/// allocation).
+pub(crate) fn is_known_code(code: u16) -> bool {
+    KNOWN_CODES.get(usize::from(code)).copied().unwrap_or(false)
+}
+
+/// Most digits of a country calling code (the library's `MAX_LENGTH_FOR_COUNTRY_CODE`).
+const MAX_CODE_DIGITS: usize = 3;
+
+/// The country calling code `digits` start with and its number of digits, as the library
+/// extracts it after a `+`: none if the first digit is `0`, else the shortest of the first
+/// one to three digits that the metadata has.
+pub(crate) fn leading_code(digits: &str) -> Option<(u16, usize)> {
+    if digits.starts_with('0') {
+        return None;
+    }
+    (1..=MAX_CODE_DIGITS).find_map(|len| {
+        let code: u16 = digits.get(..len)?.parse().ok()?;
+        is_known_code(code).then_some((code, len))
+    })
+}
+
+/// Codes whose patterns [`prepare`] has compiled.
+static PREPARED: [OnceLock<()>; CODES] = [const { OnceLock::new() }; CODES];
+
+/// Compiles the patterns the library matches to read or validate numbers of country calling
+/// code `code` (every region of it) ASCII-only into the library's cache, once per process and
+/// code; see the module documentation. Patterns already there are left as they are.
+pub(crate) fn prepare(code: u16) {
+    let Some(once) = PREPARED.get(usize::from(code)) else {
+        return;
+    };
+    once.get_or_init(|| {
+        let database = database();
+        let sources: HashSet<&str> = database
+            .by_code(&code)
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(reading_patterns)
+            .collect();
+        let cache = database.cache();
+        for source in sources {
+            // One pattern per lock: other threads reading numbers wait for one compile only.
+            let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+            // An error leaves the pattern to the library's own (Unicode) compile.
+            let _ = cache.configure(source, |b| b.ignore_whitespace(true).unicode(false));
+        }
+    });
+}
+
+/// The leftmost match of a pattern in a digit string, when it starts at the first digit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LeadingMatch {
+    /// Where the match ends (0 for an empty match).
+    pub(crate) end: usize,
+    /// Whether the pattern's last capture group (the whole match when it has none) took part
+    /// (only reported by [`Matcher::leading`]).
+    pub(crate) last_group: bool,
+}
+
+/// One of the metadata's patterns, compiled as the library's cache holds it, matched without
+/// the cache's lock (see [`matcher`]).
+pub(crate) struct Matcher(Box<MatchFn>);
+
+/// A compiled pattern's leading match in a digit string, with its last group if asked.
+type MatchFn = dyn Fn(&str, bool) -> Option<LeadingMatch> + Send + Sync;
+
+impl Matcher {
+    /// The leftmost match in `digits` (as the library's `find` and `captures` report it), if
+    /// it starts at 0.
+    pub(crate) fn leading(&self, digits: &str) -> Option<LeadingMatch> {
+        (self.0)(digits, true)
+    }
+
+    /// Whether the leftmost match in `digits` starts at 0 (the library's
+    /// `find(…).map(|m| m.start() == 0)`).
+    pub(crate) fn starts(&self, digits: &str) -> bool {
+        (self.0)(digits, false).is_some()
+    }
+}
+
+/// A [`Matcher`] of the pattern `source`: the expression the library's cache holds for it
+/// (compiled ASCII-only and placed there first if it is not there yet, else with the library's
+/// own options). `None` if it does not compile.
+pub(crate) fn matcher(source: &str) -> Option<Matcher> {
+    let cache = database().cache();
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if cache
+        .configure(source, |b| b.ignore_whitespace(true).unicode(false))
+        .is_err()
+    {
+        cache
+            .configure(source, |b| b.ignore_whitespace(true))
+            .ok()?;
+    }
+    // Present now: `configure` returns the cached expression without compiling.
+    let regex = cache
+        .configure(source, |b| b.ignore_whitespace(true))
+        .ok()?
+        .clone();
+    Some(Matcher(Box::new(move |digits: &str, groups: bool| {
+        let found = regex.find(digits).filter(|m| m.start() == 0)?;
+        let last_group = groups
+            && regex
+                .captures(digits)
+                .is_some_and(|c| c.get(c.len() - 1).is_some());
+        Some(LeadingMatch {
+            end: found.end(),
+            last_group,
+        })
+    })))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_pattern_is_ascii() {
+        let database = database();
+        for meta in all_metadata(database) {
+            for source in patterns(meta) {
+                assert!(source.is_ascii(), "{}: {source}", meta.id());
+            }
+        }
+    }
+
+    #[test]
+    fn leading_codes_as_the_library_extracts_them() {
+        assert_eq!(leading_code("12125550143"), Some((1, 1)));
+        assert_eq!(leading_code("441162888442"), Some((44, 2)));
+        assert_eq!(leading_code("380441234567"), Some((380, 3)));
+        assert_eq!(leading_code("0031612345678"), None);
+        assert_eq!(leading_code("99912345"), None);
+        assert_eq!(leading_code("8"), None);
+        // Non-geographic codes, which share the region `001`.
+        assert_eq!(leading_code("80012345678"), Some((800, 3)));
+        assert_eq!(leading_code("882130000000"), Some((882, 3)));
+        assert_eq!(leading_code("979123456789"), Some((979, 3)));
+    }
 
     #[test]
     fn the_cache_holds_every_pattern() {
