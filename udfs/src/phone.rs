@@ -229,7 +229,8 @@ fn national_length(number: &PhoneNumber) -> Option<u16> {
     u16::try_from(u32::from(national.zeros()) + digits).ok()
 }
 
-fn possible_lengths(meta: &Metadata) -> impl Iterator<Item = u16> + '_ {
+/// The possible lengths of every number type (fixed line, mobile, …) of one region.
+pub(crate) fn possible_lengths(meta: &Metadata) -> impl Iterator<Item = u16> + '_ {
     let d = meta.descriptors();
     [
         d.fixed_line(),

@@ -102,25 +102,9 @@ impl Rules {
         for meta in metas {
             let d = meta.descriptors();
             let general = d.general().possible_length();
-            rules.general |= mask(general);
+            rules.general |= mask(general.iter().copied());
             rules.general_unlisted |= general.is_empty();
-            for desc in [
-                d.fixed_line(),
-                d.mobile(),
-                d.toll_free(),
-                d.premium_rate(),
-                d.shared_cost(),
-                d.personal_number(),
-                d.voip(),
-                d.pager(),
-                d.uan(),
-                d.voicemail(),
-            ]
-            .into_iter()
-            .flatten()
-            {
-                rules.possible |= mask(desc.possible_length());
-            }
+            rules.possible |= mask(crate::phone::possible_lengths(meta));
             if let Some(prefix) = meta.national_prefix().filter(|p| !p.is_empty())
                 && !rules.national_prefixes.iter().any(|p| p == prefix)
             {
@@ -183,10 +167,10 @@ impl Rules {
 }
 
 /// Bit `l` set for each length `l` below 64 (numbers have at most 17 digits).
-fn mask(lengths: &[u16]) -> u64 {
+fn mask(lengths: impl IntoIterator<Item = u16>) -> u64 {
     lengths
-        .iter()
-        .filter_map(|&l| 1u64.checked_shl(u32::from(l)))
+        .into_iter()
+        .filter_map(|l| 1u64.checked_shl(u32::from(l)))
         .fold(0, |m, bit| m | bit)
 }
 
