@@ -18,8 +18,10 @@
 //! | runs (window) | `run_start`, `run_count` | [`runs`] |
 //! | unordered groups (window) | `first_in_group`, `first_flag_position` | [`group_first`] |
 //!
-//! [`register_all`] also adds one optimizer rule, [`first_row::FirstRowPerGroup`], which
-//! computes `row_number() OVER (PARTITION BY a, b, … ORDER BY …) = 1` with `first_in_group`.
+//! [`register_all`] also adds two optimizer rules: [`first_row::FirstRowPerGroup`], which
+//! computes `row_number() OVER (PARTITION BY a, b, … ORDER BY …) = 1` with `first_in_group`,
+//! and [`group_window::GroupWindowRule`], which evaluates `first_in_group` and
+//! `first_flag_position` by hashing instead of after a sort.
 //!
 //! ```no_run
 //! # use std::sync::Arc;
@@ -46,8 +48,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::optimizer::OptimizerRule;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::prelude::SessionContext;
 
 mod args;
@@ -55,6 +59,7 @@ pub mod billing;
 pub mod excluded;
 pub mod first_row;
 pub mod group_first;
+pub mod group_window;
 pub mod hangup;
 pub mod numbers;
 pub mod phone;
@@ -166,8 +171,9 @@ pub fn register_all(ctx: &SessionContext, settings: Arc<Settings>) {
 }
 
 /// [`register_all`] with the rate deck fed by `source`, refreshed once per query that calls
-/// `rate_lookup` ([`rates::install`]). Also adds the optimizer rule
-/// [`first_row::FirstRowPerGroup`] (once, however often this is called).
+/// `rate_lookup` ([`rates::install`]). Also adds the optimizer rules
+/// [`first_row::FirstRowPerGroup`] and [`group_window::GroupWindowRule`] (once, however often
+/// this is called).
 pub fn register_all_with_rates(
     ctx: &SessionContext,
     settings: Arc<Settings>,
@@ -186,7 +192,26 @@ pub fn register_all_with_rates(
     let rule = Arc::new(first_row::FirstRowPerGroup);
     ctx.remove_optimizer_rule(rule.name());
     ctx.add_optimizer_rule(rule);
+    install_physical_rule(ctx, Arc::new(group_window::GroupWindowRule));
     rates::install(ctx, book);
+}
+
+/// Puts `rule` first among `ctx`'s physical optimizer rules (replacing one of the same name):
+/// before DataFusion's own, which plan the sorts and repartitions operators ask for.
+fn install_physical_rule(ctx: &SessionContext, rule: Arc<dyn PhysicalOptimizerRule + Send + Sync>) {
+    let state = ctx.state();
+    let mut rules = vec![Arc::clone(&rule)];
+    rules.extend(
+        state
+            .physical_optimizers()
+            .iter()
+            .filter(|r| r.name() != rule.name())
+            .cloned(),
+    );
+    let state = SessionStateBuilder::new_from_existing(state)
+        .with_physical_optimizer_rules(rules)
+        .build();
+    *ctx.state_ref().write() = state;
 }
 
 #[cfg(test)]

@@ -1,0 +1,144 @@
+use std::sync::Arc;
+
+use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::physical_plan::displayable;
+use datafusion::prelude::{SessionConfig, SessionContext};
+
+use crate::{Settings, register_all};
+
+/// `rows` calls of 7 tenants and 1,000 callers in `parts` partitions: (tenant, src, ts).
+fn calls(ctx: &SessionContext, rows: i64, parts: i64) {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("tenant", DataType::Utf8, true),
+        Field::new("src", DataType::Utf8, true),
+        Field::new("ts", DataType::Int64, true),
+    ]));
+    let per_part = rows / parts;
+    let partitions = (0..parts)
+        .map(|p| {
+            let ids = (p * per_part)..((p + 1) * per_part);
+            let tenant: StringArray = ids.clone().map(|i| Some(format!("t{}", i % 7))).collect();
+            let src: StringArray = ids
+                .clone()
+                .map(|i| Some(format!("s{}", i % 1000)))
+                .collect();
+            let ts: Int64Array = ids.map(|i| Some((i * 7919) % rows)).collect();
+            let batch = RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![Arc::new(tenant), Arc::new(src), Arc::new(ts)],
+            )
+            .expect("batch");
+            vec![batch]
+        })
+        .collect();
+    let table = MemTable::try_new(schema, partitions).expect("table");
+    ctx.register_table("calls", Arc::new(table))
+        .expect("registered");
+}
+
+fn session(config: SessionConfig) -> SessionContext {
+    let ctx = SessionContext::new_with_config(config);
+    register_all(&ctx, Arc::new(Settings::default()));
+    ctx
+}
+
+async fn physical_plan(ctx: &SessionContext, sql: &str) -> String {
+    let plan = ctx
+        .sql(sql)
+        .await
+        .expect("plans")
+        .create_physical_plan()
+        .await
+        .expect("physical plan");
+    displayable(plan.as_ref()).indent(false).to_string()
+}
+
+/// The single count `sql` answers.
+async fn count(ctx: &SessionContext, sql: &str) -> i64 {
+    let batches = ctx
+        .sql(sql)
+        .await
+        .expect("plans")
+        .collect()
+        .await
+        .expect("runs");
+    batches[0].column(0).as_primitive::<Int64Type>().value(0)
+}
+
+const FIRSTS: &str = "SELECT count(*) FROM (SELECT first_in_group(ts, src) OVER (PARTITION BY tenant) AS f FROM calls) WHERE f";
+
+#[tokio::test]
+async fn planned_without_a_sort_and_with_every_answer() {
+    let ctx = session(SessionConfig::new().with_target_partitions(3));
+    calls(&ctx, 70_000, 4);
+    let plan = physical_plan(&ctx, FIRSTS).await;
+    assert!(plan.contains("GroupWindowExec"), "{plan}");
+    assert!(
+        plan.contains("RepartitionExec: partitioning=Hash([tenant"),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains("SortExec") && !plan.contains("WindowAggExec"),
+        "{plan}"
+    );
+    // Every (tenant, src) pair occurs: 7 × 1000 groups, one first row each.
+    assert_eq!(count(&ctx, FIRSTS).await, 7_000);
+}
+
+#[tokio::test]
+async fn windows_with_an_order_keep_datafusions_operator() {
+    let ctx = session(SessionConfig::new().with_target_partitions(2));
+    calls(&ctx, 1_000, 2);
+    let sql = "SELECT first_in_group(ts, src) OVER (PARTITION BY tenant ORDER BY ts) FROM calls";
+    let plan = physical_plan(&ctx, sql).await;
+    assert!(!plan.contains("GroupWindowExec"), "{plan}");
+}
+
+#[tokio::test]
+async fn one_window_partition_without_partition_keys() {
+    let ctx = session(SessionConfig::new().with_target_partitions(2));
+    calls(&ctx, 10_000, 2);
+    let sql = "SELECT count(*) FROM (SELECT first_flag_position(ts % 3 = 0, ts, src) OVER () AS p FROM calls) WHERE p = 0";
+    let plan = physical_plan(&ctx, sql).await;
+    assert!(plan.contains("GroupWindowExec"), "{plan}");
+    assert_eq!(count(&ctx, sql).await, 1_000);
+}
+
+#[tokio::test]
+async fn kept_rows_count_against_the_memory_limit() {
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(512 * 1024, 1.0)
+        .build_arc()
+        .expect("runtime");
+    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
+    register_all(&ctx, Arc::new(Settings::default()));
+    calls(&ctx, 200_000, 2);
+    let error = ctx
+        .sql(FIRSTS)
+        .await
+        .expect("plans")
+        .collect()
+        .await
+        .expect_err("over the limit");
+    let message = error.to_string();
+    assert!(message.contains("Resources exhausted"), "{message}");
+    assert!(message.contains("GroupWindowExec"), "{message}");
+}
+
+#[tokio::test]
+async fn empty_input_gives_no_rows() {
+    let ctx = session(SessionConfig::new().with_target_partitions(2));
+    calls(&ctx, 100, 2);
+    let sql = "SELECT first_in_group(ts, src) OVER (PARTITION BY tenant) FROM calls WHERE ts < 0";
+    let batches = ctx
+        .sql(sql)
+        .await
+        .expect("plans")
+        .collect()
+        .await
+        .expect("runs");
+    assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 0);
+}
