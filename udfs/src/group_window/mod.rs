@@ -10,11 +10,12 @@
 //! (`benches/RESULTS.md`, callog2).
 //!
 //! This operator asks only for its input hash-partitioned by the partition keys. It keeps the
-//! input batches as they come (no copy, counted in the query's memory pool), evaluates the
-//! functions' arguments batch by batch, and at the end of its input computes each function
-//! once over its arguments — the partition keys added as further group keys, so one pass
-//! covers every window partition the input partition holds — and emits the kept batches with
-//! the answers appended, in input order. Only the arguments are concatenated. The rule
+//! input batches as they come (no copy) and feeds each function's arguments, batch by batch,
+//! to its incremental state ([`GroupFirsts`]: the groups, numbered by a hash table, and each
+//! group's least row so far), with the partition keys as further group keys, so one state
+//! covers every window partition the input partition holds. At the end of its input it emits
+//! the kept batches in input order, each with its answers appended as it leaves. The kept
+//! batches and the states are counted in the query's memory pool. The rule
 //! [`GroupWindowRule`] plans it in place of a `WindowAggExec` whose functions are all of that
 //! kind.
 
@@ -24,7 +25,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
-use datafusion::arrow::compute::concat;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{Result, internal_err};
@@ -35,7 +35,7 @@ use datafusion::physical_plan::ExecutionPlanProperties;
 use datafusion::physical_plan::execution_plan::EmissionType;
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::windows::{StandardWindowExpr, WindowExpr};
+use datafusion::physical_plan::windows::WindowExpr;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, Distribution, ExecutionPlan,
     InputDistributionRequirements, PlanProperties, ReplaceChildrenOptions,
@@ -44,14 +44,16 @@ use futures::{StreamExt, TryStreamExt, stream};
 
 pub use rule::GroupWindowRule;
 
+use crate::group_first::{GroupFirsts, Shape};
+
 /// Evaluates window functions over unordered groups (see the [module docs](self)) on its
 /// input, appending one column per function; output rows are the input rows in input order.
 #[derive(Debug)]
 pub struct GroupWindowExec {
     input: Arc<dyn ExecutionPlan>,
-    /// The functions, each a [`StandardWindowExpr`] with no `ORDER BY` whose arguments end in
-    /// group keys; all share `partition_by`.
-    functions: Vec<Arc<dyn WindowExpr>>,
+    /// The functions, each with no `ORDER BY` and the shape of its arguments; all share
+    /// `partition_by`.
+    functions: Vec<(Arc<dyn WindowExpr>, Shape)>,
     partition_by: Vec<Arc<dyn PhysicalExpr>>,
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
@@ -63,12 +65,12 @@ impl GroupWindowExec {
     /// columns, then one per function, as the `WindowAggExec` it replaces).
     pub fn new(
         input: Arc<dyn ExecutionPlan>,
-        functions: Vec<Arc<dyn WindowExpr>>,
+        functions: Vec<(Arc<dyn WindowExpr>, Shape)>,
         schema: SchemaRef,
     ) -> Self {
         let partition_by = functions
             .first()
-            .map(|f| f.partition_by().to_vec())
+            .map(|(f, _)| f.partition_by().to_vec())
             .unwrap_or_default();
         let properties = PlanProperties::new(
             EquivalenceProperties::new(Arc::clone(&schema)),
@@ -89,7 +91,7 @@ impl GroupWindowExec {
 
 impl DisplayAs for GroupWindowExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
-        let names: Vec<&str> = self.functions.iter().map(|w| w.name()).collect();
+        let names: Vec<&str> = self.functions.iter().map(|(w, _)| w.name()).collect();
         write!(f, "GroupWindowExec: wdw=[{}]", names.join(", "))
     }
 }
@@ -114,7 +116,7 @@ impl ExecutionPlan for GroupWindowExec {
         let roots = self
             .functions
             .iter()
-            .flat_map(|w| w.expressions())
+            .flat_map(|(w, _)| w.expressions())
             .chain(self.partition_by.iter().cloned());
         for root in roots {
             if f(&root)? == TreeNodeRecursion::Stop {
@@ -183,13 +185,7 @@ impl ExecutionPlan for GroupWindowExec {
             metrics,
         };
         let batches = stream::once(work.run(input))
-            .map_ok(|(batches, reservation)| {
-                // The kept batches leave the pool's count as they leave the operator.
-                stream::iter(batches.into_iter().map(move |(batch, size)| {
-                    reservation.shrink(size.min(reservation.size()));
-                    Ok(batch)
-                }))
-            })
+            .map_ok(stream::iter)
             .try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&self.schema),
@@ -204,89 +200,86 @@ impl ExecutionPlan for GroupWindowExec {
 
 /// One input partition's evaluation.
 struct Work {
-    functions: Vec<Arc<dyn WindowExpr>>,
+    functions: Vec<(Arc<dyn WindowExpr>, Shape)>,
     partition_by: Vec<Arc<dyn PhysicalExpr>>,
     schema: SchemaRef,
     reservation: MemoryReservation,
     metrics: BaselineMetrics,
 }
 
+/// A kept input batch: the batch, the bytes reserved for it, and per function the values its
+/// [`GroupFirsts`] takes (arguments, then the partition keys as further group keys).
+struct Kept {
+    batch: RecordBatch,
+    size: usize,
+    values: Vec<Vec<ArrayRef>>,
+}
+
 impl Work {
-    /// Reads the whole input, then returns the output batches, each with the bytes reserved
-    /// for it, and the reservation that counts them.
+    /// Reads the whole input into the functions' states; then the output is the kept batches
+    /// with their answers, computed as each is emitted.
     async fn run(
         self,
         mut input: SendableRecordBatchStream,
-    ) -> Result<(Vec<(RecordBatch, usize)>, MemoryReservation)> {
-        let mut batches = Vec::new();
-        // Per function, per batch: the values its evaluator takes (arguments, then the
-        // partition keys as further group keys).
-        let mut values: Vec<Vec<Vec<ArrayRef>>> = vec![Vec::new(); self.functions.len()];
+    ) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
+        let mut kept = Vec::new();
+        let mut states = Vec::with_capacity(self.functions.len());
+        for (function, shape) in &self.functions {
+            let types = function
+                .expressions()
+                .iter()
+                .chain(&self.partition_by)
+                .map(|e| e.data_type(&input.schema()))
+                .collect::<Result<Vec<_>>>()?;
+            states.push(GroupFirsts::new(shape.clone(), &types)?);
+        }
+        let mut held = 0;
         while let Some(batch) = input.next().await {
             let batch = batch?;
             let _timer = self.metrics.elapsed_compute().timer();
-            let size = batch.get_array_memory_size();
-            self.reservation.try_grow(size)?;
+            let num_rows = batch.num_rows();
             let keys = self
                 .partition_by
                 .iter()
-                .map(|key| key.evaluate(&batch)?.into_array(batch.num_rows()))
+                .map(|key| key.evaluate(&batch)?.into_array(num_rows))
                 .collect::<Result<Vec<_>>>()?;
-            for (function, values) in self.functions.iter().zip(&mut values) {
+            let mut values = Vec::with_capacity(states.len());
+            for ((function, _), state) in self.functions.iter().zip(&mut states) {
                 let mut row = function.evaluate_args(&batch)?;
                 row.extend(keys.iter().cloned());
+                state.push(&row)?;
                 values.push(row);
             }
-            batches.push((batch, size));
+            let size = batch.get_array_memory_size();
+            held += size;
+            let states_size: usize = states.iter().map(GroupFirsts::size).sum();
+            self.reservation.try_resize(held + states_size)?;
+            kept.push(Kept {
+                batch,
+                size,
+                values,
+            });
         }
-        let _timer = self.metrics.elapsed_compute().timer();
-        let num_rows = batches.iter().map(|(batch, _)| batch.num_rows()).sum();
-        if num_rows == 0 {
-            return Ok((Vec::new(), self.reservation));
-        }
-        let mut answers = Vec::with_capacity(self.functions.len());
-        for (function, values) in self.functions.iter().zip(values) {
-            answers.push(self.evaluate(function.as_ref(), values, num_rows)?);
-        }
-        let mut output = Vec::with_capacity(batches.len());
-        let mut offset = 0;
-        for (batch, size) in batches {
-            let rows = batch.num_rows();
-            let mut columns = batch.columns().to_vec();
-            columns.extend(answers.iter().map(|answer| answer.slice(offset, rows)));
-            offset += rows;
-            let batch = RecordBatch::try_new(Arc::clone(&self.schema), columns)?;
-            output.push((batch, size));
-        }
-        self.metrics.record_output(num_rows);
-        Ok((output, self.reservation))
-    }
-
-    /// One function's answers for all `num_rows` rows, from its values per batch.
-    fn evaluate(
-        &self,
-        function: &dyn WindowExpr,
-        values: Vec<Vec<ArrayRef>>,
-        num_rows: usize,
-    ) -> Result<ArrayRef> {
-        let Some(standard) = function.as_any().downcast_ref::<StandardWindowExpr>() else {
-            return internal_err!("GroupWindowExec evaluates only standard window functions");
-        };
-        let columns = values.first().map_or(0, Vec::len);
-        let mut whole = Vec::with_capacity(columns);
-        for column in 0..columns {
-            let parts: Vec<&dyn datafusion::arrow::array::Array> =
-                values.iter().map(|row| row[column].as_ref()).collect();
-            let joined = concat(&parts)?;
-            self.reservation.try_grow(joined.get_array_memory_size())?;
-            whole.push(joined);
-        }
-        drop(values);
-        let mut evaluator = standard.get_standard_func_expr().create_evaluator()?;
-        let answer = evaluator.evaluate_all(&whole, num_rows)?;
-        let joined: usize = whole.iter().map(|a| a.get_array_memory_size()).sum();
-        self.reservation.shrink(joined.min(self.reservation.size()));
-        Ok(answer)
+        let Work {
+            schema,
+            reservation,
+            metrics,
+            ..
+        } = self;
+        let mut first_row = 0;
+        Ok(kept.into_iter().map(move |kept| {
+            let _timer = metrics.elapsed_compute().timer();
+            let rows = kept.batch.num_rows();
+            let mut columns = kept.batch.columns().to_vec();
+            for (state, values) in states.iter().zip(&kept.values) {
+                columns.push(state.answers(values, first_row)?);
+            }
+            first_row += rows;
+            // A kept batch leaves the pool's count as it leaves the operator.
+            reservation.shrink(kept.size.min(reservation.size()));
+            metrics.record_output(rows);
+            Ok(RecordBatch::try_new(Arc::clone(&schema), columns)?)
+        }))
     }
 }
 

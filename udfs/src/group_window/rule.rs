@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::Schema;
 use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TreeNode};
@@ -15,7 +16,7 @@ use datafusion::physical_plan::windows::{
 };
 
 use super::GroupWindowExec;
-use crate::group_first::{FirstFlagPosition, FirstInGroup};
+use crate::group_first::{FirstFlagPosition, FirstInGroup, Shape};
 
 /// Replaces every `WindowAggExec` whose functions are all `first_in_group` or
 /// `first_flag_position` with no `ORDER BY` by a [`GroupWindowExec`] over the same input.
@@ -27,23 +28,31 @@ use crate::group_first::{FirstFlagPosition, FirstInGroup};
 pub struct GroupWindowRule;
 
 impl GroupWindowRule {
-    /// Whether `function` is one [`GroupWindowExec`] evaluates: an unordered-group function
-    /// with no `ORDER BY` in its window.
-    fn evaluates(function: &Arc<dyn WindowExpr>) -> bool {
-        let Some(standard) = function.as_any().downcast_ref::<StandardWindowExpr>() else {
-            return false;
-        };
-        let Some(udf) = standard
+    /// The shape of `function`'s arguments if [`GroupWindowExec`] evaluates it: an
+    /// unordered-group function with no `ORDER BY` in its window, ordering by types Arrow's
+    /// row format encodes.
+    fn shape(function: &Arc<dyn WindowExpr>, input: &Schema) -> Option<Shape> {
+        let standard = function.as_any().downcast_ref::<StandardWindowExpr>()?;
+        let udf = standard
             .get_standard_func_expr()
             .as_any()
-            .downcast_ref::<WindowUDFExpr>()
-        else {
-            return false;
-        };
+            .downcast_ref::<WindowUDFExpr>()?;
         let inner: &dyn WindowUDFImpl = udf.fun().inner().as_ref();
         let inner = inner as &dyn Any;
-        function.order_by().is_empty()
-            && (inner.is::<FirstInGroup>() || inner.is::<FirstFlagPosition>())
+        let shape = if let Some(first) = inner.downcast_ref::<FirstInGroup>() {
+            first.shape()
+        } else if inner.is::<FirstFlagPosition>() {
+            FirstFlagPosition::shape()
+        } else {
+            return None;
+        };
+        let types = function
+            .expressions()
+            .iter()
+            .map(|e| e.data_type(input))
+            .collect::<Result<Vec<_>>>()
+            .ok()?;
+        (function.order_by().is_empty() && shape.supports(&types)).then_some(shape)
     }
 }
 
@@ -68,14 +77,14 @@ impl PhysicalOptimizerRule for GroupWindowRule {
                         .zip(first.partition_by())
                         .all(|(a, b)| a.eq(b))
             });
-            if !same_partitions || !functions.iter().all(Self::evaluates) {
+            let input = window.input().schema();
+            let shapes: Option<Vec<Shape>> =
+                functions.iter().map(|f| Self::shape(f, &input)).collect();
+            let (true, Some(shapes)) = (same_partitions, shapes) else {
                 return Ok(Transformed::no(node));
-            }
-            let exec = GroupWindowExec::new(
-                Arc::clone(window.input()),
-                functions.to_vec(),
-                window.schema(),
-            );
+            };
+            let functions = functions.iter().cloned().zip(shapes).collect();
+            let exec = GroupWindowExec::new(Arc::clone(window.input()), functions, window.schema());
             Ok(Transformed::yes(Arc::new(exec) as Arc<dyn ExecutionPlan>))
         })
         .map(|transformed| transformed.data)

@@ -142,3 +142,38 @@ async fn empty_input_gives_no_rows() {
         .expect("runs");
     assert_eq!(batches.iter().map(RecordBatch::num_rows).sum::<usize>(), 0);
 }
+
+#[tokio::test]
+async fn positions_across_batches_match_a_min_window() {
+    let ctx = session(
+        SessionConfig::new()
+            .with_target_partitions(3)
+            .with_batch_size(1000),
+    );
+    calls(&ctx, 70_000, 4);
+    let sql = "SELECT count(*) FROM (
+        SELECT ts,
+          first_flag_position(ts % 5 = 0, ts, src) OVER (PARTITION BY tenant) AS p,
+          min(ts) FILTER (WHERE ts % 5 = 0) OVER (PARTITION BY tenant, src) AS m
+        FROM calls)
+      WHERE p <> CASE WHEN m IS NULL OR ts < m THEN -1 WHEN ts = m THEN 0 ELSE 1 END";
+    assert!(physical_plan(&ctx, sql).await.contains("GroupWindowExec"));
+    assert_eq!(count(&ctx, sql).await, 0);
+}
+
+#[tokio::test]
+async fn descending_firsts_of_the_row_number_rewrite() {
+    let ctx = session(
+        SessionConfig::new()
+            .with_target_partitions(3)
+            .with_batch_size(1000),
+    );
+    calls(&ctx, 70_000, 4);
+    let sql = "SELECT count(*) FROM (
+        SELECT ts, max(ts) OVER (PARTITION BY tenant, src) AS top,
+          row_number() OVER (PARTITION BY tenant, src ORDER BY ts DESC) AS rn
+        FROM calls)
+      WHERE rn = 1 AND ts = top";
+    assert!(physical_plan(&ctx, sql).await.contains("GroupWindowExec"));
+    assert_eq!(count(&ctx, sql).await, 7_000);
+}

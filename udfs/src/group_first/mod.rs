@@ -13,37 +13,31 @@
 //! per caller and sales cycle, only the first target call, and its uniqueness per caller only
 //! the first call. [`run_start`](crate::runs) and [`run_count`](crate::runs) answer that from a
 //! partition sorted by the keys and the order — a full sort of the table per window. These
-//! functions are meant for `OVER (PARTITION BY tenant)` with no `ORDER BY`, which DataFusion
-//! evaluates with one sort on the partition key only, and each computes a whole window
-//! partition in one hash pass: DataFusion's own group-by hash table
-//! ([`GroupValues`](datafusion::physical_plan::aggregates::group_values::GroupValues), the one
-//! `GROUP BY` uses) numbers the groups, one loop keeps each group's least row by Arrow's
-//! comparator over `order`, and one more loop writes the answer of every row.
+//! functions are meant for `OVER (PARTITION BY tenant)` with no `ORDER BY`, and need no sort
+//! at all: [`GroupFirsts`] numbers the groups with DataFusion's own group-by hash table and
+//! keeps each group's least row as the rows stream past, and
+//! [`GroupWindowExec`](crate::group_window::GroupWindowExec) evaluates them that way over a
+//! hash-partitioned input. Under DataFusion's own window operator (a window with an `ORDER
+//! BY`, or a session without [`GroupWindowRule`](crate::group_window::GroupWindowRule)) the
+//! same state computes a whole sorted window partition at once.
 
-use std::cmp::Ordering;
+mod firsts;
+
 use std::sync::Arc;
 
-use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, DynComparator, Int32Array, make_comparator,
-};
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::compute::SortOptions;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Schema};
-use datafusion::common::{Result, exec_err, plan_err};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion::logical_expr::{
     Documentation, PartitionEvaluator, Signature, Volatility, WindowUDF, WindowUDFImpl,
 };
-use datafusion::physical_plan::aggregates::group_values::new_group_values;
-use datafusion::physical_plan::aggregates::order::GroupOrdering;
 use datafusion_macros::user_doc;
 
-use crate::runs::{check_flag, flag_array};
+pub use firsts::{GroupFirsts, Shape};
 
-/// Rows interned into the group table at a time: the size of the batches `GROUP BY` feeds it.
-const CHUNK: usize = 8192;
-
-/// No row: a group without an eligible row.
-const NONE: usize = usize::MAX;
+use crate::runs::check_flag;
 
 /// The direction of `order`: ascending, NULLs last (SQL's default `ORDER BY`).
 pub(crate) const ASCENDING: SortOptions = SortOptions {
@@ -51,89 +45,12 @@ pub(crate) const ASCENDING: SortOptions = SortOptions {
     nulls_first: false,
 };
 
-/// The group number of every row (numbers `0..groups`) and the number of groups; rows with
-/// equal `keys` (NULL equal to NULL) share a number. Keys of type `Null` (a NULL literal) are
-/// equal on every row and ignored; without other keys, every row is in group 0.
-fn group_ids(keys: &[ArrayRef], num_rows: usize) -> Result<(Vec<usize>, usize)> {
-    let keys: Vec<&ArrayRef> = keys
-        .iter()
-        .filter(|key| key.data_type() != &DataType::Null)
-        .collect();
-    if keys.is_empty() {
-        return Ok((vec![0; num_rows], usize::from(num_rows > 0)));
-    }
-    let fields: Vec<Field> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, key)| Field::new(format!("key{i}"), key.data_type().clone(), true))
-        .collect();
-    let mut table = new_group_values(Arc::new(Schema::new(fields)), &GroupOrdering::None)?;
-    let mut ids = Vec::with_capacity(num_rows);
-    let mut chunk_ids = Vec::with_capacity(CHUNK.min(num_rows));
-    for start in (0..num_rows).step_by(CHUNK) {
-        let len = CHUNK.min(num_rows - start);
-        let chunk: Vec<ArrayRef> = keys.iter().map(|key| key.slice(start, len)).collect();
-        table.intern(&chunk, &mut chunk_ids)?;
-        ids.extend_from_slice(&chunk_ids);
-    }
-    Ok((ids, table.len()))
-}
-
-/// Compares two rows of one partition by their `order` values (lexicographically, each
-/// column in its direction), then by position.
-struct RowOrder {
-    /// One comparator per order column; a NULL literal column (every row ties) has none.
-    columns: Vec<DynComparator>,
-}
-
-impl RowOrder {
-    fn new(order: &[ArrayRef], directions: &[SortOptions]) -> Result<Self> {
-        let mut columns = Vec::with_capacity(order.len());
-        for (column, &direction) in order.iter().zip(directions) {
-            if column.data_type() != &DataType::Null {
-                columns.push(make_comparator(
-                    column.as_ref(),
-                    column.as_ref(),
-                    direction,
-                )?);
-            }
-        }
-        Ok(Self { columns })
-    }
-
-    /// The order of rows `a` and `b`: by value, ties by position.
-    fn cmp(&self, a: usize, b: usize) -> Ordering {
-        for compare in &self.columns {
-            let ordering = compare(a, b);
-            if ordering != Ordering::Equal {
-                return ordering;
-            }
-        }
-        a.cmp(&b)
-    }
-}
-
-/// The least row of every group among the rows that `eligible` accepts, [`NONE`] for a group
-/// without one. Rows are visited in position order and only a strictly lesser value replaces
-/// the one kept, so ties keep the earliest.
-fn first_rows(
-    groups: &[usize],
-    group_count: usize,
-    order: &RowOrder,
-    eligible: impl Fn(usize) -> bool,
-) -> Vec<usize> {
-    let mut firsts = vec![NONE; group_count];
-    for (row, &group) in groups.iter().enumerate() {
-        if !eligible(row) {
-            continue;
-        }
-        if let Some(first) = firsts.get_mut(group)
-            && (*first == NONE || order.cmp(row, *first) == Ordering::Less)
-        {
-            *first = row;
-        }
-    }
-    firsts
+/// One function over a whole window partition: all rows pushed as one batch.
+fn evaluate_all(shape: Shape, values: &[ArrayRef]) -> Result<ArrayRef> {
+    let types: Vec<DataType> = values.iter().map(|v| v.data_type().clone()).collect();
+    let mut firsts = GroupFirsts::new(shape, &types)?;
+    firsts.push(values)?;
+    firsts.answers(values, 0)
 }
 
 #[user_doc(
@@ -198,6 +115,15 @@ impl FirstInGroup {
             name,
         }
     }
+
+    /// How it reads its arguments: the order arguments in their directions, the keys.
+    pub fn shape(&self) -> Shape {
+        Shape {
+            name: "first_in_group",
+            flag: false,
+            directions: self.directions.clone(),
+        }
+    }
 }
 
 #[user_doc(
@@ -224,6 +150,17 @@ pub struct FirstFlagPosition {
     signature: Signature,
 }
 
+impl FirstFlagPosition {
+    /// How it reads its arguments: a flag, one ascending order argument, the keys.
+    pub fn shape() -> Shape {
+        Shape {
+            name: "first_flag_position",
+            flag: true,
+            directions: vec![ASCENDING],
+        }
+    }
+}
+
 impl Default for FirstFlagPosition {
     fn default() -> Self {
         Self {
@@ -235,26 +172,12 @@ impl Default for FirstFlagPosition {
 /// Evaluates [`FirstInGroup`] over a whole partition.
 #[derive(Debug)]
 struct FirstInGroupEvaluator {
-    directions: Vec<SortOptions>,
+    shape: Shape,
 }
 
 impl PartitionEvaluator for FirstInGroupEvaluator {
-    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let Some((order, keys)) = values.split_at_checked(self.directions.len()) else {
-            return exec_err!(
-                "first_in_group needs {} order arguments",
-                self.directions.len()
-            );
-        };
-        let (groups, group_count) = group_ids(keys, num_rows)?;
-        let order = RowOrder::new(order, &self.directions)?;
-        let firsts = first_rows(&groups, group_count, &order, |_| true);
-        let flags: BooleanArray = groups
-            .iter()
-            .enumerate()
-            .map(|(row, &group)| Some(firsts.get(group) == Some(&row)))
-            .collect();
-        Ok(Arc::new(flags))
+    fn evaluate_all(&mut self, values: &[ArrayRef], _num_rows: usize) -> Result<ArrayRef> {
+        evaluate_all(self.shape.clone(), values)
     }
 }
 
@@ -272,7 +195,7 @@ impl WindowUDFImpl for FirstInGroup {
         _args: PartitionEvaluatorArgs,
     ) -> Result<Box<dyn PartitionEvaluator>> {
         Ok(Box::new(FirstInGroupEvaluator {
-            directions: self.directions.clone(),
+            shape: self.shape(),
         }))
     }
 
@@ -298,28 +221,8 @@ impl WindowUDFImpl for FirstInGroup {
 struct FirstFlagPositionEvaluator;
 
 impl PartitionEvaluator for FirstFlagPositionEvaluator {
-    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let [flags, order, keys @ ..] = values else {
-            return exec_err!("first_flag_position needs a flag and an order argument");
-        };
-        let flags = flag_array("first_flag_position", flags)?;
-        let (groups, group_count) = group_ids(keys, num_rows)?;
-        let order = RowOrder::new(std::slice::from_ref(order), &[ASCENDING])?;
-        let firsts = first_rows(&groups, group_count, &order, |row| {
-            flags.is_valid(row) && flags.value(row)
-        });
-        let positions: Int32Array = groups
-            .iter()
-            .enumerate()
-            .map(|(row, &group)| {
-                let position = match firsts.get(group) {
-                    Some(&first) if first != NONE => order.cmp(row, first) as i32,
-                    _ => -1,
-                };
-                Some(position)
-            })
-            .collect();
-        Ok(Arc::new(positions))
+    fn evaluate_all(&mut self, values: &[ArrayRef], _num_rows: usize) -> Result<ArrayRef> {
+        evaluate_all(FirstFlagPosition::shape(), values)
     }
 }
 
@@ -337,7 +240,7 @@ pub fn window_functions() -> Vec<WindowUDF> {
 
 #[cfg(test)]
 mod tests {
-    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::array::{Array, BooleanArray, Int32Array, Int64Array, StringArray};
 
     use super::*;
 
