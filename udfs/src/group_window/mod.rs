@@ -27,6 +27,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::utils::memory::RecordBatchMemoryCounter;
 use datafusion::common::{Result, internal_err};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -234,6 +235,7 @@ impl Work {
             states.push(GroupFirsts::new(shape.clone(), &types)?);
         }
         let mut held = 0;
+        let mut counter = RecordBatchMemoryCounter::new();
         while let Some(batch) = input.next().await {
             let batch = batch?;
             let _timer = self.metrics.elapsed_compute().timer();
@@ -250,7 +252,16 @@ impl Work {
                 state.push(&row)?;
                 values.push(row);
             }
-            let size = batch.get_array_memory_size();
+            // Batches of one Parquet page share its buffers, and arguments that are columns
+            // share the batch's: each buffer is counted once.
+            let mut size = counter.count_batch(&batch);
+            for row in &values {
+                let named = row
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (i.to_string(), Arc::clone(a)));
+                size += counter.count_batch(&RecordBatch::try_from_iter(named)?);
+            }
             held += size;
             let states_size: usize = states.iter().map(GroupFirsts::size).sum();
             self.reservation.try_resize(held + states_size)?;
