@@ -8,7 +8,9 @@
 -- No order is needed for that: per (tenant, source, sales_cycle) only the first target call
 -- matters. first_flag_position(is_target, order, source, sales_cycle) is -1 on rows before the
 -- cycle's first target call (or in a cycle without one) → Answered, 0 on it → Proper, 1 after
--- it → Repeat call. first_in_group(order, source) marks a caller's first call (is_unique).
+-- it → Repeat call; target_status(base_status, target_position) applies that to Answered calls
+-- and keeps every other status (udfs/src/target.rs; neither argument is ever NULL here).
+-- first_in_group(order, source) marks a caller's first call (is_unique).
 --
 -- Both windows are partitioned by tenant only, with no ORDER BY (a tenant filter still goes
 -- below them): DataFusion sorts by tenant alone and each function computes a whole tenant in
@@ -43,12 +45,7 @@ SELECT
     billing_account, trunk, sip_code, disconnect_initiator, hangup_cause, rate_per_min, charge,
     currency, toll_free_amount, termination_amount, metered_channels_amount, cdr_type, country,
     network, session_id, recording_url, call_date,
-    CASE
-        WHEN base_status <> 'Answered' THEN base_status
-        WHEN target_position < 0 THEN 'Answered'
-        WHEN target_position = 0 THEN 'Proper'
-        ELSE 'Repeat call'
-    END AS call_status,
+    target_status(base_status, target_position) AS call_status,
     first_from_source AND session_id IS NOT NULL AS is_unique,
     sales_cycle,
     arrow_cast(CAST(duration_s AS BIGINT), 'Duration(Second)') AS talk_time

@@ -405,16 +405,26 @@ pub(crate) struct Texts<'a> {
     step: usize,
 }
 
-impl Texts<'_> {
+impl<'a> Texts<'a> {
     /// The value of row `row`, `None` for NULL.
     #[inline]
-    pub(crate) fn get(&self, row: usize) -> Option<&str> {
+    pub(crate) fn get(&self, row: usize) -> Option<&'a str> {
         let i = row * self.step;
         match &self.array {
             TextArray::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
             TextArray::Large(a) => a.is_valid(i).then(|| a.value(i)),
             TextArray::View(a) => a.is_valid(i).then(|| a.value(i)),
             TextArray::Null => None,
+        }
+    }
+
+    /// The string views and step (0 for a broadcast scalar) when the argument is a
+    /// `StringViewArray`, the layout Parquet text columns are read in; see
+    /// [`crate::text_ids`].
+    pub(crate) fn views(&self) -> Option<(&'a StringViewArray, usize)> {
+        match self.array {
+            TextArray::View(a) => Some((a, self.step)),
+            _ => None,
         }
     }
 }

@@ -9,7 +9,7 @@
 //! | billing | `billable_seconds`, `call_charge` | [`billing`] |
 //! | rating | `rate_lookup` (over the `rates` table, refreshed per query) | [`rates`] |
 //! | labels | `sip_reason`, `hangup_reason` | [`sip`], [`hangup`] |
-//! | status | `call_status` | [`status`] |
+//! | status | `call_status`, `target_status` (call-log target logic) | [`status`], [`target`] |
 //! | call reports | `billing_result` | [`report`] |
 //! | numbers | `e164`, `number_country`, `cdr_type` | [`numbers`] (reading rules in [`phone`]) |
 //! | exclusion | `is_excluded_number`, `is_service_number` | [`excluded`] |
@@ -71,7 +71,9 @@ pub mod report;
 pub mod runs;
 pub mod sip;
 pub mod status;
+pub mod target;
 pub mod tenant;
+mod text_ids;
 pub mod time;
 
 /// Per-tenant settings (SPEC 2.5), with the defaults of `[tenants."*"]`.
@@ -146,6 +148,7 @@ pub fn functions_with_rates(
         sip::SipReason,
         hangup::HangupReason,
         status::CallStatus,
+        target::TargetStatus,
         report::BillingResult,
         excluded::IsExcludedNumber::new(Arc::clone(&settings)),
         excluded::IsServiceNumber::new(Arc::clone(&settings)),

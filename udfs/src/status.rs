@@ -13,14 +13,16 @@
 //! specification; they are part of the signature so that direction-specific rules can be
 //! added without changing callers.
 
-use std::sync::Arc;
+use std::sync::LazyLock;
 
-use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::array::{ArrayRef, StringViewArray, UInt8Array};
+use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
 use crate::args::{Arg, Kind, Rows, arg, impl_udf};
+use crate::text_ids::{NULL_ID, TextIds};
 
 /// What a rule of [`CALL_STATUS_RULES`] tests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,13 +131,107 @@ impl Condition {
     }
 }
 
+/// The status when no rule holds (the table ends with [`Condition::Otherwise`], so never).
+const FALLBACK: &str = "No answer";
+
 /// The status of `call`: that of the first rule of [`CALL_STATUS_RULES`] that holds.
 pub fn status(call: &CallFacts<'_>) -> &'static str {
     CALL_STATUS_RULES
         .iter()
         .find(|r| r.when.holds(call))
-        .map_or("No answer", |r| r.status)
+        .map_or(FALLBACK, |r| r.status)
 }
+
+/// The index of the first [`Condition::HangupCause`] rule that `cause` meets, or the number
+/// of rules when none does: the rules before it can only hold by the call's other facts.
+fn first_cause_rule(cause: Option<&str>) -> usize {
+    CALL_STATUS_RULES
+        .iter()
+        .position(|r| {
+            matches!(r.when, HangupCause(_))
+                && r.when.holds(&CallFacts {
+                    hangup_cause: cause,
+                    ..CallFacts::default()
+                })
+        })
+        .unwrap_or(CALL_STATUS_RULES.len())
+}
+
+/// The first rule that holds by a call's connection and SIP code alone (a
+/// [`Condition::HangupCause`] rule never does), or the number of rules.
+fn first_fact_rule(connected: bool, sip_code: Option<i64>) -> usize {
+    let facts = CallFacts {
+        connected,
+        sip_code,
+        hangup_cause: None,
+    };
+    CALL_STATUS_RULES
+        .iter()
+        .position(|r| !matches!(r.when, HangupCause(_)) && r.when.holds(&facts))
+        .unwrap_or(CALL_STATUS_RULES.len())
+}
+
+/// SIP codes below this have their [`first_fact_rule`] in [`FactRules`]; others (and
+/// negative ones) are worked out per row.
+const TABULATED_SIP_CODES: usize = 700;
+
+/// [`first_fact_rule`] of every connection state with no SIP code and with each code below
+/// [`TABULATED_SIP_CODES`].
+struct FactRules {
+    /// Per connection state (0 not connected, 1 connected): the rule without a SIP code,
+    /// then the rule of each code.
+    table: [[u8; TABULATED_SIP_CODES + 1]; 2],
+}
+
+impl FactRules {
+    fn new() -> Self {
+        let mut table = [[0u8; TABULATED_SIP_CODES + 1]; 2];
+        for (connected, row) in table.iter_mut().enumerate() {
+            let connected = connected == 1;
+            row[0] = rule_index(first_fact_rule(connected, None));
+            for (code, rule) in row[1..].iter_mut().enumerate() {
+                // `code` < 700: fits.
+                *rule = rule_index(first_fact_rule(connected, Some(code as i64)));
+            }
+        }
+        Self { table }
+    }
+
+    /// [`first_fact_rule`]`(connected, sip_code)`.
+    #[inline]
+    fn get(&self, connected: bool, sip_code: Option<i64>) -> u8 {
+        let row = &self.table[usize::from(connected)];
+        match sip_code {
+            None => row[0],
+            Some(code) => match usize::try_from(code) {
+                Ok(code) if code < TABULATED_SIP_CODES => row[code + 1],
+                _ => rule_index(first_fact_rule(connected, sip_code)),
+            },
+        }
+    }
+}
+
+/// A rule index (at most the number of rules, a dozen) as stored in the tables.
+fn rule_index(rule: usize) -> u8 {
+    u8::try_from(rule).unwrap_or(u8::MAX)
+}
+
+static FACT_RULES: LazyLock<FactRules> = LazyLock::new(FactRules::new);
+
+/// The rule that decides a call whose cause first meets rule `cause_rule` (see
+/// [`first_cause_rule`]) and whose connection and SIP code first meet rule `fact_rule` (see
+/// [`first_fact_rule`]): whichever comes first. The same answer as [`status`], without
+/// comparing strings.
+#[inline]
+fn deciding_rule(cause_rule: u8, fact_rule: u8) -> u8 {
+    cause_rule.min(fact_rule)
+}
+
+/// The status of each rule in rule order, then [`FALLBACK`]: `take` with rule indices gives
+/// the result column (views of a shared buffer, no string copied per row).
+static RULE_STATUSES: LazyLock<StringViewArray> = LazyLock::new(|| {
+    StringViewArray::from_iter_values(CALL_STATUS_RULES.iter().map(|r| r.status).chain([FALLBACK]))
+});
 
 #[user_doc(
     doc_section(label = "CDR Functions"),
@@ -163,8 +259,8 @@ Busy
         description = "Stored hang-up cause (SPEC 2.6)."
     )
 )]
-/// `call_status(direction, call_type, connect_time, sip_code, hangup_cause)` → `TEXT`; see
-/// [`status`].
+/// `call_status(direction, call_type, connect_time, sip_code, hangup_cause)` → `TEXT` (as
+/// `Utf8View`, like the text columns of the tables); see [`status`].
 #[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct CallStatus;
 
@@ -177,21 +273,36 @@ const ARGS: &[Arg] = &[
 ];
 
 impl_udf!(CallStatus, name: "call_status", args: ARGS, required: 5,
-    returns: DataType::Utf8, strict: false);
+    returns: DataType::Utf8View, strict: false);
 
 impl CallStatus {
+    /// The cause rule is worked out once per distinct hang-up cause of the batch and the
+    /// rule of the connection and SIP code read from [`FACT_RULES`]; the result is a `take`
+    /// of [`RULE_STATUSES`].
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-        let (connect, sip, cause) = (rows.present(2)?, rows.ints(3)?, rows.texts(4)?);
-        let out: StringArray = (0..rows.len())
-            .map(|r| {
-                Some(status(&CallFacts {
-                    connected: connect.get(r),
-                    sip_code: sip.get(r),
-                    hangup_cause: cause.get(r),
-                }))
+        let (connect, sip) = (rows.present(2)?, rows.ints(3)?);
+        let causes = TextIds::of(&rows.texts(4)?, rows.len());
+        let cause_rules: Vec<u8> = causes
+            .values
+            .iter()
+            .map(|c| rule_index(first_cause_rule(Some(c))))
+            .collect();
+        let no_cause = rule_index(first_cause_rule(None));
+        let facts = &*FACT_RULES;
+        let rules: Vec<u8> = causes
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(r, id)| {
+                let cause_rule = match *id {
+                    NULL_ID => no_cause,
+                    id => cause_rules[id as usize],
+                };
+                deciding_rule(cause_rule, facts.get(connect.get(r), sip.get(r)))
             })
             .collect();
-        Ok(Arc::new(out))
+        let rules = UInt8Array::from(rules);
+        Ok(take(&*RULE_STATUSES, &rules, None)?)
     }
 }
 
@@ -230,6 +341,78 @@ mod tests {
         assert_eq!(of(false, Some(487), None), "No answer");
         assert_eq!(of(false, None, None), "No answer");
         assert_eq!(of(false, Some(-503), None), "No answer");
+    }
+
+    #[test]
+    fn columns_agree_with_the_rules() {
+        use datafusion::arrow::array::{
+            Array, AsArray, Int64Array, StringArray, TimestampMicrosecondArray,
+        };
+        use datafusion::logical_expr::ColumnarValue;
+        use std::sync::Arc;
+
+        let mut causes: Vec<Option<&str>> = CALL_STATUS_RULES
+            .iter()
+            .flat_map(|r| match r.when {
+                HangupCause(causes) => causes.iter().map(|c| Some(*c)).collect(),
+                _ => vec![],
+            })
+            .collect();
+        causes.extend([None, Some("normal"), Some(""), Some("Voicemail")]);
+        let codes = [
+            None,
+            Some(-503),
+            Some(0),
+            Some(200),
+            Some(403),
+            Some(404),
+            Some(480),
+        ]
+        .into_iter()
+        .chain([486, 487, 488, 499, 500, 503, 599, 600, 603, 700].map(Some));
+        let mut calls = Vec::new();
+        for cause in &causes {
+            for code in codes.clone() {
+                for connected in [false, true] {
+                    calls.push((connected, code, *cause));
+                }
+            }
+        }
+        let text = |v: Vec<Option<&str>>| -> ArrayRef { Arc::new(StringViewArray::from(v)) };
+        let n = calls.len();
+        let args = [
+            ColumnarValue::Array(text(vec![Some("inbound"); n])),
+            ColumnarValue::Array(text(vec![None; n])),
+            ColumnarValue::Array(Arc::new(TimestampMicrosecondArray::from(
+                calls.iter().map(|c| c.0.then_some(1)).collect::<Vec<_>>(),
+            ))),
+            ColumnarValue::Array(Arc::new(Int64Array::from(
+                calls.iter().map(|c| c.1).collect::<Vec<_>>(),
+            ))),
+            ColumnarValue::Array(text(calls.iter().map(|c| c.2).collect())),
+        ];
+        let got = CallStatus.eval(&Rows::new(&args, n).unwrap()).unwrap();
+        let got = got.as_string_view();
+        assert_eq!(got.null_count(), 0);
+        for (i, (connected, sip_code, cause)) in calls.iter().enumerate() {
+            let want = of(*connected, *sip_code, *cause);
+            assert_eq!(got.value(i), want, "{connected} {sip_code:?} {cause:?}");
+        }
+        // The same through a `Utf8` cause column and broadcast scalars.
+        let args = [
+            ColumnarValue::Scalar(datafusion::common::ScalarValue::Null),
+            ColumnarValue::Scalar(datafusion::common::ScalarValue::Null),
+            ColumnarValue::Scalar(datafusion::common::ScalarValue::Null),
+            ColumnarValue::Scalar(datafusion::common::ScalarValue::Int64(Some(486))),
+            ColumnarValue::Array(Arc::new(StringArray::from(vec![
+                Some("voicemail"),
+                None,
+                Some("normal"),
+            ]))),
+        ];
+        let got = CallStatus.eval(&Rows::new(&args, 3).unwrap()).unwrap();
+        let got: Vec<_> = got.as_string_view().iter().collect();
+        assert_eq!(got, vec![Some("Voicemail"), Some("Busy"), Some("Busy")]);
     }
 
     #[test]

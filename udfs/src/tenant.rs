@@ -12,7 +12,6 @@
 //! `tenant_local_time(tenant, start_time)`, and the call-log target logic partitions by
 //! `sales_cycle(tenant, start_time)` and compares talk time with `target_call_s(tenant)`.
 
-use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -24,48 +23,53 @@ use datafusion::arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, exec_err};
 use datafusion_macros::user_doc;
 
-use crate::args::{Arg, Kind, Rows, arg, impl_udf, settings_udf};
-use crate::time;
+use crate::args::{Arg, Kind, Rows, Texts, arg, impl_udf, settings_udf};
+use crate::text_ids::{NULL_ID, TextIds};
+use crate::time::{self, ZoneClock};
 use crate::{Settings, TenantSettings};
 
-/// Per-batch memo of what a function derives from a tenant's settings. Rows usually arrive
-/// grouped by tenant, so the previous row's tenant is tried before the map.
+/// Per-batch memo of what a function derives from a tenant's settings: the batch's tenants are
+/// numbered once ([`TextIds`]) and each tenant's value is derived on the first row that needs
+/// it.
 struct PerTenant<'s, 'r, V> {
     settings: &'s Settings,
-    last: Option<(&'r str, V)>,
-    seen: HashMap<&'r str, V>,
+    tenants: TextIds<'r>,
+    derived: Vec<Option<V>>,
 }
 
-impl<'s, 'r, V: Copy> PerTenant<'s, 'r, V> {
-    fn new(settings: &'s Settings) -> Self {
+impl<'s, 'r, V> PerTenant<'s, 'r, V> {
+    /// The memo for the first `rows` rows of `tenants`.
+    fn new(settings: &'s Settings, tenants: &Texts<'r>, rows: usize) -> Self {
+        let tenants = TextIds::of(tenants, rows);
+        let derived = std::iter::repeat_with(|| None)
+            .take(tenants.values.len())
+            .collect();
         Self {
             settings,
-            last: None,
-            seen: HashMap::new(),
+            tenants,
+            derived,
         }
     }
 
-    /// `derive(tenant, its settings)`, computed once per tenant.
+    /// `derive(tenant, its settings)` for the tenant of row `row`, computed once per tenant;
+    /// `None` for a NULL tenant.
+    #[inline]
     fn get(
         &mut self,
-        tenant: &'r str,
+        row: usize,
         derive: impl FnOnce(&str, &'s TenantSettings) -> Result<V>,
-    ) -> Result<V> {
-        if let Some((previous, value)) = self.last
-            && previous == tenant
-        {
-            return Ok(value);
+    ) -> Result<Option<&mut V>> {
+        let id = self.tenants.ids[row];
+        if id == NULL_ID {
+            return Ok(None);
         }
-        let value = match self.seen.get(tenant) {
-            Some(value) => *value,
-            None => {
-                let value = derive(tenant, self.settings.for_tenant(tenant))?;
-                self.seen.insert(tenant, value);
-                value
-            }
-        };
-        self.last = Some((tenant, value));
-        Ok(value)
+        let id = id as usize;
+        let slot = &mut self.derived[id];
+        if slot.is_none() {
+            let tenant = self.tenants.values[id];
+            *slot = Some(derive(tenant, self.settings.for_tenant(tenant))?);
+        }
+        Ok(slot.as_mut())
     }
 }
 
@@ -80,12 +84,17 @@ fn tenant_zone(tenant: &str, settings: &TenantSettings) -> Result<Tz> {
     }
 }
 
-/// The tenant's parsed time zone and sales-cycle length.
-fn tenant_calendar(tenant: &str, settings: &TenantSettings) -> Result<(Tz, NonZeroU32)> {
+/// A clock of the tenant's time zone.
+fn tenant_clock(tenant: &str, settings: &TenantSettings) -> Result<ZoneClock> {
+    Ok(ZoneClock::new(tenant_zone(tenant, settings)?))
+}
+
+/// A clock of the tenant's time zone and its sales-cycle length.
+fn tenant_calendar(tenant: &str, settings: &TenantSettings) -> Result<(ZoneClock, NonZeroU32)> {
     let Some(days) = NonZeroU32::new(settings.sales_cycle_days) else {
         return exec_err!("tenant '{tenant}': sales_cycle_days must be at least 1");
     };
-    Ok((tenant_zone(tenant, settings)?, days))
+    Ok((tenant_clock(tenant, settings)?, days))
 }
 
 /// A setting as `INT`.
@@ -106,10 +115,9 @@ fn per_row<'s, A, T: Copy>(
 where
     A: FromIterator<Option<T>> + Array + 'static,
 {
-    let tenants = rows.texts(0)?;
-    let mut memo = PerTenant::new(settings);
+    let mut memo = PerTenant::new(settings, &rows.texts(0)?, rows.len());
     let out = (0..rows.len())
-        .map(|r| tenants.get(r).map(|t| memo.get(t, &value)).transpose())
+        .map(|r| Ok(memo.get(r, &value)?.copied()))
         .collect::<Result<A>>()?;
     Ok(Arc::new(out))
 }
@@ -152,15 +160,17 @@ impl TenantLocalTime {
     }
 
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-        let (tenants, instants) = (rows.texts(0)?, rows.instants(1)?);
-        let mut zones = PerTenant::new(&self.settings);
+        let instants = rows.instants(1)?;
+        let mut clocks = PerTenant::new(&self.settings, &rows.texts(0)?, rows.len());
         let out = (0..rows.len())
             .map(|r| {
-                let (Some(tenant), Some(ts)) = (tenants.get(r), instants.get(r)) else {
+                let Some(ts) = instants.get(r) else {
                     return Ok(None);
                 };
-                let tz = zones.get(tenant, tenant_zone)?;
-                match time::local_micros(tz, ts) {
+                let Some(clock) = clocks.get(r, tenant_clock)? else {
+                    return Ok(None);
+                };
+                match clock.local_micros(ts) {
                     Some(local) => Ok(Some(local)),
                     None => out_of_range("tenant_local_time", ts),
                 }
@@ -203,15 +213,17 @@ impl SalesCycle {
     }
 
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
-        let (tenants, instants) = (rows.texts(0)?, rows.instants(1)?);
-        let mut calendars = PerTenant::new(&self.settings);
+        let instants = rows.instants(1)?;
+        let mut calendars = PerTenant::new(&self.settings, &rows.texts(0)?, rows.len());
         let out = (0..rows.len())
             .map(|r| {
-                let (Some(tenant), Some(ts)) = (tenants.get(r), instants.get(r)) else {
+                let Some(ts) = instants.get(r) else {
                     return Ok(None);
                 };
-                let (tz, days) = calendars.get(tenant, tenant_calendar)?;
-                match time::sales_cycle(tz, days, ts) {
+                let Some((clock, days)) = calendars.get(r, tenant_calendar)? else {
+                    return Ok(None);
+                };
+                match clock.sales_cycle(*days, ts) {
                     Some(cycle) => Ok(Some(cycle)),
                     None => out_of_range("sales_cycle", ts),
                 }
@@ -345,17 +357,27 @@ mod tests {
     #[test]
     fn memo_derives_once_per_tenant() {
         let settings = settings();
-        let mut memo = PerTenant::new(&settings);
+        let tenants = ["us", "us", "other", "us", "other"];
+        let args = [ColumnarValue::Array(Arc::new(StringArray::from(
+            tenants
+                .iter()
+                .map(|t| Some(*t))
+                .chain([None])
+                .collect::<Vec<_>>(),
+        )))];
+        let rows = Rows::new(&args, 6).unwrap();
+        let mut memo = PerTenant::new(&settings, &rows.texts(0).unwrap(), 6);
         let mut calls = 0;
-        for tenant in ["us", "us", "other", "us", "other"] {
+        for (r, tenant) in tenants.iter().enumerate() {
             let days = memo
-                .get(tenant, |_, s| {
+                .get(r, |_, s| {
                     calls += 1;
                     Ok(s.sales_cycle_days)
                 })
                 .unwrap();
-            assert_eq!(days, if tenant == "us" { 7 } else { 1 });
+            assert_eq!(days.copied(), Some(if *tenant == "us" { 7 } else { 1 }));
         }
+        assert!(memo.get(5, |_, _| Ok(0)).unwrap().is_none());
         assert_eq!(calls, 2);
     }
 

@@ -16,7 +16,7 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Offset, TimeZone};
 use chrono_tz::Tz;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, TimestampMicrosecondArray};
 use datafusion::arrow::compute::{CastOptions, cast_with_options};
@@ -62,6 +62,84 @@ pub fn cycle_of_day(days: i64, cycle_days: NonZeroU32) -> i64 {
 /// The sales cycle in `tz` of the instant `micros`: the cycle of its local calendar date.
 pub fn sales_cycle(tz: Tz, cycle_days: NonZeroU32, micros: i64) -> Option<i64> {
     local_datetime(tz, micros).map(|local| cycle_of_day(days_since_epoch(local.date()), cycle_days))
+}
+
+/// Microseconds in a day.
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// Seconds in an hour and in a day.
+const HOUR_SECONDS: i64 = 3_600;
+const DAY_SECONDS: i64 = 86_400;
+
+/// The UTC offset of `tz` at `seconds` since the Unix epoch, in seconds; `None` outside
+/// chrono's range.
+fn offset_seconds(tz: Tz, seconds: i64) -> Option<i64> {
+    let utc = DateTime::from_timestamp(seconds, 0)?.naive_utc();
+    Some(i64::from(
+        tz.offset_from_utc_datetime(&utc).fix().local_minus_utc(),
+    ))
+}
+
+/// The offset of `tz` throughout the UTC day `day` (days since 1970-01-01), when it is the same
+/// at each whole hour of the day and at its last second; `None` on a day the offset changes
+/// (or outside chrono's range).
+///
+/// An offset that changed and changed back between two whole hours would go unseen: in the
+/// IANA data `chrono-tz` 0.10.4 carries, two changes of a zone's offset are at least 167 hours
+/// apart (Brazil, October 2000), so a day checked hourly is uniform.
+fn uniform_offset(tz: Tz, day: i64) -> Option<i64> {
+    let start = day.checked_mul(DAY_SECONDS)?;
+    let offset = offset_seconds(tz, start)?;
+    let probes = (1..24).map(|h| start + h * HOUR_SECONDS);
+    let end = start + DAY_SECONDS - 1;
+    probes
+        .chain([end])
+        .all(|s| offset_seconds(tz, s) == Some(offset))
+        .then_some(offset)
+}
+
+/// Wall-clock time of instants in one zone, for a column of them: the zone's offset is
+/// looked up once per UTC day (see [`uniform_offset`]) while consecutive instants fall on the
+/// same day, which is how `cdrs` is stored (one `call_date` per file); on a day the offset
+/// changes, each instant is converted by [`local_micros`]. The answers are those of
+/// [`local_micros`] and [`sales_cycle`].
+#[derive(Debug, Clone, Copy)]
+pub struct ZoneClock {
+    tz: Tz,
+    /// The UTC day of the last instant and the zone's offset on it in seconds, if uniform.
+    day: Option<(i64, Option<i64>)>,
+}
+
+impl ZoneClock {
+    /// A clock for `tz`.
+    pub fn new(tz: Tz) -> Self {
+        Self { tz, day: None }
+    }
+
+    /// [`local_micros`]`(tz, micros)`.
+    #[inline]
+    pub fn local_micros(&mut self, micros: i64) -> Option<i64> {
+        let day = micros.div_euclid(DAY_MICROS);
+        let offset = match self.day {
+            Some((cached, offset)) if cached == day => offset,
+            _ => {
+                let offset = uniform_offset(self.tz, day);
+                self.day = Some((day, offset));
+                offset
+            }
+        };
+        match offset {
+            Some(offset) => micros.checked_add(offset * 1_000_000),
+            None => local_micros(self.tz, micros),
+        }
+    }
+
+    /// [`sales_cycle`]`(tz, cycle_days, micros)`.
+    #[inline]
+    pub fn sales_cycle(&mut self, cycle_days: NonZeroU32, micros: i64) -> Option<i64> {
+        let local = self.local_micros(micros)?;
+        Some(cycle_of_day(local.div_euclid(DAY_MICROS), cycle_days))
+    }
 }
 
 /// The Arrow type instants are coerced to: `Timestamp(Microsecond, Some("UTC"))`.
@@ -215,6 +293,68 @@ mod tests {
             Some(-1)
         );
         assert_eq!(sales_cycle(AMS, week, utc("1969-12-31T23:00:00Z")), Some(0));
+    }
+
+    #[test]
+    fn clock_agrees_with_chrono_across_offset_changes() {
+        let one = NonZeroU32::MIN;
+        let week = NonZeroU32::new(7).unwrap();
+        let zones = [
+            AMS,
+            NYC,
+            chrono_tz::UTC,
+            chrono_tz::Asia::Kolkata,
+            chrono_tz::Australia::Lord_Howe,
+            chrono_tz::America::Santiago,
+            chrono_tz::Pacific::Apia,
+        ];
+        let minute = 60 * 1_000_000;
+        // Days around DST changes (Europe, the US, the southern hemisphere, a half-hour
+        // DST shift in Lord Howe, Santiago's change at local midnight), Apia's skipped day,
+        // ordinary days and the epoch, at every 7 minutes and 13 seconds, in order and
+        // back and forth between days.
+        let starts = [
+            "2026-03-29T00:00:00Z",
+            "2026-10-25T00:00:00Z",
+            "2026-03-08T00:00:00Z",
+            "2026-11-01T00:00:00Z",
+            "2026-04-05T00:00:00Z",
+            "2026-09-06T00:00:00Z",
+            "2011-12-29T00:00:00Z",
+            "2026-11-15T00:00:00Z",
+            "1969-12-31T00:00:00Z",
+        ];
+        for tz in zones {
+            let mut clock = ZoneClock::new(tz);
+            let mut instants = Vec::new();
+            for start in starts {
+                let start = utc(start) - 12 * 60 * minute;
+                instants.extend((0..600).map(|i| start + i * (7 * minute + 13_000_000)));
+            }
+            let back_and_forth: Vec<i64> = instants
+                .iter()
+                .zip(instants.iter().rev())
+                .flat_map(|(a, b)| [*a, *b])
+                .collect();
+            for at in instants.iter().chain(&back_and_forth) {
+                assert_eq!(clock.local_micros(*at), local_micros(tz, *at), "{tz} {at}");
+                for days in [one, week] {
+                    assert_eq!(
+                        clock.sales_cycle(days, *at),
+                        sales_cycle(tz, days, *at),
+                        "{tz} {at}"
+                    );
+                }
+            }
+        }
+        let mut clock = ZoneClock::new(AMS);
+        assert_eq!(clock.local_micros(i64::MAX), None);
+        assert_eq!(clock.local_micros(i64::MIN), None);
+        assert!(uniform_offset(AMS, days_since_epoch("2026-10-25".parse().unwrap())).is_none());
+        assert_eq!(
+            uniform_offset(AMS, days_since_epoch("2026-10-26".parse().unwrap())),
+            Some(3_600)
+        );
     }
 
     #[test]
