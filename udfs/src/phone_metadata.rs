@@ -205,6 +205,12 @@ impl Matcher {
         (self.0)(digits, true)
     }
 
+    /// Where the leftmost match in `digits` ends, if it starts at 0 (the library's
+    /// `find(…)` filtered on `start() == 0`), without looking at its groups.
+    pub(crate) fn leading_end(&self, digits: &str) -> Option<usize> {
+        (self.0)(digits, false).map(|m| m.end)
+    }
+
     /// Whether the leftmost match in `digits` starts at 0 (the library's
     /// `find(…).map(|m| m.start() == 0)`).
     pub(crate) fn starts(&self, digits: &str) -> bool {

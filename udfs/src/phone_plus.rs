@@ -73,6 +73,13 @@ pub(crate) fn read(dial: &str) -> Plus {
     }
 }
 
+/// Whether some region of country calling code `code` lists `length` for a number type
+/// (`phone::is_possible` by code and length); `None` for a code [`read`] leaves to the
+/// library.
+pub(crate) fn is_possible_length(code: u16, length: usize) -> Option<bool> {
+    rules(code).map(|r| has(r.possible, length))
+}
+
 /// What [`read`] needs to know of the regions of one country calling code.
 struct Rules {
     /// Lengths (bit per length) some region lists for some number type.
