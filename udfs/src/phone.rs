@@ -50,6 +50,9 @@ use crate::phone_valid;
 /// `.`, `(`, `)`, `/`). `None` when
 /// anything else remains (letters, `*`, `#`, a `+` that does not lead) or no digit does.
 pub fn dial_string(raw: &str) -> Option<String> {
+    if is_plain_dial(raw) {
+        return Some(raw.to_owned());
+    }
     let mut s = raw.trim();
     if let (Some(open), Some(close)) = (s.find('<'), s.rfind('>'))
         && open < close
@@ -75,6 +78,13 @@ pub fn dial_string(raw: &str) -> Option<String> {
         }
     }
     out.bytes().any(|b| b.is_ascii_digit()).then_some(out)
+}
+
+/// Whether `raw` is already a dial string (see [`dial_string`]): ASCII digits, at least one,
+/// after an optional leading `+`, and nothing else.
+pub fn is_plain_dial(raw: &str) -> bool {
+    let digits = raw.strip_prefix('+').unwrap_or(raw);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The country of an ISO 3166 alpha-2 code (any case), as libphonenumber knows it.

@@ -6,8 +6,8 @@
 //! update, for every match. Validating one number tries up to eleven descriptors of each
 //! region it considers, so that bookkeeping costs more than the matching itself, and the mutex
 //! is shared by every thread. This module holds, per country calling code and made on first
-//! use, the same compiled expressions (taken from that cache, see
-//! [`phone_metadata::matcher`]) and follows the library's code step by step
+//! use, the same patterns compiled anchored at the first digit (which finds the same leading
+//! match, see [`phone_metadata::matcher`]) and follows the library's code step by step
 //! (phonenumber 0.3.10, `validator.rs`: `is_valid_with`, `source_for`, `number_type`;
 //! `phone_number.rs`: `Country::id`), so every answer is the library's:
 //!

@@ -124,7 +124,16 @@ fn library_e164(dial: &str, default: Option<Id>) -> Option<String> {
 #[test]
 fn e164_in_every_region_is_the_librarys() {
     let mut digits = Digits(11);
-    let sample = [Id::NL, Id::US, Id::GB, Id::DE, Id::IT, Id::AR, Id::BR, Id::RU];
+    let sample = [
+        Id::NL,
+        Id::US,
+        Id::GB,
+        Id::DE,
+        Id::IT,
+        Id::AR,
+        Id::BR,
+        Id::RU,
+    ];
     let mut dialled: Vec<String> = Vec::new();
     for region in sample {
         dialled.extend(dials(region, &mut digits));
