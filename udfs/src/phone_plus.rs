@@ -165,9 +165,14 @@ impl Rules {
             .iter()
             .any(|p| national.starts_with(p.as_str()))
             || self.parsing_prefixes.iter().any(|(parsing, transform)| {
-                match parsing.leading(national) {
+                // The groups (a slower search) only matter for an empty match and a transform.
+                match parsing.leading_end(national) {
                     None => false,
-                    Some(m) => m.end > 0 || (*transform && m.last_group),
+                    Some(end) => {
+                        end > 0
+                            || (*transform
+                                && parsing.leading(national).is_some_and(|m| m.last_group))
+                    }
                 }
             })
     }
@@ -200,4 +205,4 @@ fn rules(code: u16) -> Option<&'static Rules> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -2,28 +2,16 @@
 //! every region as default with generated digit strings of every shape the parser
 //! distinguishes (trunk prefix, international prefixes, the region's own code, bare).
 
-use phonenumber::Mode;
 use phonenumber::country::Id;
 
 use super::*;
 use crate::phone;
+use crate::phone_plus::tests::{Digits, library_e164};
 
-/// A small deterministic generator (SplitMix64) for the generated digits.
-struct Digits(u64);
-
-impl Digits {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut x = self.0;
-        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        x ^ (x >> 31)
-    }
-
-    fn push(&mut self, dial: &mut String, count: usize) {
-        for _ in 0..count {
-            dial.push(char::from(b'0' + u8::try_from(self.next() % 10).unwrap()));
-        }
+/// `count` more generated digits on `dial`.
+fn push(digits: &mut Digits, dial: &mut String, count: usize) {
+    for _ in 0..count {
+        dial.push(digits.digit());
     }
 }
 
@@ -78,7 +66,7 @@ fn dials(region: Id, digits: &mut Digits) -> Vec<String> {
                 let mut dial = format!("{prefix}{first}");
                 if dial.len() < len {
                     let more = len - dial.len();
-                    digits.push(&mut dial, more);
+                    push(digits, &mut dial, more);
                 }
                 out.push(dial);
             }
@@ -111,12 +99,6 @@ fn reads_as_the_parser_does_in_every_region() {
     }
     // Only regions with a transform rule (AR, BR, MX, …) leave readings to the library.
     assert!(left * 50 < total, "{left} of {total} left to the library");
-}
-
-/// `e164` as it was before the fast readings: the library's parse, `phone::read`'s rules and
-/// the library's own E.164 formatting.
-fn library_e164(dial: &str, default: Option<Id>) -> Option<String> {
-    phone::read(dial, default).map(|n| n.format().mode(Mode::E164).to_string())
 }
 
 /// `e164` in every region of the generated national and international dial strings of a
@@ -164,7 +146,7 @@ fn international_without_plus_is_the_librarys() {
         for first in '0'..='9' {
             for len in 1..=15 {
                 let mut dial = format!("{code}{first}");
-                digits.push(&mut dial, len - 1);
+                push(&mut digits, &mut dial, len - 1);
                 for region in [Id::NL, Id::US, Id::GB, Id::DE, Id::AU] {
                     for dial in [dial.clone(), format!("00{dial}")] {
                         assert_eq!(
