@@ -21,7 +21,8 @@
 -- (the expensive part: libphonenumber), `rated` looks its rate up; every later use reads the
 -- `rate` column. (Written as one expression, coalesce(e164(…), destination) would parse the
 -- number twice: DataFusion expands coalesce into a CASE that names e164(…) in its test and in
--- its result.)
+-- its result.) For the same reason the rated charge is its own column (`costed`), computed
+-- only for the calls without a stored charge.
 WITH numbered AS (
     SELECT
         *,
@@ -47,15 +48,21 @@ priced AS (
             AS rated_s
     FROM rated
 ),
+costed AS (
+    SELECT
+        *,
+        CASE WHEN charge IS NULL
+            THEN call_charge(rated_s, get_field(rate, 'rate_per_min'),
+                             get_field(rate, 'connect_fee'))
+        END AS rated_amount
+    FROM priced
+),
 charged AS (
     SELECT
         *,
-        CAST(coalesce(charge,
-                      call_charge(rated_s, get_field(rate, 'rate_per_min'),
-                                  get_field(rate, 'connect_fee')),
-                      0) AS DECIMAL(18, 6)) AS amount,
+        CAST(coalesce(charge, rated_amount, 0) AS DECIMAL(18, 6)) AS amount,
         coalesce(currency, get_field(rate, 'currency')) AS amount_currency
-    FROM priced
+    FROM costed
 ),
 refund_totals AS (
     SELECT

@@ -16,6 +16,7 @@
 //! tenant's `default_country` from [`NATIONAL_EMERGENCY_NUMBERS`] (libphonenumber's
 //! short-number metadata is not part of the `phonenumber` crate).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray};
@@ -60,8 +61,15 @@ pub const NATIONAL_EMERGENCY_NUMBERS: &[(&str, &[&str])] = &[
     ("ZA", &["10111", "10177"]),
 ];
 
+/// Most characters of a short code of [`EMERGENCY_NUMBERS`], [`NATIONAL_EMERGENCY_NUMBERS`]
+/// and the `116xxx` services: longer dial strings are no short code.
+const MAX_SHORT_CODE_LEN: usize = 6;
+
 /// Whether `dial` (a dial string) is an emergency code of `country` or a `116xxx` service.
 pub fn is_short_code_excluded(dial: &str, country: &str) -> bool {
+    if dial.len() > MAX_SHORT_CODE_LEN {
+        return false;
+    }
     let is_116 =
         dial.len() == 6 && dial.starts_with("116") && dial.bytes().all(|b| b.is_ascii_digit());
     is_116
@@ -77,17 +85,21 @@ pub fn is_short_code_excluded(dial: &str, country: &str) -> bool {
 /// `0800 1234567`); an entry with wildcards is matched against the whole dialled number,
 /// `?` standing for one character and `*` for any run (`0900*`, `+3190???????`, `*999`).
 pub fn matches_entry(dial: &str, entry: &str) -> bool {
-    let entry: Vec<u8> = entry
-        .bytes()
-        .filter(|b| !matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'\t'))
-        .collect();
-    if entry.is_empty() {
-        false
-    } else if entry.iter().any(|b| matches!(b, b'*' | b'?')) {
-        wildcard(dial.as_bytes(), &entry)
-    } else {
-        dial.as_bytes().starts_with(&entry)
+    let kept = |b: &u8| !matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'\t');
+    if entry.bytes().any(|b| matches!(b, b'*' | b'?')) {
+        let entry: Vec<u8> = entry.bytes().filter(kept).collect();
+        return wildcard(dial.as_bytes(), &entry);
     }
+    // A prefix, compared as it is read: no copy of the entry for every row.
+    let mut dial = dial.bytes();
+    let mut any = false;
+    for b in entry.bytes().filter(kept) {
+        if dial.next() != Some(b) {
+            return false;
+        }
+        any = true;
+    }
+    any
 }
 
 /// Glob match of all of `text` against `pattern` (`?` one byte, `*` any run), linear time
@@ -119,9 +131,12 @@ fn wildcard(text: &[u8], pattern: &[u8]) -> bool {
 }
 
 /// `number` as the exclusion rules read it: its dial string, or the trimmed text when it has
-/// none.
-pub fn dialled(number: &str) -> String {
-    phone::dial_string(number).unwrap_or_else(|| number.trim().to_owned())
+/// none. A number that is already a dial string of `+` and digits is borrowed as it is.
+pub fn dialled(number: &str) -> Cow<'_, str> {
+    if phone::is_plain_dial(number) {
+        return Cow::Borrowed(number);
+    }
+    Cow::Owned(phone::dial_string(number).unwrap_or_else(|| number.trim().to_owned()))
 }
 
 /// Whether `dial` (see [`dialled`]) is a service number for a tenant with `settings`: an
@@ -312,6 +327,17 @@ mod tests {
 
     #[test]
     fn tables_are_well_formed() {
+        let longest = EMERGENCY_NUMBERS
+            .iter()
+            .chain(
+                NATIONAL_EMERGENCY_NUMBERS
+                    .iter()
+                    .flat_map(|(_, c)| c.iter()),
+            )
+            .map(|c| c.len())
+            .chain([6])
+            .max();
+        assert_eq!(longest, Some(MAX_SHORT_CODE_LEN));
         for (country, codes) in NATIONAL_EMERGENCY_NUMBERS {
             assert!(phone::country(country).is_some(), "{country}");
             for code in *codes {

@@ -64,6 +64,7 @@ pub mod hangup;
 pub mod numbers;
 pub mod phone;
 mod phone_metadata;
+mod phone_national;
 mod phone_plus;
 mod phone_valid;
 pub mod rates;

@@ -39,6 +39,7 @@ use phonenumber::country::Id;
 use phonenumber::metadata::Metadata;
 
 use crate::phone_metadata::{self, database};
+use crate::phone_national::{self, National};
 use crate::phone_plus::{self, Plus};
 use crate::phone_valid;
 
@@ -49,6 +50,9 @@ use crate::phone_valid;
 /// `.`, `(`, `)`, `/`). `None` when
 /// anything else remains (letters, `*`, `#`, a `+` that does not lead) or no digit does.
 pub fn dial_string(raw: &str) -> Option<String> {
+    if is_plain_dial(raw) {
+        return Some(raw.to_owned());
+    }
     let mut s = raw.trim();
     if let (Some(open), Some(close)) = (s.find('<'), s.rfind('>'))
         && open < close
@@ -74,6 +78,13 @@ pub fn dial_string(raw: &str) -> Option<String> {
         }
     }
     out.bytes().any(|b| b.is_ascii_digit()).then_some(out)
+}
+
+/// Whether `raw` is already a dial string (see [`dial_string`]): ASCII digits, at least one,
+/// after an optional leading `+`, and nothing else.
+pub fn is_plain_dial(raw: &str) -> bool {
+    let digits = raw.strip_prefix('+').unwrap_or(raw);
+    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The country of an ISO 3166 alpha-2 code (any case), as libphonenumber knows it.
@@ -116,7 +127,8 @@ pub fn read(dial: &str, default_country: Option<Id>) -> Option<PhoneNumber> {
 /// by the private `phone_plus::read` first, which gives the library's answer without its
 /// parser for most numbers. Written with `+`, or without a default country, that reading is the whole
 /// answer; otherwise it decides only after the national reading is found invalid (rule 2 of
-/// the module documentation), which still takes the library.
+/// the module documentation). The national reading is the private `phone_national::read`'s,
+/// the library's parse step by step, and the library's own parse where that module leaves it.
 pub fn e164(dial: &str, default_country: Option<Id>) -> Option<String> {
     if dial.starts_with('+') {
         return international_e164(Cow::Borrowed(dial), dial, None);
@@ -125,28 +137,52 @@ pub fn e164(dial: &str, default_country: Option<Id>) -> Option<String> {
     let Some(country) = default_country else {
         return international_e164(Cow::Owned(plus), dial, None);
     };
+    let fallback = match phone_national::read(dial, country) {
+        National::NoNumber => None,
+        National::Number { code, national } => {
+            let (Some(valid), Some(dialled)) = (
+                phone_valid::is_valid_national(code, &national),
+                phone_national::dialled_nationally(dial, country),
+            ) else {
+                return library_e164(dial, plus, country);
+            };
+            let e164 = format!("+{code}{national}");
+            if valid {
+                return Some(e164);
+            }
+            (dialled && possible_length(code, national.len())).then_some(e164)
+        }
+        National::Library => return library_e164(dial, plus, country),
+    };
+    international_e164(Cow::Owned(plus), dial, Some((country, fallback)))
+}
+
+/// [`e164`] of `dial` in `country` with the national reading by the library's parser.
+fn library_e164(dial: &str, plus: String, country: Id) -> Option<String> {
     database();
-    prepare_codes(dial, default_country);
+    prepare_codes(dial, Some(country));
     let national = phonenumber::parse(Some(country), dial).ok();
     if let Some(valid) = national.as_ref().filter(|n| is_valid(n)) {
         return Some(e164_text(valid));
     }
-    let fallback = national.filter(|n| dialled_nationally(dial, country) && is_possible(n));
+    let fallback = national
+        .filter(|n| dialled_nationally(dial, country) && is_possible(n))
+        .map(|n| e164_text(&n));
     international_e164(Cow::Owned(plus), dial, Some((country, fallback)))
 }
 
 /// [`e164`] once the national reading, if any, is known to be invalid: the international
 /// reading `plus` of `dial` if [`phone_plus::read`] decides it, else [`read`]'s answer. With
-/// `national`, a country's possible national reading (or none) stands in for a reading
-/// that is not a number.
+/// `national`, a country's possible national reading in E.164 (or none) stands in for a
+/// reading that is not a number.
 fn international_e164(
     plus: Cow<'_, str>,
     dial: &str,
-    national: Option<(Id, Option<PhoneNumber>)>,
+    national: Option<(Id, Option<String>)>,
 ) -> Option<String> {
     match phone_plus::read(&plus) {
         Plus::Itself => Some(plus.into_owned()),
-        Plus::NotANumber => national.and_then(|(_, n)| n).map(|n| e164_text(&n)),
+        Plus::NotANumber => national.and_then(|(_, n)| n),
         Plus::Library => read(dial, national.map(|(c, _)| c)).map(|n| e164_text(&n)),
     }
 }
@@ -189,12 +225,19 @@ fn dialled_nationally(dial: &str, country: Id) -> bool {
 /// Whether the national number's length is one that some number type of its country code
 /// has (libphonenumber's "possible number", by length only).
 fn is_possible(number: &PhoneNumber) -> bool {
-    let Some(len) = national_length(number) else {
-        return false;
-    };
-    database()
-        .by_code(&number.code().value())
-        .is_some_and(|metas| metas.iter().any(|m| possible_lengths(m).any(|l| l == len)))
+    national_length(number).is_some_and(|len| possible_length(number.code().value(), len.into()))
+}
+
+/// Whether some number type of a region of country calling code `code` lists `length`.
+fn possible_length(code: u16, length: usize) -> bool {
+    if let Some(possible) = phone_plus::is_possible_length(code, length) {
+        return possible;
+    }
+    database().by_code(&code).is_some_and(|metas| {
+        metas
+            .iter()
+            .any(|m| possible_lengths(m).any(|l| usize::from(l) == length))
+    })
 }
 
 /// libphonenumber's `is_valid` (as [`phone_valid`] computes it), skipped when the length

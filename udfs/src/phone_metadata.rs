@@ -101,7 +101,8 @@ pub(crate) fn pattern_count(database: &Database) -> usize {
 
 static WIDENED: LazyLock<&'static Database> = LazyLock::new(|| {
     let database: &'static Database = &DATABASE;
-    let wanted = pattern_count(database) + SPARE_PATTERNS;
+    // Each pattern twice: as the library compiles it, and anchored for [`matcher`].
+    let wanted = 2 * pattern_count(database) + SPARE_PATTERNS;
     let cache = database.cache();
     let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
     if cache.capacity() < wanted {
@@ -191,56 +192,89 @@ pub(crate) struct LeadingMatch {
     pub(crate) last_group: bool,
 }
 
-/// One of the metadata's patterns, compiled as the library's cache holds it, matched without
-/// the cache's lock (see [`matcher`]).
+/// What a [`Matcher`] is asked of a digit string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// Whether a match starts at 0.
+    Starts,
+    /// Where it ends.
+    End,
+    /// Where it ends, and whether its last group took part.
+    Groups,
+}
+
+/// One of the metadata's patterns, compiled anchored at the first digit (see [`matcher`]),
+/// matched without the library cache's lock.
 pub(crate) struct Matcher(Box<MatchFn>);
 
-/// A compiled pattern's leading match in a digit string, with its last group if asked.
-type MatchFn = dyn Fn(&str, bool) -> Option<LeadingMatch> + Send + Sync;
+/// A compiled pattern's leading match in a digit string, as far as asked.
+type MatchFn = dyn Fn(&str, Ask) -> Option<LeadingMatch> + Send + Sync;
 
 impl Matcher {
     /// The leftmost match in `digits` (as the library's `find` and `captures` report it), if
     /// it starts at 0.
     pub(crate) fn leading(&self, digits: &str) -> Option<LeadingMatch> {
-        (self.0)(digits, true)
+        (self.0)(digits, Ask::Groups)
+    }
+
+    /// Where the leftmost match in `digits` ends, if it starts at 0 (the library's
+    /// `find(…)` filtered on `start() == 0`), without looking at its groups.
+    pub(crate) fn leading_end(&self, digits: &str) -> Option<usize> {
+        (self.0)(digits, Ask::End).map(|m| m.end)
     }
 
     /// Whether the leftmost match in `digits` starts at 0 (the library's
     /// `find(…).map(|m| m.start() == 0)`).
     pub(crate) fn starts(&self, digits: &str) -> bool {
-        (self.0)(digits, false).is_some()
+        (self.0)(digits, Ask::Starts).is_some()
     }
 }
 
-/// A [`Matcher`] of the pattern `source`: the expression the library's cache holds for it
-/// (compiled ASCII-only and placed there first if it is not there yet, else with the library's
-/// own options). `None` if it does not compile.
+/// A [`Matcher`] of the pattern `source`, `None` if it does not compile.
+///
+/// The library asks of a pattern whether its leftmost match starts at the first digit, and
+/// where that match ends. The matcher compiles `^(?:source)` instead (same flags: whitespace
+/// ignored; ASCII-only if it compiles so, see the module documentation), which finds exactly
+/// that match: if some match starts at 0, the leftmost match starts there, and among the
+/// matches starting at one position both searches prefer the same one (leftmost-first, the
+/// pattern's own priorities; the group added is not capturing, so group numbers stay). A
+/// failing digit string is then rejected at its first digits instead of being searched to
+/// its end from every position. The compiled expression is kept in the library's cache (under
+/// its anchored source, which the library never asks for; [`database`] leaves room for it).
 pub(crate) fn matcher(source: &str) -> Option<Matcher> {
+    // The newline ends a `#` comment the source might end in (whitespace is ignored).
+    let anchored = format!("^(?:{source}\n)");
     let cache = database().cache();
     let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
     if cache
-        .configure(source, |b| b.ignore_whitespace(true).unicode(false))
+        .configure(&anchored, |b| b.ignore_whitespace(true).unicode(false))
         .is_err()
     {
         cache
-            .configure(source, |b| b.ignore_whitespace(true))
+            .configure(&anchored, |b| b.ignore_whitespace(true))
             .ok()?;
     }
     // Present now: `configure` returns the cached expression without compiling.
     let regex = cache
-        .configure(source, |b| b.ignore_whitespace(true))
+        .configure(&anchored, |b| b.ignore_whitespace(true))
         .ok()?
         .clone();
-    Some(Matcher(Box::new(move |digits: &str, groups: bool| {
-        let found = regex.find(digits).filter(|m| m.start() == 0)?;
-        let last_group = groups
-            && regex
-                .captures(digits)
-                .is_some_and(|c| c.get(c.len() - 1).is_some());
-        Some(LeadingMatch {
-            end: found.end(),
-            last_group,
-        })
+    Some(Matcher(Box::new(move |digits: &str, ask: Ask| match ask {
+        Ask::Starts => regex.is_match(digits).then_some(LeadingMatch {
+            end: 0,
+            last_group: false,
+        }),
+        Ask::End => regex.find(digits).map(|m| LeadingMatch {
+            end: m.end(),
+            last_group: false,
+        }),
+        Ask::Groups => {
+            let captures = regex.captures(digits)?;
+            Some(LeadingMatch {
+                end: captures.get(0)?.end(),
+                last_group: captures.get(captures.len() - 1).is_some(),
+            })
+        }
     })))
 }
 

@@ -73,6 +73,13 @@ pub(crate) fn read(dial: &str) -> Plus {
     }
 }
 
+/// Whether some region of country calling code `code` lists `length` for a number type
+/// (`phone::is_possible` by code and length); `None` for a code [`read`] leaves to the
+/// library.
+pub(crate) fn is_possible_length(code: u16, length: usize) -> Option<bool> {
+    rules(code).map(|r| has(r.possible, length))
+}
+
 /// What [`read`] needs to know of the regions of one country calling code.
 struct Rules {
     /// Lengths (bit per length) some region lists for some number type.
@@ -158,9 +165,14 @@ impl Rules {
             .iter()
             .any(|p| national.starts_with(p.as_str()))
             || self.parsing_prefixes.iter().any(|(parsing, transform)| {
-                match parsing.leading(national) {
+                // The groups (a slower search) only matter for an empty match and a transform.
+                match parsing.leading_end(national) {
                     None => false,
-                    Some(m) => m.end > 0 || (*transform && m.last_group),
+                    Some(end) => {
+                        end > 0
+                            || (*transform
+                                && parsing.leading(national).is_some_and(|m| m.last_group))
+                    }
                 }
             })
     }
@@ -193,4 +205,4 @@ fn rules(code: u16) -> Option<&'static Rules> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

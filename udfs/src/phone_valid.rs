@@ -6,8 +6,8 @@
 //! update, for every match. Validating one number tries up to eleven descriptors of each
 //! region it considers, so that bookkeeping costs more than the matching itself, and the mutex
 //! is shared by every thread. This module holds, per country calling code and made on first
-//! use, the same compiled expressions (taken from that cache, see
-//! [`phone_metadata::matcher`]) and follows the library's code step by step
+//! use, the same patterns compiled anchored at the first digit (which finds the same leading
+//! match, see [`phone_metadata::matcher`]) and follows the library's code step by step
 //! (phonenumber 0.3.10, `validator.rs`: `is_valid_with`, `source_for`, `number_type`;
 //! `phone_number.rs`: `Country::id`), so every answer is the library's:
 //!
@@ -34,13 +34,15 @@ use phonenumber::metadata::{Descriptor, Metadata};
 use crate::phone_metadata::{self, CODES, Matcher, database};
 
 /// A descriptor: its possible lengths and national number pattern.
-struct Pattern {
+pub(crate) struct Pattern {
     lengths: Vec<u16>,
     matcher: Matcher,
 }
 
 impl Pattern {
-    fn of(descriptor: &Descriptor) -> Option<Pattern> {
+    /// The lengths and compiled pattern of `descriptor`; `None` if the pattern does not
+    /// compile.
+    pub(crate) fn of(descriptor: &Descriptor) -> Option<Pattern> {
         Some(Pattern {
             lengths: descriptor.possible_length().to_vec(),
             matcher: phone_metadata::matcher(descriptor.national_number().as_str())?,
@@ -48,7 +50,7 @@ impl Pattern {
     }
 
     /// The library's `Descriptor::is_match`.
-    fn is_match(&self, national: &str) -> bool {
+    pub(crate) fn is_match(&self, national: &str) -> bool {
         let listed = self.lengths.is_empty()
             || u16::try_from(national.len()).is_ok_and(|l| self.lengths.contains(&l));
         listed && self.matcher.starts(national)
@@ -159,14 +161,21 @@ fn regions(code: u16) -> Option<&'static Regions> {
 
 /// `number.is_valid()`, the library's answer.
 pub(crate) fn is_valid(number: &PhoneNumber) -> bool {
-    let Some(regions) = regions(number.code().value()) else {
-        return number.is_valid();
-    };
     // The library validates the national number with its leading zeros.
     let national = number.national().to_string();
-    regions
-        .source(&national)
-        .is_some_and(|r| r.has_type(&national))
+    is_valid_national(number.code().value(), &national).unwrap_or_else(|| number.is_valid())
+}
+
+/// The library's `is_valid` of the number of country calling code `code` and national
+/// number `national` (its digits with the leading zeros the library keeps, as
+/// `number.national().to_string()` writes them); `None` for a code left to the library.
+pub(crate) fn is_valid_national(code: u16, national: &str) -> Option<bool> {
+    let regions = regions(code)?;
+    Some(
+        regions
+            .source(national)
+            .is_some_and(|r| r.has_type(national)),
+    )
 }
 
 /// `number.country().id()`, the library's answer: the region of the number (by its national

@@ -7,6 +7,7 @@
 //! that text. Each memo holds at most [`CAPACITY`] answers and is emptied when full
 //! (no recency bookkeeping on the hot path): about 30 MB per memo at its fullest.
 
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
@@ -18,14 +19,14 @@ pub(super) const CAPACITY: usize = 1 << 18;
 
 /// A bounded, concurrent map from a key text to an answer (see the module documentation).
 pub(super) struct Memo<V> {
-    map: DashMap<Box<str>, V>,
+    map: DashMap<Box<str>, V, KeyHasher>,
     len: AtomicUsize,
 }
 
 impl<V: Clone> Memo<V> {
     fn new() -> Self {
         Self {
-            map: DashMap::new(),
+            map: DashMap::with_hasher(KeyHasher::new()),
             len: AtomicUsize::new(0),
         }
     }
@@ -42,6 +43,70 @@ impl<V: Clone> Memo<V> {
         }
         self.map.insert(key.into(), value.clone());
         value
+    }
+}
+
+/// Hashes the memos' keys: a multiply-rotate hash over 8-byte words (the FxHash step) from a
+/// random seed per process. The keys are short (a country and a number), and SipHash, the
+/// standard map's hasher, cost as much as a fast reading of the number itself; the seed keeps
+/// the bucket of a key unpredictable from outside the process.
+#[derive(Clone)]
+pub(super) struct KeyHasher {
+    seed: u64,
+}
+
+impl KeyHasher {
+    fn new() -> Self {
+        Self {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64),
+        }
+    }
+}
+
+impl BuildHasher for KeyHasher {
+    type Hasher = WordHasher;
+
+    fn build_hasher(&self) -> WordHasher {
+        WordHasher(self.seed)
+    }
+}
+
+/// The hasher of [`KeyHasher`].
+pub(super) struct WordHasher(u64);
+
+/// FxHash's multiplier.
+const MULTIPLIER: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl WordHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(MULTIPLIER);
+    }
+}
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        let mut word = [0u8; 8];
+        word[..rest.len()].copy_from_slice(rest);
+        // The length keeps `ab` + `c` apart from `a` + `bc`.
+        self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        // Mix the high bits down: the map picks buckets from the low bits and shards from the
+        // high ones.
+        let h = self.0;
+        (h ^ (h >> 32)).wrapping_mul(MULTIPLIER) ^ (h >> 29)
     }
 }
 
@@ -76,6 +141,26 @@ mod tests {
         // Known answers are not recomputed.
         let last = (CAPACITY + 9).to_string();
         assert_eq!(memo.get_or(&last, || unreachable!()), CAPACITY + 9);
+    }
+
+    #[test]
+    fn key_hashes_spread() {
+        let hasher = KeyHasher::new();
+        let mut low = std::collections::HashSet::new();
+        let mut high = std::collections::HashSet::new();
+        for i in 0..4096 {
+            let h = hasher.hash_one(format!("NL06{i:08}"));
+            low.insert(h & 0xfff);
+            high.insert(h >> 52);
+        }
+        // 4096 keys over 4096 buckets: a fair hash fills about 63 % of them.
+        assert!(
+            low.len() > 2400 && high.len() > 2400,
+            "{} {}",
+            low.len(),
+            high.len()
+        );
+        assert_ne!(hasher.hash_one("ab"), hasher.hash_one("ab\0"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::{phone, phone_metadata};
 
 /// `e164` as it was before the fast reading: the library's parse, `phone::read`'s rules and
 /// the library's own E.164 formatting.
-fn library_e164(dial: &str, default: Option<Id>) -> Option<String> {
+pub(crate) fn library_e164(dial: &str, default: Option<Id>) -> Option<String> {
     phone::read(dial, default).map(|n| n.format().mode(Mode::E164).to_string())
 }
 
@@ -178,10 +178,10 @@ fn decisions_on_edges() {
 }
 
 /// A small deterministic generator (SplitMix64) for the generated numbers.
-struct Digits(u64);
+pub(crate) struct Digits(pub(crate) u64);
 
 impl Digits {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut x = self.0;
         x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -189,7 +189,7 @@ impl Digits {
         x ^ (x >> 31)
     }
 
-    fn digit(&mut self) -> char {
+    pub(crate) fn digit(&mut self) -> char {
         char::from(b'0' + u8::try_from(self.next() % 10).unwrap())
     }
 }
@@ -229,7 +229,7 @@ fn every_country_code_reads_as_the_library_does() {
 
 /// Ad hoc check: every line of the file named by `CDRLAKE_NUMBERS` (numbers as stored, e.g.
 /// the distinct sources and destinations of a generated store) read with and without the
-/// fast reading, without a default country and in NL; prints the counts. Run with
+/// fast readings, without a default country, in NL and in US; prints the counts. Run with
 /// `CDRLAKE_NUMBERS=file cargo test --workspace --lib -- --ignored --nocapture differential`.
 #[test]
 #[ignore = "needs a file of numbers (CDRLAKE_NUMBERS)"]
@@ -245,16 +245,21 @@ fn differential_on_a_file() {
             *counts.entry("no dial string".into()).or_default() += 1;
             continue;
         };
-        for default in [None, Some(Id::NL)] {
+        for default in [None, Some(Id::NL), Some(Id::US)] {
             let started = Instant::now();
             let expected = library_e164(&dial, default);
             library_time += started.elapsed();
             let started = Instant::now();
             let got = phone::e164(&dial, default);
             fast_time += started.elapsed();
-            let how = match international(&dial, default).map(|d| read(&d)) {
-                None => "national reading (library)".to_owned(),
-                Some(decision) => format!("{decision:?}"),
+            let how = match (international(&dial, default).map(|d| read(&d)), default) {
+                (Some(decision), _) => format!("{decision:?}"),
+                (None, Some(country)) => match crate::phone_national::read(&dial, country) {
+                    crate::phone_national::National::Library => "national reading (library)",
+                    _ => "national reading (without the parser)",
+                }
+                .to_owned(),
+                (None, None) => "no reading".to_owned(),
             };
             let country =
                 default.map_or_else(|| "no default".to_owned(), |c| c.as_ref().to_owned());
