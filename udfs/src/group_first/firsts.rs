@@ -42,20 +42,6 @@ impl Shape {
     fn leading(&self) -> usize {
         usize::from(self.flag) + self.directions.len()
     }
-
-    /// Whether the row format can order by arguments of these types (the leading ones; the
-    /// keys may be of any type `GROUP BY` takes).
-    pub fn supports(&self, argument_types: &[DataType]) -> bool {
-        let Some(order) = argument_types.get(usize::from(self.flag)..self.leading()) else {
-            return false;
-        };
-        let fields: Vec<SortField> = order
-            .iter()
-            .filter(|t| **t != DataType::Null)
-            .map(|t| SortField::new(t.clone()))
-            .collect();
-        RowConverter::supports_fields(&fields)
-    }
 }
 
 /// A group's least eligible row so far: its position and its encoded order in the arena.

@@ -39,7 +39,7 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::windows::WindowExpr;
 use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, Distribution, ExecutionPlan,
-    InputDistributionRequirements, PlanProperties, ReplaceChildrenOptions,
+    InputDistributionRequirements, PlanProperties, ReplaceChildrenOptions, apply_expression_roots,
 };
 use futures::{StreamExt, TryStreamExt, stream};
 
@@ -119,12 +119,7 @@ impl ExecutionPlan for GroupWindowExec {
             .iter()
             .flat_map(|(w, _)| w.expressions())
             .chain(self.partition_by.iter().cloned());
-        for root in roots {
-            if f(&root)? == TreeNodeRecursion::Stop {
-                return Ok(TreeNodeRecursion::Stop);
-            }
-        }
-        Ok(TreeNodeRecursion::Continue)
+        apply_expression_roots(roots, f)
     }
 
     fn input_distribution_requirements(&self) -> InputDistributionRequirements {

@@ -16,7 +16,7 @@ use datafusion::physical_plan::windows::{
 };
 
 use super::GroupWindowExec;
-use crate::group_first::{FirstFlagPosition, FirstInGroup, Shape};
+use crate::group_first::{FirstFlagPosition, FirstInGroup, GroupFirsts, Shape};
 
 /// Replaces every `WindowAggExec` whose functions are all `first_in_group` or
 /// `first_flag_position` with no `ORDER BY` by a [`GroupWindowExec`] over the same input.
@@ -52,7 +52,9 @@ impl GroupWindowRule {
             .map(|e| e.data_type(input))
             .collect::<Result<Vec<_>>>()
             .ok()?;
-        (function.order_by().is_empty() && shape.supports(&types)).then_some(shape)
+        // The state's row format must encode the order arguments' types.
+        let encodable = GroupFirsts::new(shape.clone(), &types).is_ok();
+        (function.order_by().is_empty() && encodable).then_some(shape)
     }
 }
 
@@ -70,13 +72,9 @@ impl PhysicalOptimizerRule for GroupWindowRule {
             let Some(first) = functions.first() else {
                 return Ok(Transformed::no(node));
             };
-            let same_partitions = functions.iter().all(|f| {
-                f.partition_by().len() == first.partition_by().len()
-                    && f.partition_by()
-                        .iter()
-                        .zip(first.partition_by())
-                        .all(|(a, b)| a.eq(b))
-            });
+            let same_partitions = functions
+                .iter()
+                .all(|f| f.partition_by() == first.partition_by());
             let input = window.input().schema();
             let shapes: Option<Vec<Shape>> =
                 functions.iter().map(|f| Self::shape(f, &input)).collect();
