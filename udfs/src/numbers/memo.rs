@@ -7,7 +7,6 @@
 //! that text. Each memo holds at most [`CAPACITY`] answers and is emptied when full
 //! (no recency bookkeeping on the hot path): about 30 MB per memo at its fullest.
 
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock};
 
@@ -26,7 +25,7 @@ pub(super) struct Memo<V> {
 impl<V: Clone> Memo<V> {
     fn new() -> Self {
         Self {
-            map: DashMap::with_hasher(KeyHasher::new()),
+            map: DashMap::with_hasher(KeyHasher::default()),
             len: AtomicUsize::new(0),
         }
     }
@@ -46,69 +45,10 @@ impl<V: Clone> Memo<V> {
     }
 }
 
-/// Hashes the memos' keys: a multiply-rotate hash over 8-byte words (the FxHash step) from a
-/// random seed per process. The keys are short (a country and a number), and SipHash, the
-/// standard map's hasher, cost as much as a fast reading of the number itself; the seed keeps
-/// the bucket of a key unpredictable from outside the process.
-#[derive(Clone)]
-pub(super) struct KeyHasher {
-    seed: u64,
-}
-
-impl KeyHasher {
-    fn new() -> Self {
-        Self {
-            seed: std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64),
-        }
-    }
-}
-
-impl BuildHasher for KeyHasher {
-    type Hasher = WordHasher;
-
-    fn build_hasher(&self) -> WordHasher {
-        WordHasher(self.seed)
-    }
-}
-
-/// The hasher of [`KeyHasher`].
-pub(super) struct WordHasher(u64);
-
-/// FxHash's multiplier.
-const MULTIPLIER: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl WordHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(MULTIPLIER);
-    }
-}
-
-impl Hasher for WordHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        let mut word = [0u8; 8];
-        word[..rest.len()].copy_from_slice(rest);
-        // The length keeps `ab` + `c` apart from `a` + `bc`.
-        self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-
-    fn finish(&self) -> u64 {
-        // Mix the high bits down: the map picks buckets from the low bits and shards from the
-        // high ones.
-        let h = self.0;
-        (h ^ (h >> 32)).wrapping_mul(MULTIPLIER) ^ (h >> 29)
-    }
-}
+/// Hashes the memos' keys: foldhash, seeded per process. The keys are short (a country and a
+/// number), and SipHash, the standard map's hasher, cost as much as a fast reading of the
+/// number itself; the seed keeps the bucket of a key unpredictable from outside the process.
+type KeyHasher = foldhash::fast::RandomState;
 
 /// `e164(number, default_country)` by `{country}{number}` (see [`e164_key`]).
 pub(super) static E164: LazyLock<Memo<Option<Arc<str>>>> = LazyLock::new(Memo::new);
@@ -129,6 +69,8 @@ pub(super) fn e164_key(key: &mut String, number: &str, country: Option<Id>) {
 
 #[cfg(test)]
 mod tests {
+    use std::hash::BuildHasher;
+
     use super::*;
 
     #[test]
@@ -145,7 +87,7 @@ mod tests {
 
     #[test]
     fn key_hashes_spread() {
-        let hasher = KeyHasher::new();
+        let hasher = KeyHasher::default();
         let mut low = std::collections::HashSet::new();
         let mut high = std::collections::HashSet::new();
         for i in 0..4096 {
