@@ -11,6 +11,11 @@
 -- billing event (latest `at`; of events with the same `at`, the one stored last, whose
 -- stored_seq the store numbered highest).
 --
+-- Both joined summaries are grouped by the join keys (tenant, call_id): DataFusion then knows
+-- each call matches at most one row, and drops the join from a query that reads none of its
+-- columns (a month's totals per account reads neither). The billing events' summary was a
+-- `row_number() = 1` filter, which hides that and kept a hash join of every call.
+--
 -- Refund rows: start and end time are the refund's created_at, called_number its destination
 -- (REF0 by default), charge the negative amount, in the refunded call's currency; cabin,
 -- caller and billing account come from the refunded call (a custom refund has only its cabin,
@@ -75,15 +80,12 @@ refund_totals AS (
     GROUP BY tenant, call_id
 ),
 newest_events AS (
-    SELECT tenant, call_id, result
-    FROM (
-        SELECT
-            tenant, call_id, result,
-            row_number() OVER (PARTITION BY tenant, call_id
-                               ORDER BY at DESC, stored_seq DESC NULLS LAST) AS nth
-        FROM billing_events
-    )
-    WHERE nth = 1
+    SELECT
+        tenant,
+        call_id,
+        first_value(result ORDER BY at DESC, stored_seq DESC NULLS LAST) AS result
+    FROM billing_events
+    GROUP BY tenant, call_id
 ),
 refunded_calls AS (
     SELECT

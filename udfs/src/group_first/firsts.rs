@@ -205,11 +205,27 @@ impl GroupFirsts {
         Ok(())
     }
 
-    /// The answers for the rows pushed at positions `first_row..` whose arguments are
-    /// `values`: whether each is its group's first, or (with a flag) -1, 0 or 1 as it is
-    /// before, on or after its group's first flagged row (by order, ties by position).
-    pub fn answers(&self, values: &[ArrayRef], first_row: usize) -> Result<ArrayRef> {
-        let num_rows = values.first().map_or(0, |v| v.len());
+    /// How many of a row's leading arguments [`answers`](Self::answers) reads: the flag and
+    /// the order with a flag (the answer compares the row's order with its group's first),
+    /// none without (the answer is whether the row is its group's first).
+    pub fn answer_arguments(&self) -> usize {
+        if self.shape.flag {
+            self.shape.leading()
+        } else {
+            0
+        }
+    }
+
+    /// The answers for the `num_rows` rows pushed at positions `first_row..`, whose first
+    /// [`answer_arguments`](Self::answer_arguments) arguments are `leading`: whether each is
+    /// its group's first, or (with a flag) -1, 0 or 1 as it is before, on or after its
+    /// group's first flagged row (by order, ties by position).
+    pub fn answers(
+        &self,
+        leading: &[ArrayRef],
+        num_rows: usize,
+        first_row: usize,
+    ) -> Result<ArrayRef> {
         let Some(groups) = self.groups.get(first_row..first_row + num_rows) else {
             return exec_err!("{}: rows {first_row}.. were not pushed", self.shape.name);
         };
@@ -220,7 +236,10 @@ impl GroupFirsts {
                 .collect();
             return Ok(Arc::new(firsts));
         }
-        let rows = self.encode(values)?;
+        if leading.len() < self.answer_arguments() {
+            return exec_err!("{}: the order arguments are missing", self.shape.name);
+        }
+        let rows = self.encode(leading)?;
         let positions: Int32Array = (0..num_rows)
             .map(|i| {
                 let best = best(i);

@@ -50,7 +50,8 @@ fn evaluate_all(shape: Shape, values: &[ArrayRef]) -> Result<ArrayRef> {
     let types: Vec<DataType> = values.iter().map(|v| v.data_type().clone()).collect();
     let mut firsts = GroupFirsts::new(shape, &types)?;
     firsts.push(values)?;
-    firsts.answers(values, 0)
+    let num_rows = values.first().map_or(0, |v| v.len());
+    firsts.answers(values, num_rows, 0)
 }
 
 #[user_doc(

@@ -24,17 +24,23 @@ mod rule;
 use std::fmt;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::utils::memory::RecordBatchMemoryCounter;
-use datafusion::common::{Result, internal_err};
+use datafusion::common::{ColumnStatistics, Result, Statistics, internal_err};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::ExecutionPlanProperties;
+use datafusion::physical_plan::execution_plan::CardinalityEffect;
 use datafusion::physical_plan::execution_plan::EmissionType;
 use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::projection::{
+    EmbeddedProjection, ProjectionExec, try_embed_projection,
+};
+use datafusion::physical_plan::statistics::{ChildStats, StatisticsArgs};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::windows::WindowExpr;
 use datafusion::physical_plan::{
@@ -56,44 +62,118 @@ pub struct GroupWindowExec {
     /// `partition_by`.
     functions: Vec<(Arc<dyn WindowExpr>, Shape)>,
     partition_by: Vec<Arc<dyn PhysicalExpr>>,
+    /// The output of the `WindowAggExec` replaced: the input's columns, then one per function.
+    window_schema: SchemaRef,
+    /// The columns of `window_schema` emitted, in order (all when `None`): a projection above
+    /// embedded, so that kept batches hold only the input columns the plan still reads.
+    projection: Option<Vec<usize>>,
+    /// `window_schema` projected.
     schema: SchemaRef,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
 }
 
+/// Where an output column comes from.
+#[derive(Debug, Clone, Copy)]
+enum Output {
+    /// The input's column of this index.
+    Input(usize),
+    /// The answers of the function of this index.
+    Answer(usize),
+}
+
 impl GroupWindowExec {
-    /// The operator for `functions` over `input`, with the output schema `schema` (the input's
-    /// columns, then one per function, as the `WindowAggExec` it replaces).
+    /// The operator for `functions` over `input`, with the output schema `window_schema` (the
+    /// input's columns, then one per function, as the `WindowAggExec` it replaces).
     pub fn new(
         input: Arc<dyn ExecutionPlan>,
         functions: Vec<(Arc<dyn WindowExpr>, Shape)>,
-        schema: SchemaRef,
+        window_schema: SchemaRef,
     ) -> Self {
         let partition_by = functions
             .first()
             .map(|(f, _)| f.partition_by().to_vec())
             .unwrap_or_default();
-        let properties = PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
-            input.output_partitioning().clone(),
-            EmissionType::Final,
-            input.boundedness(),
-        );
+        let properties = Self::properties_of(&input, Arc::clone(&window_schema));
         Self {
             input,
             functions,
             partition_by,
-            schema,
+            schema: Arc::clone(&window_schema),
+            window_schema,
+            projection: None,
             properties: Arc::new(properties),
             metrics: ExecutionPlanMetricsSet::new(),
         }
+    }
+
+    fn properties_of(input: &Arc<dyn ExecutionPlan>, schema: SchemaRef) -> PlanProperties {
+        PlanProperties::new(
+            EquivalenceProperties::new(schema),
+            input.output_partitioning().clone(),
+            EmissionType::Final,
+            input.boundedness(),
+        )
+    }
+
+    /// The same operator over a new input.
+    fn with_input(&self, input: Arc<dyn ExecutionPlan>) -> Result<Self> {
+        Self::new(
+            input,
+            self.functions.clone(),
+            Arc::clone(&self.window_schema),
+        )
+        .with_projection(self.projection.clone())
+    }
+
+    /// Where each output column comes from.
+    fn outputs(&self) -> Vec<Output> {
+        let inputs = self.input.schema().fields().len();
+        let all = 0..self.window_schema.fields().len();
+        let columns: Vec<usize> = self.projection.clone().unwrap_or_else(|| all.collect());
+        columns
+            .into_iter()
+            .map(|c| match c.checked_sub(inputs) {
+                None => Output::Input(c),
+                Some(f) => Output::Answer(f),
+            })
+            .collect()
+    }
+}
+
+impl EmbeddedProjection for GroupWindowExec {
+    fn with_projection(&self, projection: Option<Vec<usize>>) -> Result<Self> {
+        let schema = match &projection {
+            None => Arc::clone(&self.window_schema),
+            Some(columns) => Arc::new(self.window_schema.project(columns)?),
+        };
+        Ok(Self {
+            input: Arc::clone(&self.input),
+            functions: self.functions.clone(),
+            partition_by: self.partition_by.clone(),
+            window_schema: Arc::clone(&self.window_schema),
+            projection,
+            properties: Arc::new(Self::properties_of(&self.input, Arc::clone(&schema))),
+            schema,
+            metrics: ExecutionPlanMetricsSet::new(),
+        })
     }
 }
 
 impl DisplayAs for GroupWindowExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let names: Vec<&str> = self.functions.iter().map(|(w, _)| w.name()).collect();
-        write!(f, "GroupWindowExec: wdw=[{}]", names.join(", "))
+        write!(f, "GroupWindowExec: wdw=[{}]", names.join(", "))?;
+        if self.projection.is_some() {
+            let names: Vec<&str> = self
+                .schema
+                .fields()
+                .iter()
+                .map(|c| c.name().as_str())
+                .collect();
+            write!(f, ", projection=[{}]", names.join(", "))?;
+        }
+        Ok(())
     }
 }
 
@@ -144,14 +224,55 @@ impl ExecutionPlan for GroupWindowExec {
                 input,
                 functions: self.functions.clone(),
                 partition_by: self.partition_by.clone(),
+                window_schema: Arc::clone(&self.window_schema),
+                projection: self.projection.clone(),
                 schema: Arc::clone(&self.schema),
                 properties: Arc::clone(&self.properties),
                 metrics: ExecutionPlanMetricsSet::new(),
             },
-            ChildrenPropertiesMode::Recompute => {
-                Self::new(input, self.functions.clone(), Arc::clone(&self.schema))
-            }
+            ChildrenPropertiesMode::Recompute => self.with_input(input)?,
         }))
+    }
+
+    fn try_swapping_with_projection(
+        &self,
+        projection: &ProjectionExec,
+    ) -> Result<Option<Arc<dyn ExecutionPlan>>> {
+        if self.projection.is_some() {
+            return Ok(None);
+        }
+        try_embed_projection(projection, self)
+    }
+
+    fn child_stats_requests(&self, partition: Option<usize>) -> Vec<ChildStats> {
+        vec![ChildStats::At(partition)]
+    }
+
+    /// The input's row count and column statistics; nothing known of the answers. Join
+    /// planning needs the row count to put the smaller side on the build side.
+    fn statistics_from_inputs(
+        &self,
+        input_stats: &[Arc<Statistics>],
+        _args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        let Some(input) = input_stats.first() else {
+            return internal_err!("GroupWindowExec takes one input");
+        };
+        let mut columns = input.column_statistics.clone();
+        columns.resize(
+            self.window_schema.fields().len(),
+            ColumnStatistics::new_unknown(),
+        );
+        let statistics = Statistics {
+            num_rows: input.num_rows,
+            total_byte_size: Precision::Absent,
+            column_statistics: columns,
+        };
+        Ok(Arc::new(statistics.project(self.projection.as_ref())))
+    }
+
+    fn cardinality_effect(&self) -> CardinalityEffect {
+        CardinalityEffect::Equal
     }
 
     fn with_new_children(
@@ -176,6 +297,7 @@ impl ExecutionPlan for GroupWindowExec {
         let work = Work {
             functions: self.functions.clone(),
             partition_by: self.partition_by.clone(),
+            outputs: self.outputs(),
             schema: Arc::clone(&self.schema),
             reservation,
             metrics,
@@ -198,17 +320,20 @@ impl ExecutionPlan for GroupWindowExec {
 struct Work {
     functions: Vec<(Arc<dyn WindowExpr>, Shape)>,
     partition_by: Vec<Arc<dyn PhysicalExpr>>,
+    outputs: Vec<Output>,
     schema: SchemaRef,
     reservation: MemoryReservation,
     metrics: BaselineMetrics,
 }
 
-/// A kept input batch: the batch, the bytes reserved for it, and per function the values its
-/// [`GroupFirsts`] takes (arguments, then the partition keys as further group keys).
+/// What is kept of an input batch until it is emitted: its rows' count, the input columns
+/// the output holds, per function the arguments its answers read (none for a function not
+/// in the output), and the bytes reserved for them.
 struct Kept {
-    batch: RecordBatch,
+    rows: usize,
+    columns: Vec<ArrayRef>,
+    arguments: Vec<Vec<ArrayRef>>,
     size: usize,
-    values: Vec<Vec<ArrayRef>>,
 }
 
 impl Work {
@@ -229,44 +354,65 @@ impl Work {
                 .collect::<Result<Vec<_>>>()?;
             states.push(GroupFirsts::new(shape.clone(), &types)?);
         }
+        let answered: Vec<bool> = (0..self.functions.len())
+            .map(|f| {
+                self.outputs
+                    .iter()
+                    .any(|o| matches!(o, Output::Answer(a) if *a == f))
+            })
+            .collect();
         let mut held = 0;
         let mut counter = RecordBatchMemoryCounter::new();
         while let Some(batch) = input.next().await {
             let batch = batch?;
             let _timer = self.metrics.elapsed_compute().timer();
-            let num_rows = batch.num_rows();
+            let rows = batch.num_rows();
             let keys = self
                 .partition_by
                 .iter()
-                .map(|key| key.evaluate(&batch)?.into_array(num_rows))
+                .map(|key| key.evaluate(&batch)?.into_array(rows))
                 .collect::<Result<Vec<_>>>()?;
-            let mut values = Vec::with_capacity(states.len());
-            for ((function, _), state) in self.functions.iter().zip(&mut states) {
-                let mut row = function.evaluate_args(&batch)?;
-                row.extend(keys.iter().cloned());
-                state.push(&row)?;
-                values.push(row);
+            let mut arguments = Vec::with_capacity(states.len());
+            for (((function, _), state), &answered) in
+                self.functions.iter().zip(&mut states).zip(&answered)
+            {
+                let mut values = function.evaluate_args(&batch)?;
+                values.extend(keys.iter().cloned());
+                state.push(&values)?;
+                values.truncate(if answered {
+                    state.answer_arguments()
+                } else {
+                    0
+                });
+                arguments.push(values);
             }
+            let columns: Vec<ArrayRef> = self
+                .outputs
+                .iter()
+                .filter_map(|o| match *o {
+                    Output::Input(c) => Some(Arc::clone(batch.column(c))),
+                    Output::Answer(_) => None,
+                })
+                .collect();
             // Batches of one Parquet page share its buffers, and arguments that are columns
             // share the batch's: each buffer is counted once.
-            let mut size = counter.count_batch(&batch);
-            for row in &values {
-                let named = row
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| (i.to_string(), Arc::clone(a)));
-                size += counter.count_batch(&RecordBatch::try_from_iter(named)?);
-            }
+            let size = arguments
+                .iter()
+                .chain([&columns])
+                .map(|arrays| count_arrays(&mut counter, arrays))
+                .sum::<Result<usize>>()?;
             held += size;
             let states_size: usize = states.iter().map(GroupFirsts::size).sum();
             self.reservation.try_resize(held + states_size)?;
             kept.push(Kept {
-                batch,
+                rows,
+                columns,
+                arguments,
                 size,
-                values,
             });
         }
         let Work {
+            outputs,
             schema,
             reservation,
             metrics,
@@ -275,18 +421,43 @@ impl Work {
         let mut first_row = 0;
         Ok(kept.into_iter().map(move |kept| {
             let _timer = metrics.elapsed_compute().timer();
-            let rows = kept.batch.num_rows();
-            let mut columns = kept.batch.columns().to_vec();
-            for (state, values) in states.iter().zip(&kept.values) {
-                columns.push(state.answers(values, first_row)?);
-            }
-            first_row += rows;
+            let mut inputs = kept.columns.into_iter();
+            let columns = outputs
+                .iter()
+                .map(|output| match *output {
+                    Output::Input(_) => match inputs.next() {
+                        Some(column) => Ok(column),
+                        None => internal_err!("GroupWindowExec lost an input column"),
+                    },
+                    Output::Answer(f) => {
+                        states[f].answers(&kept.arguments[f], kept.rows, first_row)
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            first_row += kept.rows;
             // A kept batch leaves the pool's count as it leaves the operator.
             reservation.shrink(kept.size.min(reservation.size()));
-            metrics.record_output(rows);
-            Ok(RecordBatch::try_new(Arc::clone(&schema), columns)?)
+            metrics.record_output(kept.rows);
+            let options = RecordBatchOptions::new().with_row_count(Some(kept.rows));
+            Ok(RecordBatch::try_new_with_options(
+                Arc::clone(&schema),
+                columns,
+                &options,
+            )?)
         }))
     }
+}
+
+/// Bytes of the buffers of `arrays` that `counter` has not counted yet.
+fn count_arrays(counter: &mut RecordBatchMemoryCounter, arrays: &[ArrayRef]) -> Result<usize> {
+    if arrays.is_empty() {
+        return Ok(0);
+    }
+    let named = arrays
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (i.to_string(), Arc::clone(a)));
+    Ok(counter.count_batch(&RecordBatch::try_from_iter(named)?))
 }
 
 #[cfg(test)]

@@ -2,11 +2,15 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+use datafusion::common::stats::Precision;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::MemTable;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::displayable;
+use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use super::GroupWindowExec;
 use crate::{Settings, register_all};
 
 /// `rows` calls of 7 tenants and 1,000 callers in `parts` partitions: (tenant, src, ts).
@@ -176,4 +180,44 @@ async fn descending_firsts_of_the_row_number_rewrite() {
       WHERE rn = 1 AND ts = top";
     assert!(physical_plan(&ctx, sql).await.contains("GroupWindowExec"));
     assert_eq!(count(&ctx, sql).await, 7_000);
+}
+
+#[tokio::test]
+async fn keeps_only_the_columns_read_above_and_knows_its_row_count() {
+    let ctx = session(SessionConfig::new().with_target_partitions(2));
+    calls(&ctx, 70_000, 4);
+    // Of the input, only `src` is read above the window; `tenant` and `ts` are arguments.
+    let sql = "SELECT src, p FROM (
+        SELECT src, first_flag_position(ts % 5 = 0, ts, src) OVER (PARTITION BY tenant) AS p
+        FROM calls)";
+    let plan = ctx
+        .sql(sql)
+        .await
+        .expect("plans")
+        .create_physical_plan()
+        .await
+        .expect("physical plan");
+    let mut window = None;
+    plan.apply(|node| {
+        if node.downcast_ref::<GroupWindowExec>().is_some() {
+            window = Some(Arc::clone(node));
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .expect("visited");
+    let window = window.expect("a GroupWindowExec");
+    let shown = displayable(window.as_ref()).one_line().to_string();
+    assert!(shown.contains("projection=[src, "), "{shown}");
+    assert_eq!(window.schema().fields().len(), 2, "{shown}");
+    let statistics = StatisticsContext::new()
+        .compute(window.as_ref(), &StatisticsArgs::new())
+        .expect("statistics");
+    assert_eq!(statistics.num_rows, Precision::Exact(70_000));
+    let zeros = "SELECT count(*) FROM (
+        SELECT src, first_flag_position(ts % 5 = 0, ts, src) OVER (PARTITION BY tenant) AS p
+        FROM calls) WHERE p = 0";
+    // Exactly the groups with a flagged row have one row on their first flagged row.
+    let groups_flagged = "SELECT count(*) FROM (SELECT tenant, src FROM calls
+        GROUP BY tenant, src HAVING bool_or(ts % 5 = 0))";
+    assert_eq!(count(&ctx, zeros).await, count(&ctx, groups_flagged).await);
 }
