@@ -6,8 +6,8 @@ use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::MemTable;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::physical_plan::displayable;
 use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
+use datafusion::physical_plan::{ExecutionPlan, displayable};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::GroupWindowExec;
@@ -49,15 +49,19 @@ fn session(config: SessionConfig) -> SessionContext {
     ctx
 }
 
-async fn physical_plan(ctx: &SessionContext, sql: &str) -> String {
-    let plan = ctx
-        .sql(sql)
+async fn physical(ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
+    ctx.sql(sql)
         .await
         .expect("plans")
         .create_physical_plan()
         .await
-        .expect("physical plan");
-    displayable(plan.as_ref()).indent(false).to_string()
+        .expect("physical plan")
+}
+
+async fn physical_plan(ctx: &SessionContext, sql: &str) -> String {
+    displayable(physical(ctx, sql).await.as_ref())
+        .indent(false)
+        .to_string()
 }
 
 /// The single count `sql` answers.
@@ -190,13 +194,7 @@ async fn keeps_only_the_columns_read_above_and_knows_its_row_count() {
     let sql = "SELECT src, p FROM (
         SELECT src, first_flag_position(ts % 5 = 0, ts, src) OVER (PARTITION BY tenant) AS p
         FROM calls)";
-    let plan = ctx
-        .sql(sql)
-        .await
-        .expect("plans")
-        .create_physical_plan()
-        .await
-        .expect("physical plan");
+    let plan = physical(&ctx, sql).await;
     let mut window = None;
     plan.apply(|node| {
         if node.downcast_ref::<GroupWindowExec>().is_some() {
