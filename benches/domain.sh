@@ -34,7 +34,9 @@ gen="$work/gen-$rows"
 store="$work/store-$rows"
 if [ ! -d "$store" ]; then
   "$bin" generate --rows "$rows" --days 30 --out "$gen" >/dev/null
-  "$bin" --data "$store" ingest "$gen/cdrs.csv" "$gen/rates.csv" >/dev/null
+  # The PMS's refunds and billing events too: call_reports joins them.
+  "$bin" --data "$store" ingest "$gen/cdrs.csv" "$gen/rates.csv" "$gen/refunds.csv" \
+    "$gen/billing_events.csv" >/dev/null
 fi
 
 month="start_time >= TIMESTAMP '2026-11-01T00:00:00Z' AND start_time < TIMESTAMP '2026-12-01T00:00:00Z'"
