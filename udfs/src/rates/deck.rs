@@ -84,13 +84,17 @@ pub enum RateDeckError {
     },
 }
 
+/// The deck's maps hash short keys (a tenant, a prefix) up to twice per digit of every number
+/// rated: foldhash, not the standard library's SipHash.
+type Hasher = foldhash::fast::RandomState;
+
 /// Rates of one tenant: prefix → rates in `valid_from` order.
-type Prefixes = HashMap<String, Vec<Rate>>;
+type Prefixes = HashMap<String, Vec<Rate>, Hasher>;
 
 /// An immutable rate deck, built once per version of the `rates` table.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RateDeck {
-    tenants: HashMap<String, Prefixes>,
+    tenants: HashMap<String, Prefixes, Hasher>,
     longest: usize,
     rows: usize,
 }
