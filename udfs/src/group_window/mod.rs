@@ -15,10 +15,12 @@
 //! group's least row so far), with the partition keys as further group keys, so one state
 //! covers every window partition the input partition holds. At the end of its input it emits
 //! the kept batches in input order, each with its answers appended as it leaves. The kept
-//! batches and the states are counted in the query's memory pool. The rule
+//! batches and the states are counted in the query's memory pool; kept batches that do not
+//! fit are spilled to disk ([`kept`]). The rule
 //! [`GroupWindowRule`] plans it in place of a `WindowAggExec` whose functions are all of that
 //! kind.
 
+mod kept;
 mod rule;
 
 use std::fmt;
@@ -28,7 +30,6 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::utils::memory::RecordBatchMemoryCounter;
 use datafusion::common::{ColumnStatistics, Result, Statistics, internal_err};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
@@ -36,7 +37,9 @@ use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::ExecutionPlanProperties;
 use datafusion::physical_plan::execution_plan::CardinalityEffect;
 use datafusion::physical_plan::execution_plan::EmissionType;
-use datafusion::physical_plan::metrics::{BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::metrics::{
+    BaselineMetrics, ExecutionPlanMetricsSet, MetricsSet, SpillMetrics,
+};
 use datafusion::physical_plan::projection::{
     EmbeddedProjection, ProjectionExec, try_embed_projection,
 };
@@ -47,8 +50,10 @@ use datafusion::physical_plan::{
     ChildrenPropertiesMode, DisplayAs, DisplayFormatType, Distribution, ExecutionPlan,
     InputDistributionRequirements, PlanProperties, ReplaceChildrenOptions, apply_expression_roots,
 };
+use futures::stream::BoxStream;
 use futures::{StreamExt, TryStreamExt, stream};
 
+use kept::KeptBatches;
 pub use rule::GroupWindowRule;
 
 use crate::group_first::{GroupFirsts, Shape};
@@ -291,9 +296,16 @@ impl ExecutionPlan for GroupWindowExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let input = self.input.execute(partition, Arc::clone(&context))?;
-        let reservation = MemoryConsumer::new(format!("GroupWindowExec[{partition}]"))
+        let reservation = MemoryConsumer::new(format!("GroupWindowExec[{partition}] groups"))
             .register(context.memory_pool());
         let metrics = BaselineMetrics::new(&self.metrics, partition);
+        let kept = KeptBatches::new(
+            MemoryConsumer::new(format!("GroupWindowExec[{partition}] input"))
+                .with_can_spill(true)
+                .register(context.memory_pool()),
+            context.runtime_env(),
+            SpillMetrics::new(&self.metrics, partition),
+        );
         let work = Work {
             functions: self.functions.clone(),
             partition_by: self.partition_by.clone(),
@@ -301,10 +313,9 @@ impl ExecutionPlan for GroupWindowExec {
             schema: Arc::clone(&self.schema),
             reservation,
             metrics,
+            kept,
         };
-        let batches = stream::once(work.run(input))
-            .map_ok(stream::iter)
-            .try_flatten();
+        let batches = stream::once(work.run(input)).try_flatten();
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&self.schema),
             batches,
@@ -324,26 +335,18 @@ struct Work {
     schema: SchemaRef,
     reservation: MemoryReservation,
     metrics: BaselineMetrics,
-}
-
-/// What is kept of an input batch until it is emitted: its rows' count, the input columns
-/// the output holds, per function the arguments its answers read (none for a function not
-/// in the output), and the bytes reserved for them.
-struct Kept {
-    rows: usize,
-    columns: Vec<ArrayRef>,
-    arguments: Vec<Vec<ArrayRef>>,
-    size: usize,
+    /// Of each input batch: the input columns the output holds, then per function the
+    /// arguments its answers read (none for a function not in the output).
+    kept: KeptBatches,
 }
 
 impl Work {
     /// Reads the whole input into the functions' states; then the output is the kept batches
     /// with their answers, computed as each is emitted.
     async fn run(
-        self,
+        mut self,
         mut input: SendableRecordBatchStream,
-    ) -> Result<impl Iterator<Item = Result<RecordBatch>>> {
-        let mut kept = Vec::new();
+    ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
         let mut states = Vec::with_capacity(self.functions.len());
         for (function, shape) in &self.functions {
             let types = function
@@ -361,8 +364,7 @@ impl Work {
                     .any(|o| matches!(o, Output::Answer(a) if *a == f))
             })
             .collect();
-        let mut held = 0;
-        let mut counter = RecordBatchMemoryCounter::new();
+        let mut arities = vec![0; self.functions.len()];
         while let Some(batch) = input.next().await {
             let batch = batch?;
             let _timer = self.metrics.elapsed_compute().timer();
@@ -372,21 +374,7 @@ impl Work {
                 .iter()
                 .map(|key| key.evaluate(&batch)?.into_array(rows))
                 .collect::<Result<Vec<_>>>()?;
-            let mut arguments = Vec::with_capacity(states.len());
-            for (((function, _), state), &answered) in
-                self.functions.iter().zip(&mut states).zip(&answered)
-            {
-                let mut values = function.evaluate_args(&batch)?;
-                values.extend(keys.iter().cloned());
-                state.push(&values)?;
-                values.truncate(if answered {
-                    state.answer_arguments()
-                } else {
-                    0
-                });
-                arguments.push(values);
-            }
-            let columns: Vec<ArrayRef> = self
+            let mut columns: Vec<ArrayRef> = self
                 .outputs
                 .iter()
                 .filter_map(|o| match *o {
@@ -394,70 +382,73 @@ impl Work {
                     Output::Answer(_) => None,
                 })
                 .collect();
-            // Batches of one Parquet page share its buffers, and arguments that are columns
-            // share the batch's: each buffer is counted once.
-            let size = arguments
-                .iter()
-                .chain([&columns])
-                .map(|arrays| count_arrays(&mut counter, arrays))
-                .sum::<Result<usize>>()?;
-            held += size;
+            for (f, ((function, _), state)) in self.functions.iter().zip(&mut states).enumerate() {
+                let mut values = function.evaluate_args(&batch)?;
+                values.extend(keys.iter().cloned());
+                state.push(&values)?;
+                values.truncate(if answered[f] {
+                    state.answer_arguments()
+                } else {
+                    0
+                });
+                arities[f] = values.len();
+                columns.extend(values);
+            }
+            self.kept.push(columns, rows)?;
             let states_size: usize = states.iter().map(GroupFirsts::size).sum();
-            self.reservation.try_resize(held + states_size)?;
-            kept.push(Kept {
-                rows,
-                columns,
-                arguments,
-                size,
-            });
+            if self.reservation.try_resize(states_size).is_err() {
+                // The states cannot spill; the kept input can make room for them.
+                self.kept.spill()?;
+                self.reservation.try_resize(states_size)?;
+            }
         }
+        // `reservation` goes with the states, into the output stream.
         let Work {
             outputs,
             schema,
             reservation,
             metrics,
+            kept,
             ..
         } = self;
+        let inputs = outputs
+            .iter()
+            .filter(|o| matches!(o, Output::Input(_)))
+            .count();
         let mut first_row = 0;
-        Ok(kept.into_iter().map(move |kept| {
+        let emitted = kept.into_stream().map(move |held| {
+            // The states stay counted in the pool until the last batch has left.
+            let _states = &reservation;
+            let batch = held?;
             let _timer = metrics.elapsed_compute().timer();
-            let mut inputs = kept.columns.into_iter();
+            let rows = batch.num_rows();
+            let mut kept = batch.columns().iter().cloned();
+            let mut input_columns = kept.by_ref().take(inputs).collect::<Vec<_>>().into_iter();
+            let arguments: Vec<Vec<ArrayRef>> = arities
+                .iter()
+                .map(|&arity| kept.by_ref().take(arity).collect())
+                .collect();
             let columns = outputs
                 .iter()
                 .map(|output| match *output {
-                    Output::Input(_) => match inputs.next() {
+                    Output::Input(_) => match input_columns.next() {
                         Some(column) => Ok(column),
                         None => internal_err!("GroupWindowExec lost an input column"),
                     },
-                    Output::Answer(f) => {
-                        states[f].answers(&kept.arguments[f], kept.rows, first_row)
-                    }
+                    Output::Answer(f) => states[f].answers(&arguments[f], rows, first_row),
                 })
                 .collect::<Result<Vec<_>>>()?;
-            first_row += kept.rows;
-            // A kept batch leaves the pool's count as it leaves the operator.
-            reservation.shrink(kept.size.min(reservation.size()));
-            metrics.record_output(kept.rows);
-            let options = RecordBatchOptions::new().with_row_count(Some(kept.rows));
+            first_row += rows;
+            metrics.record_output(rows);
+            let options = RecordBatchOptions::new().with_row_count(Some(rows));
             Ok(RecordBatch::try_new_with_options(
                 Arc::clone(&schema),
                 columns,
                 &options,
             )?)
-        }))
+        });
+        Ok(emitted.boxed())
     }
-}
-
-/// Bytes of the buffers of `arrays` that `counter` has not counted yet.
-fn count_arrays(counter: &mut RecordBatchMemoryCounter, arrays: &[ArrayRef]) -> Result<usize> {
-    if arrays.is_empty() {
-        return Ok(0);
-    }
-    let named = arrays
-        .iter()
-        .enumerate()
-        .map(|(i, a)| (i.to_string(), Arc::clone(a)));
-    Ok(counter.count_batch(&RecordBatch::try_from_iter(named)?))
 }
 
 #[cfg(test)]

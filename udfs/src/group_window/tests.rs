@@ -1,3 +1,4 @@
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{AsArray, Int64Array, RecordBatch, StringArray};
@@ -5,9 +6,10 @@ use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
 use datafusion::common::stats::Precision;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::datasource::MemTable;
+use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
-use datafusion::physical_plan::{ExecutionPlan, displayable};
+use datafusion::physical_plan::{ExecutionPlan, collect, displayable};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use super::GroupWindowExec;
@@ -218,4 +220,64 @@ async fn keeps_only_the_columns_read_above_and_knows_its_row_count() {
     let groups_flagged = "SELECT count(*) FROM (SELECT tenant, src FROM calls
         GROUP BY tenant, src HAVING bool_or(ts % 5 = 0))";
     assert_eq!(count(&ctx, zeros).await, count(&ctx, groups_flagged).await);
+}
+
+#[tokio::test]
+async fn kept_batches_beyond_the_memory_limit_spill_and_come_back_in_order() {
+    // The server's pool: spillable consumers get a fair share of what the others leave.
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(3 << 20)))
+        .build_arc()
+        .expect("runtime");
+    let config = SessionConfig::new()
+        .with_target_partitions(2)
+        .with_batch_size(1000);
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
+    register_all(&ctx, Arc::new(Settings::default()));
+    calls(&ctx, 200_000, 4);
+    let sql = "SELECT tenant, src, ts, first_in_group(ts, src) OVER (PARTITION BY tenant) AS f
+        FROM calls";
+    let plan = physical(&ctx, sql).await;
+    let batches = collect(Arc::clone(&plan), ctx.task_ctx())
+        .await
+        .expect("runs within the limit by spilling");
+    let mut spills = 0;
+    plan.apply(|node| {
+        if node.downcast_ref::<GroupWindowExec>().is_some() {
+            spills = node
+                .metrics()
+                .and_then(|m| m.spill_count())
+                .expect("spill metrics");
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })
+    .expect("visited");
+    assert!(spills > 0, "kept batches were spilled");
+    // Every row back, each group's least ts marked once.
+    let mut rows = Vec::new();
+    for batch in &batches {
+        let (tenant, src) = (
+            batch.column(0).as_string::<i32>(),
+            batch.column(1).as_string::<i32>(),
+        );
+        let (ts, first) = (
+            batch.column(2).as_primitive::<Int64Type>(),
+            batch.column(3).as_boolean(),
+        );
+        for i in 0..batch.num_rows() {
+            let group = (tenant.value(i).to_string(), src.value(i).to_string());
+            rows.push((group, ts.value(i), first.value(i)));
+        }
+    }
+    assert_eq!(rows.len(), 200_000);
+    let mut least: HashMap<&(String, String), i64> = HashMap::new();
+    for (group, ts, _) in &rows {
+        let entry = least.entry(group).or_insert(i64::MAX);
+        *entry = (*entry).min(*ts);
+    }
+    let firsts: Vec<_> = rows.iter().filter(|(_, _, first)| *first).collect();
+    assert_eq!((firsts.len(), least.len()), (7_000, 7_000));
+    for (group, ts, _) in firsts {
+        assert_eq!(least[group], *ts, "{group:?}");
+    }
 }

@@ -1,0 +1,151 @@
+//! [`KeptBatches`]: what [`GroupWindowExec`](super::GroupWindowExec) holds of its input until
+//! the input ends — in memory while the query's memory pool allows it, then spilled to disk.
+//!
+//! The operator's answers need every group's whole input, so nothing can be emitted before the
+//! input ends; but the kept columns are only read back, in input order, to be emitted. When a
+//! kept batch does not fit the pool, every batch held in memory is written to one spill file
+//! (DataFusion's [`SpillManager`]: Arrow IPC in the session's temporary directory) and the
+//! memory is freed: the input is then held as alternating in-memory and spilled runs, read
+//! back in order. The functions' states stay in memory: when they alone outgrow the pool the
+//! query fails with the pool's error.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::common::Result;
+use datafusion::common::utils::memory::RecordBatchMemoryCounter;
+use datafusion::execution::memory_pool::MemoryReservation;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::{SendableRecordBatchStream, SpillFile};
+use datafusion::physical_plan::metrics::SpillMetrics;
+use datafusion::physical_plan::spill::SpillManager;
+use futures::stream::{self, BoxStream};
+use futures::{StreamExt, TryStreamExt};
+
+/// A kept batch and the bytes reserved for it (0 once it has been spilled).
+type Held = (RecordBatch, usize);
+
+/// Input runs, in input order.
+enum Run {
+    Memory(Vec<Held>),
+    Spilled(Arc<dyn SpillFile>),
+}
+
+/// The kept batches of one input partition; see the [module docs](self).
+pub(super) struct KeptBatches {
+    runs: Vec<Run>,
+    /// The run being filled, in memory.
+    memory: Vec<Held>,
+    /// Bytes of `memory`, reserved in `reservation`.
+    held: usize,
+    /// The kept batches' share of the pool: spillable.
+    reservation: MemoryReservation,
+    /// Counts each buffer of `memory` once (batches of a Parquet page share buffers).
+    counter: RecordBatchMemoryCounter,
+    /// The layout of a kept batch, from the first one.
+    schema: Option<SchemaRef>,
+    env: Arc<RuntimeEnv>,
+    metrics: SpillMetrics,
+}
+
+impl KeptBatches {
+    /// An empty store holding its batches in `reservation` (a spillable consumer), spilling
+    /// through `env`'s disk manager, counting in `metrics`.
+    pub(super) fn new(
+        reservation: MemoryReservation,
+        env: Arc<RuntimeEnv>,
+        metrics: SpillMetrics,
+    ) -> Self {
+        Self {
+            runs: Vec::new(),
+            memory: Vec::new(),
+            held: 0,
+            reservation,
+            counter: RecordBatchMemoryCounter::new(),
+            schema: None,
+            env,
+            metrics,
+        }
+    }
+
+    /// Keeps `columns` (of `rows` rows), spilling the batches held in memory when the pool
+    /// has no room for it.
+    pub(super) fn push(&mut self, columns: Vec<ArrayRef>, rows: usize) -> Result<()> {
+        let schema = match &self.schema {
+            Some(schema) => Arc::clone(schema),
+            None => {
+                let fields: Vec<Field> = columns
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| Field::new(format!("c{i}"), c.data_type().clone(), true))
+                    .collect();
+                Arc::clone(self.schema.insert(Arc::new(Schema::new(fields))))
+            }
+        };
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        let batch = RecordBatch::try_new_with_options(schema, columns, &options)?;
+        let size = self.counter.count_batch(&batch);
+        self.memory.push((batch, size));
+        self.held += size;
+        if self.reservation.try_resize(self.held).is_err() {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the batches held in memory to a spill file and frees their memory.
+    pub(super) fn spill(&mut self) -> Result<()> {
+        let (Some(schema), false) = (&self.schema, self.memory.is_empty()) else {
+            return Ok(());
+        };
+        let manager = self.manager(Arc::clone(schema));
+        let mut file = manager.create_in_progress_file("GroupWindowExec")?;
+        for (batch, _) in self.memory.drain(..) {
+            file.append_batch(&batch)?;
+        }
+        if let Some(file) = file.finish()? {
+            self.runs.push(Run::Spilled(file));
+        }
+        self.held = 0;
+        self.reservation.free();
+        self.counter = RecordBatchMemoryCounter::new();
+        Ok(())
+    }
+
+    fn manager(&self, schema: SchemaRef) -> SpillManager {
+        SpillManager::new(Arc::clone(&self.env), self.metrics.clone(), schema)
+    }
+
+    /// Every kept batch, in input order; each leaves the pool's count as it is read.
+    pub(super) fn into_stream(mut self) -> BoxStream<'static, Result<RecordBatch>> {
+        if !self.memory.is_empty() {
+            let memory = std::mem::take(&mut self.memory);
+            self.runs.push(Run::Memory(memory));
+        }
+        let managers = self.schema.clone().map(|schema| self.manager(schema));
+        let reservation = self.reservation;
+        stream::iter(self.runs)
+            .map(move |run| match (run, &managers) {
+                (Run::Memory(held), _) => stream::iter(held.into_iter().map(Ok)).boxed(),
+                (Run::Spilled(file), Some(manager)) => {
+                    match manager.read_spill_as_stream(file, None) {
+                        Ok(batches) => unspilled(batches),
+                        Err(error) => stream::once(async { Err(error) }).boxed(),
+                    }
+                }
+                (Run::Spilled(_), None) => stream::empty().boxed(),
+            })
+            .flatten()
+            .map_ok(move |(batch, size)| {
+                reservation.shrink(size.min(reservation.size()));
+                batch
+            })
+            .boxed()
+    }
+}
+
+/// Batches read back from a spill file, holding no reservation.
+fn unspilled(batches: SendableRecordBatchStream) -> BoxStream<'static, Result<Held>> {
+    batches.map_ok(|batch| (batch, 0)).boxed()
+}
