@@ -14,10 +14,11 @@ use std::sync::Arc;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::common::Result;
+use datafusion::common::config::SpillCompression;
 use datafusion::common::utils::memory::RecordBatchMemoryCounter;
 use datafusion::execution::memory_pool::MemoryReservation;
 use datafusion::execution::runtime_env::RuntimeEnv;
-use datafusion::execution::{SendableRecordBatchStream, SpillFile};
+use datafusion::execution::{SendableRecordBatchStream, SpillFile, TaskContext};
 use datafusion::physical_plan::metrics::SpillMetrics;
 use datafusion::physical_plan::spill::SpillManager;
 use futures::stream::{self, BoxStream};
@@ -47,14 +48,16 @@ pub(super) struct KeptBatches {
     schema: Option<SchemaRef>,
     env: Arc<RuntimeEnv>,
     metrics: SpillMetrics,
+    /// `datafusion.execution.spill_compression`.
+    compression: SpillCompression,
 }
 
 impl KeptBatches {
     /// An empty store holding its batches in `reservation` (a spillable consumer), spilling
-    /// through `env`'s disk manager, counting in `metrics`.
+    /// through the task's disk manager with its compression, counting in `metrics`.
     pub(super) fn new(
         reservation: MemoryReservation,
-        env: Arc<RuntimeEnv>,
+        context: &TaskContext,
         metrics: SpillMetrics,
     ) -> Self {
         Self {
@@ -64,8 +67,9 @@ impl KeptBatches {
             reservation,
             counter: RecordBatchMemoryCounter::new(),
             schema: None,
-            env,
+            env: context.runtime_env(),
             metrics,
+            compression: context.session_config().spill_compression(),
         }
     }
 
@@ -115,6 +119,7 @@ impl KeptBatches {
 
     fn manager(&self, schema: SchemaRef) -> SpillManager {
         SpillManager::new(Arc::clone(&self.env), self.metrics.clone(), schema)
+            .with_compression_type(self.compression)
     }
 
     /// Every kept batch, in input order; each leaves the pool's count as it is read.

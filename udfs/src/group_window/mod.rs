@@ -303,7 +303,7 @@ impl ExecutionPlan for GroupWindowExec {
             MemoryConsumer::new(format!("GroupWindowExec[{partition}] input"))
                 .with_can_spill(true)
                 .register(context.memory_pool()),
-            context.runtime_env(),
+            &context,
             SpillMetrics::new(&self.metrics, partition),
         );
         let work = Work {
