@@ -4,11 +4,18 @@
 //! group-by hash table ([`GroupValues`], the one `GROUP BY` uses); its `order` values are
 //! encoded by Arrow's row format ([`RowConverter`]), whose bytes compare as the values do in
 //! their sort directions; and each group keeps the position and the encoded order of its
-//! least eligible row, in one arena. Memory grows with the groups, not with the rows' order
+//! least eligible row, in one arena.
+//!
+//! Most answers are known as the row is pushed, because a group's least row only ever gets
+//! lesser: a row not less than its group's least so far comes after the final least; a row
+//! that becomes the least is the group's first unless a later one replaces it, which then
+//! marks it. Each row keeps a one-byte answer. Only a row whose answer depends on rows still
+//! to come — with a flag, an unflagged row less than its group's least so far (or in a group
+//! with no flagged row yet) — keeps its encoded order, to be compared with its group's final
+//! least when answered. Memory grows with the groups and those rows, not with the rows' order
 //! values: the window operator ([`GroupWindowExec`](crate::group_window::GroupWindowExec))
-//! needs no concatenated copy of its input.
+//! needs no copy of its input's order arguments.
 
-use std::cmp::Ordering;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Int32Array};
@@ -59,6 +66,22 @@ const NONE: Best = Best {
     len: 0,
 };
 
+/// A row's answer as kept: with a flag, -1, 0 or 1 (before, on or after its group's first
+/// flagged row) or [`PENDING`]; without, 1 on the group's first row, else 0.
+type Answer = i8;
+
+/// With a flag: the answer waits for the group's final least row (see [`Pending`]).
+const PENDING: Answer = 2;
+
+/// A row whose answer is [`PENDING`]: its position, its group, and where its encoded order
+/// ends in the pending arena (it starts where the previous one's ends).
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    row: usize,
+    end: usize,
+    group: u32,
+}
+
 /// The state of one function over the rows pushed so far; see the [module docs](self).
 pub struct GroupFirsts {
     shape: Shape,
@@ -66,10 +89,17 @@ pub struct GroupFirsts {
     table: Option<Box<dyn GroupValues>>,
     /// Encodes the order arguments; `None` when every one is a NULL literal (all rows tie).
     converter: Option<RowConverter>,
-    /// The group of every row pushed, by position.
+    /// The last batch's encoded order, its buffers re-used by the next batch.
+    rows: Option<Rows>,
+    /// The last batch's groups, by row; re-used by the next batch.
     groups: Vec<u32>,
     best: Vec<Best>,
     arena: Vec<u8>,
+    /// The answer of every row pushed, by position.
+    answers: Vec<Answer>,
+    /// The rows whose answer is [`PENDING`], by position, and their encoded orders.
+    pending: Vec<Pending>,
+    pending_arena: Vec<u8>,
 }
 
 impl GroupFirsts {
@@ -93,9 +123,13 @@ impl GroupFirsts {
             shape,
             table: None,
             converter,
+            rows: None,
             groups: Vec::new(),
             best: Vec::new(),
             arena: Vec::new(),
+            answers: Vec::new(),
+            pending: Vec::new(),
+            pending_arena: Vec::new(),
         })
     }
 
@@ -103,22 +137,30 @@ impl GroupFirsts {
     pub fn size(&self) -> usize {
         self.table.as_ref().map_or(0, |t| t.size())
             + self.converter.as_ref().map_or(0, RowConverter::size)
+            + self.rows.as_ref().map_or(0, Rows::size)
             + self.groups.capacity() * size_of::<u32>()
             + self.best.capacity() * size_of::<Best>()
             + self.arena.capacity()
+            + self.answers.capacity() * size_of::<Answer>()
+            + self.pending.capacity() * size_of::<Pending>()
+            + self.pending_arena.capacity()
     }
 
-    /// The order arguments encoded, `None` if they are all NULL literals.
-    fn encode(&self, values: &[ArrayRef]) -> Result<Option<Rows>> {
+    /// Encodes a batch's order arguments into `self.rows` (re-using its buffers); leaves it
+    /// `None` if they are all NULL literals.
+    fn encode(&mut self, values: &[ArrayRef]) -> Result<()> {
         let Some(converter) = &self.converter else {
-            return Ok(None);
+            return Ok(());
         };
         let order: Vec<ArrayRef> = values[usize::from(self.shape.flag)..self.shape.leading()]
             .iter()
             .filter(|a| a.data_type() != &DataType::Null)
             .cloned()
             .collect();
-        Ok(Some(converter.convert_columns(&order)?))
+        let rows = self.rows.get_or_insert_with(|| converter.empty_rows(0, 0));
+        rows.clear();
+        converter.append(rows, &order)?;
+        Ok(())
     }
 
     /// The flags of a batch, when the function has them.
@@ -135,42 +177,66 @@ impl GroupFirsts {
             return exec_err!("{} needs at least one key", self.shape.name);
         }
         let num_rows = values[0].len();
-        let first_row = self.groups.len();
+        let first_row = self.answers.len();
         self.intern(&values[self.shape.leading()..], num_rows)?;
-        let rows = self.encode(values)?;
+        self.encode(values)?;
         let flags = self.flags(values)?;
+        self.answers.reserve(num_rows);
         for i in 0..num_rows {
-            if let Some(flags) = &flags
-                && !(flags.is_valid(i) && flags.value(i))
-            {
+            let row = first_row + i;
+            let group = self.groups[i];
+            let best = self.best[group as usize];
+            let bytes = self
+                .rows
+                .as_ref()
+                .map_or(&[][..], |rows| rows.row(i).data());
+            // Rows come in position order: a row not less than the group's least so far is
+            // after the final least (ties by position), whatever comes later.
+            if best.row != NONE.row && bytes >= &self.arena[best.start..best.start + best.len] {
+                self.answers.push(if flags.is_some() { 1 } else { 0 });
                 continue;
             }
-            let group = self.groups[first_row + i] as usize;
-            let best = self.best[group];
-            let bytes = rows.as_ref().map_or(&[][..], |rows| rows.row(i).data());
-            // Rows come in position order: only a strictly lesser value replaces the kept one.
-            if best.row == NONE.row || bytes < &self.arena[best.start..best.start + best.len] {
+            let flagged = flags
+                .as_ref()
+                .is_none_or(|flags| flags.is_valid(i) && flags.value(i));
+            if flagged {
+                // The new least: the one it replaces is after it.
+                if let Some(replaced) = self.answers.get_mut(best.row) {
+                    *replaced = if flags.is_some() { 1 } else { 0 };
+                }
+                self.answers.push(if flags.is_some() { 0 } else { 1 });
                 let start = self.arena.len();
                 self.arena.extend_from_slice(bytes);
-                self.best[group] = Best {
-                    row: first_row + i,
+                self.best[group as usize] = Best {
+                    row,
                     start,
                     len: bytes.len(),
                 };
+            } else {
+                // Before the least so far, or no flagged row yet: a flagged row still to come
+                // may be before or after it.
+                self.answers.push(PENDING);
+                self.pending_arena.extend_from_slice(bytes);
+                self.pending.push(Pending {
+                    row,
+                    end: self.pending_arena.len(),
+                    group,
+                });
             }
         }
         Ok(())
     }
 
-    /// Numbers the rows' groups by their keys (NULL equal to NULL); keys of type `Null` are
-    /// equal on every row and ignored.
+    /// Numbers the rows' groups by their keys (NULL equal to NULL) into `self.groups`; keys of
+    /// type `Null` are equal on every row and ignored.
     fn intern(&mut self, keys: &[ArrayRef], num_rows: usize) -> Result<()> {
+        self.groups.clear();
         let keys: Vec<&ArrayRef> = keys
             .iter()
             .filter(|key| key.data_type() != &DataType::Null)
             .collect();
         if keys.is_empty() {
-            self.groups.resize(self.groups.len() + num_rows, 0);
+            self.groups.resize(num_rows, 0);
             if num_rows > 0 && self.best.is_empty() {
                 self.best.push(NONE);
             }
@@ -205,58 +271,38 @@ impl GroupFirsts {
         Ok(())
     }
 
-    /// How many of a row's leading arguments [`answers`](Self::answers) reads: the flag and
-    /// the order with a flag (the answer compares the row's order with its group's first),
-    /// none without (the answer is whether the row is its group's first).
-    pub fn answer_arguments(&self) -> usize {
-        if self.shape.flag {
-            self.shape.leading()
-        } else {
-            0
-        }
-    }
-
-    /// The answers for the `num_rows` rows pushed at positions `first_row..`, whose first
-    /// [`answer_arguments`](Self::answer_arguments) arguments are `leading`: whether each is
+    /// The answers for the `num_rows` rows pushed at positions `first_row..`: whether each is
     /// its group's first, or (with a flag) -1, 0 or 1 as it is before, on or after its
     /// group's first flagged row (by order, ties by position).
-    pub fn answers(
-        &self,
-        leading: &[ArrayRef],
-        num_rows: usize,
-        first_row: usize,
-    ) -> Result<ArrayRef> {
-        let Some(groups) = self.groups.get(first_row..first_row + num_rows) else {
+    pub fn answers(&self, num_rows: usize, first_row: usize) -> Result<ArrayRef> {
+        let Some(answers) = self.answers.get(first_row..first_row + num_rows) else {
             return exec_err!("{}: rows {first_row}.. were not pushed", self.shape.name);
         };
-        let best = |i: usize| self.best[groups[i] as usize];
         if !self.shape.flag {
-            let firsts: BooleanArray = (0..num_rows)
-                .map(|i| Some(best(i).row == first_row + i))
-                .collect();
+            let firsts: BooleanArray = answers.iter().map(|&a| Some(a == 1)).collect();
             return Ok(Arc::new(firsts));
         }
-        if leading.len() < self.answer_arguments() {
-            return exec_err!("{}: the order arguments are missing", self.shape.name);
+        let mut positions: Vec<i32> = answers.iter().map(|&a| i32::from(a)).collect();
+        let from = self.pending.partition_point(|p| p.row < first_row);
+        let mut start = from
+            .checked_sub(1)
+            .map_or(0, |previous| self.pending[previous].end);
+        for pending in &self.pending[from..] {
+            let Some(position) = positions.get_mut(pending.row - first_row) else {
+                break;
+            };
+            let bytes = &self.pending_arena[start..pending.end];
+            start = pending.end;
+            let best = self.best[pending.group as usize];
+            // Not flagged, so never the least itself: before or after it.
+            *position = if best.row != NONE.row
+                && (bytes, pending.row) > (&self.arena[best.start..best.start + best.len], best.row)
+            {
+                1
+            } else {
+                -1
+            };
         }
-        let rows = self.encode(leading)?;
-        let positions: Int32Array = (0..num_rows)
-            .map(|i| {
-                let best = best(i);
-                if best.row == NONE.row {
-                    return Some(-1);
-                }
-                let bytes = rows.as_ref().map_or(&[][..], |rows| rows.row(i).data());
-                let ordering = bytes
-                    .cmp(&self.arena[best.start..best.start + best.len])
-                    .then((first_row + i).cmp(&best.row));
-                Some(match ordering {
-                    Ordering::Less => -1,
-                    Ordering::Equal => 0,
-                    Ordering::Greater => 1,
-                })
-            })
-            .collect();
-        Ok(Arc::new(positions))
+        Ok(Arc::new(Int32Array::from(positions)))
     }
 }

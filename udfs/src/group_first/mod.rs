@@ -51,7 +51,7 @@ fn evaluate_all(shape: Shape, values: &[ArrayRef]) -> Result<ArrayRef> {
     let mut firsts = GroupFirsts::new(shape, &types)?;
     firsts.push(values)?;
     let num_rows = values.first().map_or(0, |v| v.len());
-    firsts.answers(values, num_rows, 0)
+    firsts.answers(num_rows, 0)
 }
 
 #[user_doc(
@@ -282,3 +282,6 @@ mod tests {
         assert_eq!(got, vec![1, 0, -1, -1]);
     }
 }
+
+#[cfg(test)]
+mod incremental_tests;

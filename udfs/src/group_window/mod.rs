@@ -335,8 +335,8 @@ struct Work {
     schema: SchemaRef,
     reservation: MemoryReservation,
     metrics: BaselineMetrics,
-    /// Of each input batch: the input columns the output holds, then per function the
-    /// arguments its answers read (none for a function not in the output).
+    /// Of each input batch, the input columns the output holds. The answers need none of the
+    /// batch's arguments: the states keep what they read.
     kept: KeptBatches,
 }
 
@@ -357,14 +357,6 @@ impl Work {
                 .collect::<Result<Vec<_>>>()?;
             states.push(GroupFirsts::new(shape.clone(), &types)?);
         }
-        let answered: Vec<bool> = (0..self.functions.len())
-            .map(|f| {
-                self.outputs
-                    .iter()
-                    .any(|o| matches!(o, Output::Answer(a) if *a == f))
-            })
-            .collect();
-        let mut arities = vec![0; self.functions.len()];
         while let Some(batch) = input.next().await {
             let batch = batch?;
             let _timer = self.metrics.elapsed_compute().timer();
@@ -374,7 +366,7 @@ impl Work {
                 .iter()
                 .map(|key| key.evaluate(&batch)?.into_array(rows))
                 .collect::<Result<Vec<_>>>()?;
-            let mut columns: Vec<ArrayRef> = self
+            let columns: Vec<ArrayRef> = self
                 .outputs
                 .iter()
                 .filter_map(|o| match *o {
@@ -382,17 +374,10 @@ impl Work {
                     Output::Answer(_) => None,
                 })
                 .collect();
-            for (f, ((function, _), state)) in self.functions.iter().zip(&mut states).enumerate() {
+            for ((function, _), state) in self.functions.iter().zip(&mut states) {
                 let mut values = function.evaluate_args(&batch)?;
                 values.extend(keys.iter().cloned());
                 state.push(&values)?;
-                values.truncate(if answered[f] {
-                    state.answer_arguments()
-                } else {
-                    0
-                });
-                arities[f] = values.len();
-                columns.extend(values);
             }
             self.kept.push(columns, rows)?;
             let states_size: usize = states.iter().map(GroupFirsts::size).sum();
@@ -411,10 +396,6 @@ impl Work {
             kept,
             ..
         } = self;
-        let inputs = outputs
-            .iter()
-            .filter(|o| matches!(o, Output::Input(_)))
-            .count();
         let mut first_row = 0;
         let emitted = kept.into_stream().map(move |held| {
             // The states stay counted in the pool until the last batch has left.
@@ -422,12 +403,7 @@ impl Work {
             let batch = held?;
             let _timer = metrics.elapsed_compute().timer();
             let rows = batch.num_rows();
-            let mut kept = batch.columns().iter().cloned();
-            let mut input_columns = kept.by_ref().take(inputs).collect::<Vec<_>>().into_iter();
-            let arguments: Vec<Vec<ArrayRef>> = arities
-                .iter()
-                .map(|&arity| kept.by_ref().take(arity).collect())
-                .collect();
+            let mut input_columns = batch.columns().iter().cloned();
             let columns = outputs
                 .iter()
                 .map(|output| match *output {
@@ -435,7 +411,7 @@ impl Work {
                         Some(column) => Ok(column),
                         None => internal_err!("GroupWindowExec lost an input column"),
                     },
-                    Output::Answer(f) => states[f].answers(&arguments[f], rows, first_row),
+                    Output::Answer(f) => states[f].answers(rows, first_row),
                 })
                 .collect::<Result<Vec<_>>>()?;
             first_row += rows;
