@@ -21,11 +21,12 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Int32Array};
 use datafusion::arrow::compute::SortOptions;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::arrow::row::{RowConverter, Rows, SortField};
+use datafusion::arrow::row::{RowConverter, Rows};
 use datafusion::common::{Result, exec_err};
 use datafusion::physical_plan::aggregates::group_values::{GroupValues, new_group_values};
 use datafusion::physical_plan::aggregates::order::GroupOrdering;
 
+use super::flat;
 use crate::runs::flag_array;
 
 /// Rows interned into the group table at a time: the size of the batches `GROUP BY` feeds it.
@@ -87,7 +88,8 @@ pub struct GroupFirsts {
     shape: Shape,
     /// Created with the first batch, from its key types.
     table: Option<Box<dyn GroupValues>>,
-    /// Encodes the order arguments; `None` when every one is a NULL literal (all rows tie).
+    /// Encodes the order arguments, structs flattened ([`flat`]); `None` when every one is a
+    /// NULL literal (all rows tie).
     converter: Option<RowConverter>,
     /// The last batch's encoded order, its buffers re-used by the next batch.
     rows: Option<Rows>,
@@ -108,12 +110,10 @@ impl GroupFirsts {
         let Some(order) = argument_types.get(usize::from(shape.flag)..shape.leading()) else {
             return exec_err!("{} needs {} leading arguments", shape.name, shape.leading());
         };
-        let fields: Vec<SortField> = order
-            .iter()
-            .zip(&shape.directions)
-            .filter(|(t, _)| **t != DataType::Null)
-            .map(|(t, &direction)| SortField::new_with_options(t.clone(), direction))
-            .collect();
+        let mut fields = Vec::new();
+        for (data_type, &direction) in order.iter().zip(&shape.directions) {
+            flat::sort_fields(data_type, direction, &mut fields);
+        }
         let converter = if fields.is_empty() {
             None
         } else {
@@ -152,11 +152,11 @@ impl GroupFirsts {
         let Some(converter) = &self.converter else {
             return Ok(());
         };
-        let order: Vec<ArrayRef> = values[usize::from(self.shape.flag)..self.shape.leading()]
-            .iter()
-            .filter(|a| a.data_type() != &DataType::Null)
-            .cloned()
-            .collect();
+        let mut order = Vec::new();
+        let arguments = &values[usize::from(self.shape.flag)..self.shape.leading()];
+        for (value, &direction) in arguments.iter().zip(&self.shape.directions) {
+            flat::columns(value, direction, &mut order)?;
+        }
         let rows = self.rows.get_or_insert_with(|| converter.empty_rows(0, 0));
         rows.clear();
         converter.append(rows, &order)?;

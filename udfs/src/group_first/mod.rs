@@ -22,6 +22,7 @@
 //! same state computes a whole sorted window partition at once.
 
 mod firsts;
+mod flat;
 
 use std::sync::Arc;
 
