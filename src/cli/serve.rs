@@ -86,7 +86,9 @@ fn demo_users() -> Vec<UserConfig> {
         .collect()
 }
 
-/// Generates and ingests demo data unless the store already exists.
+/// Generates and ingests demo data unless the store already exists: every generated file,
+/// the cruise PMS's refunds and billing events included, so that `call_reports` shows every
+/// billing result of its seed (refund rows and `Refunded` calls too).
 async fn fill_demo(location: &Location, config: &Config, rows: u64) -> Result<()> {
     if Store::open(location.clone()).await.is_ok() {
         return Ok(());
@@ -113,7 +115,6 @@ async fn fill_demo(location: &Location, config: &Config, rows: u64) -> Result<()
     for file in &report.files {
         let tenant = match file.kind {
             OutputKind::DidwwInbound | OutputKind::DidwwOutbound => Some("carrier".to_owned()),
-            OutputKind::Refunds => continue,
             _ => None,
         };
         let opts = IngestOptions {
