@@ -9,9 +9,10 @@
 
 mod memo;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, StringArray};
+use datafusion::arrow::array::{ArrayRef, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion_macros::user_doc;
@@ -21,12 +22,23 @@ use crate::args::{Arg, Kind, Rows, arg, impl_udf};
 use crate::phone;
 
 /// The region of a number as the number functions without a default country read it,
-/// remembered process-wide (see [`memo`]).
+/// remembered by the thread (see [`memo`]).
 fn region_of(number: &str) -> Option<Id> {
-    memo::REGIONS.get_or(number, || {
-        let dial = phone::dial_string(number)?;
-        phone::region(&phone::read(&dial, None)?)
-    })
+    let dial = dial_string(number)?;
+    let region = || phone::region(&phone::read(&dial, None)?);
+    match memo::key(&dial, None) {
+        Some(key) => memo::REGIONS.with_borrow_mut(|memo| memo.get_or(key, region)),
+        None => region(),
+    }
+}
+
+/// [`phone::dial_string`] of `number`, borrowed when the number is one already.
+fn dial_string(number: &str) -> Option<Cow<'_, str>> {
+    if phone::is_plain_dial(number) {
+        Some(Cow::Borrowed(number))
+    } else {
+        phone::dial_string(number).map(Cow::Owned)
+    }
 }
 
 #[user_doc(
@@ -67,24 +79,38 @@ impl E164 {
             None
         };
         let mut last: Option<(&str, Id)> = None;
-        let mut key = String::new();
-        let out = (0..rows.len())
-            .map(|r| {
+        let mut out = StringBuilder::with_capacity(rows.len(), rows.len() * 13);
+        let mut buf = [0; memo::MAX_KEY_DIGITS + 1];
+        memo::E164.with_borrow_mut(|memo| {
+            for r in 0..rows.len() {
                 let Some(number) = numbers.get(r) else {
-                    return Ok(None);
+                    out.append_null();
+                    continue;
                 };
                 let country = match countries.as_ref().and_then(|c| c.get(r)) {
                     None => None,
                     Some(code) => Some(cached_country(&mut last, code)?),
                 };
-                memo::e164_key(&mut key, number, country);
-                Ok(memo::E164.get_or(&key, || {
-                    let dial = phone::dial_string(number)?;
-                    phone::e164(&dial, country).map(Arc::from)
-                }))
-            })
-            .collect::<Result<StringArray>>()?;
-        Ok(Arc::new(out))
+                let Some(dial) = dial_string(number) else {
+                    out.append_null();
+                    continue;
+                };
+                let packed = match memo::key(&dial, country) {
+                    Some(key) => memo.get_or(key, || {
+                        memo::pack_e164(phone::e164(&dial, country).as_deref())
+                    }),
+                    None => memo::UNPACKED,
+                };
+                match packed {
+                    memo::NULL => out.append_null(),
+                    // Rare (longer than any E.164 number): computed every time.
+                    memo::UNPACKED => out.append_option(phone::e164(&dial, country)),
+                    packed => out.append_value(memo::unpack_e164(packed, &mut buf)),
+                }
+            }
+            Ok::<_, datafusion::error::DataFusionError>(())
+        })?;
+        Ok(Arc::new(out.finish()))
     }
 }
 

@@ -1,116 +1,204 @@
-//! Process-wide memos of the number functions' answers.
+//! Per-thread memos of the number functions' answers.
 //!
-//! Reading a number through libphonenumber costs tens of microseconds, and a CDR store
-//! repeats numbers across batches and queries (frequent callers, DIDs, the destinations
-//! a server rates again for every report). The answers depend only on the number as
-//! written and the default country, so they are kept for the life of the process, keyed by
-//! that text. Each memo holds at most [`CAPACITY`] answers and is emptied when full
-//! (no recency bookkeeping on the hot path): about 30 MB per memo at its fullest.
+//! Reading a number through libphonenumber costs around a microsecond, and a CDR store
+//! repeats numbers across batches and queries (frequent callers, DIDs, the destinations a
+//! server rates again for every report). The answers depend only on the dial string (see
+//! [`crate::phone::dial_string`]) and the default country, so they are kept for the life of
+//! the thread that computed them.
+//!
+//! Each worker thread has its own memo, keyed and valued by plain integers: a look-up is one
+//! probe of an unshared hash table. A process-wide concurrent map (DashMap, keyed by the
+//! number's text, valued by shared strings) took a quarter of a warm server's rating query
+//! in its shard locks, key comparisons and reference counts. A dial string of up to
+//! [`MAX_KEY_DIGITS`] digits is packed with its `+` and country into a `u64` ([`key`]);
+//! longer ones (never an E.164 number) are not remembered. Each memo holds at most
+//! [`capacity`] answers and is emptied when full (no recency bookkeeping on the hot path).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
-use dashmap::DashMap;
 use phonenumber::country::Id;
 
-/// Most answers a memo holds before it is emptied.
-pub(super) const CAPACITY: usize = 1 << 18;
+/// Longest dial string (digits, without its `+`) a [`key`] holds: 15 digits are below
+/// 2^50, which leaves room in a `u64` for the length, the `+` and the country.
+pub(super) const MAX_KEY_DIGITS: usize = 15;
 
-/// A bounded, concurrent map from a key text to an answer (see the module documentation).
-pub(super) struct Memo<V> {
-    map: DashMap<Box<str>, V, KeyHasher>,
-    len: AtomicUsize,
+/// Answers all threads' memos hold at most together: 2^21 entries of 16 bytes and a
+/// control byte are ~70 MB (hashbrown's tables are at most 7/8 full, in powers of two).
+const PROCESS_CAPACITY: usize = 1 << 21;
+
+/// Most answers one thread's memo holds before it is emptied: the process's share per core
+/// (DataFusion runs a query's partitions on one worker thread per core), at least 2^16.
+pub(super) fn capacity() -> usize {
+    static PER_THREAD: LazyLock<usize> = LazyLock::new(|| {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        (PROCESS_CAPACITY / cores).max(1 << 16)
+    });
+    *PER_THREAD
 }
 
-impl<V: Clone> Memo<V> {
+/// A bounded map from a packed key to a packed answer (see the module documentation).
+pub(super) struct Memo<V> {
+    map: HashMap<u64, V, KeyHasher>,
+}
+
+/// Hashes the packed keys: foldhash, seeded per thread, so a key's bucket is unpredictable
+/// from outside the process.
+type KeyHasher = foldhash::fast::RandomState;
+
+impl<V: Copy> Memo<V> {
     fn new() -> Self {
         Self {
-            map: DashMap::with_hasher(KeyHasher::default()),
-            len: AtomicUsize::new(0),
+            map: HashMap::with_hasher(KeyHasher::default()),
         }
     }
 
     /// The answer for `key`, computed by `compute` and kept if not known yet.
-    pub(super) fn get_or(&self, key: &str, compute: impl FnOnce() -> V) -> V {
-        if let Some(known) = self.map.get(key) {
-            return known.clone();
+    pub(super) fn get_or(&mut self, key: u64, compute: impl FnOnce() -> V) -> V {
+        if let Some(known) = self.map.get(&key) {
+            return *known;
         }
         let value = compute();
-        if self.len.fetch_add(1, Ordering::Relaxed) >= CAPACITY {
+        if self.map.len() >= capacity() {
             self.map.clear();
-            self.len.store(1, Ordering::Relaxed);
         }
-        self.map.insert(key.into(), value.clone());
+        self.map.insert(key, value);
         value
     }
 }
 
-/// Hashes the memos' keys: foldhash, seeded per process. The keys are short (a country and a
-/// number), and SipHash, the standard map's hasher, cost as much as a fast reading of the
-/// number itself; the seed keeps the bucket of a key unpredictable from outside the process.
-type KeyHasher = foldhash::fast::RandomState;
+thread_local! {
+    /// `e164(number, default_country)` by [`key`], as [`pack_e164`] writes it.
+    pub(super) static E164: RefCell<Memo<u64>> = RefCell::new(Memo::new());
 
-/// `e164(number, default_country)` by `{country}{number}` (see [`e164_key`]).
-pub(super) static E164: LazyLock<Memo<Option<Arc<str>>>> = LazyLock::new(Memo::new);
+    /// The region of a number read without a default country, by [`key`].
+    pub(super) static REGIONS: RefCell<Memo<Option<Id>>> = RefCell::new(Memo::new());
+}
 
-/// The region of a number read without a default country, by the number as written.
-pub(super) static REGIONS: LazyLock<Memo<Option<Id>>> = LazyLock::new(Memo::new);
-
-/// Writes the [`E164`] key of `number` in `country` into `key`: the country's two letters
-/// (`--` without one), then the number as written.
-pub(super) fn e164_key(key: &mut String, number: &str, country: Option<Id>) {
-    key.clear();
-    match country {
-        Some(country) => key.push_str(country.as_ref()),
-        None => key.push_str("--"),
+/// The memo key of a dial string (`+` and digits, or digits) read in `country`: the digits'
+/// value, their count, whether a `+` leads and the country, packed into a `u64`; `None` when
+/// the dial string has more than [`MAX_KEY_DIGITS`] digits or is not a dial string.
+pub(super) fn key(dial: &str, country: Option<Id>) -> Option<u64> {
+    let (plus, digits) = match dial.strip_prefix('+') {
+        Some(digits) => (1, digits),
+        None => (0, dial),
+    };
+    if digits.is_empty() || digits.len() > MAX_KEY_DIGITS {
+        return None;
     }
-    key.push_str(number);
+    let mut value = 0u64;
+    for b in digits.bytes() {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(b - b'0');
+    }
+    // 0 for no country, else the position of its Id (245 of them) plus one: 8 bits.
+    let country = country.map_or(0, |c| c as u64 + 1);
+    Some(value | (digits.len() as u64) << 50 | plus << 54 | country << 55)
+}
+
+/// The [`pack_e164`] value of a NULL answer.
+pub(super) const NULL: u64 = 0;
+
+/// The [`pack_e164`] value of an answer that does not fit: it is computed again each time.
+pub(super) const UNPACKED: u64 = u64::MAX;
+
+/// An `e164` answer as a memo value: [`NULL`], the digits after the `+` (at most
+/// [`MAX_KEY_DIGITS`]) and their count packed as by [`key`], or [`UNPACKED`].
+pub(super) fn pack_e164(answer: Option<&str>) -> u64 {
+    let Some(answer) = answer else {
+        return NULL;
+    };
+    match key(answer, None) {
+        Some(packed) if packed >> 54 & 1 == 1 => packed & ((1 << 54) - 1),
+        _ => UNPACKED,
+    }
+}
+
+/// The `e164` answer packed by [`pack_e164`] (a value other than [`NULL`] and [`UNPACKED`]):
+/// `+` and the digits, with their leading zeros, written into `buf`.
+pub(super) fn unpack_e164(packed: u64, buf: &mut [u8; MAX_KEY_DIGITS + 1]) -> &str {
+    let len = ((packed >> 50) as usize).min(MAX_KEY_DIGITS);
+    let mut value = packed & ((1 << 50) - 1);
+    buf[0] = b'+';
+    for d in buf[1..=len].iter_mut().rev() {
+        *d = b'0' + (value % 10) as u8;
+        value /= 10;
+    }
+    // ASCII by construction.
+    std::str::from_utf8(&buf[..=len]).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
-    use std::hash::BuildHasher;
-
     use super::*;
 
     #[test]
     fn a_full_memo_starts_over_and_still_answers() {
-        let memo: Memo<usize> = Memo::new();
-        for i in 0..CAPACITY + 10 {
-            assert_eq!(memo.get_or(&i.to_string(), || i), i);
+        let mut memo: Memo<u64> = Memo::new();
+        let n = capacity() as u64 + 10;
+        for i in 0..n {
+            assert_eq!(memo.get_or(i, || i * 2), i * 2);
         }
-        assert!(memo.map.len() <= CAPACITY);
+        assert!(memo.map.len() <= capacity());
         // Known answers are not recomputed.
-        let last = (CAPACITY + 9).to_string();
-        assert_eq!(memo.get_or(&last, || unreachable!()), CAPACITY + 9);
+        assert_eq!(memo.get_or(n - 1, || unreachable!()), (n - 1) * 2);
     }
 
     #[test]
-    fn key_hashes_spread() {
-        let hasher = KeyHasher::default();
-        let mut low = std::collections::HashSet::new();
-        let mut high = std::collections::HashSet::new();
-        for i in 0..4096 {
-            let h = hasher.hash_one(format!("NL06{i:08}"));
-            low.insert(h & 0xfff);
-            high.insert(h >> 52);
-        }
-        // 4096 keys over 4096 buckets: a fair hash fills about 63 % of them.
-        assert!(
-            low.len() > 2400 && high.len() > 2400,
-            "{} {}",
-            low.len(),
-            high.len()
+    fn keys_separate_plus_leading_zeros_and_countries() {
+        let keys = [
+            key("0612345678", Some(Id::NL)),
+            key("612345678", Some(Id::NL)),
+            key("00612345678", Some(Id::NL)),
+            key("+0612345678", Some(Id::NL)),
+            key("0612345678", Some(Id::AC)),
+            key("0612345678", Some(Id::ZW)),
+            key("0612345678", None),
+            key("0", None),
+            key("00", None),
+            key("+0", None),
+        ];
+        let distinct: std::collections::HashSet<_> = keys.iter().collect();
+        assert_eq!(distinct.len(), keys.len(), "{keys:?}");
+        assert!(keys.iter().all(Option::is_some));
+        assert_eq!(
+            key("999999999999999", Some(Id::ZW)).map(|k| k >> 63),
+            Some(0)
         );
-        assert_ne!(hasher.hash_one("ab"), hasher.hash_one("ab\0"));
     }
 
     #[test]
-    fn keys_separate_countries() {
-        let mut key = String::new();
-        e164_key(&mut key, "0612345678", Some(Id::NL));
-        assert_eq!(key, "NL0612345678");
-        e164_key(&mut key, "0612345678", None);
-        assert_eq!(key, "--0612345678");
+    fn only_dial_strings_that_fit_have_keys() {
+        assert!(key("123456789012345", None).is_some());
+        assert!(key("+123456789012345", None).is_some());
+        assert_eq!(key("1234567890123456", None), None);
+        assert_eq!(key("", None), None);
+        assert_eq!(key("+", None), None);
+        assert_eq!(key("12a", None), None);
+        assert_eq!(key("++1", None), None);
+    }
+
+    #[test]
+    fn e164_answers_pack_and_unpack() {
+        for answer in [
+            "+31612345678",
+            "+1",
+            "+390612345678",
+            "+800000000001",
+            "+999999999999999",
+        ] {
+            let packed = pack_e164(Some(answer));
+            assert_ne!(packed, NULL);
+            assert_ne!(packed, UNPACKED);
+            let mut buf = [0; MAX_KEY_DIGITS + 1];
+            assert_eq!(unpack_e164(packed, &mut buf), answer);
+        }
+        assert_eq!(pack_e164(None), NULL);
+        // Not remembered: too long, or not `+` and digits.
+        assert_eq!(pack_e164(Some("+1234567890123456")), UNPACKED);
+        assert_eq!(pack_e164(Some("31612345678")), UNPACKED);
     }
 }
