@@ -47,7 +47,7 @@ pub struct Shape {
 
 impl Shape {
     /// The number of arguments before the keys.
-    fn leading(&self) -> usize {
+    pub(crate) fn leading(&self) -> usize {
         usize::from(self.flag) + self.directions.len()
     }
 }

@@ -131,6 +131,29 @@ impl GroupWindowExec {
         .with_projection(self.projection.clone())
     }
 
+    /// Expressions on which the rows of any one group of every function agree: the partition
+    /// keys, then the key arguments all functions share. The input needs to be partitioned
+    /// by these alone, which is finer than by the partition keys: the call log's
+    /// `OVER (PARTITION BY tenant)` with `source` as a key spreads over every core even when
+    /// the store has one tenant (by tenant alone, one core did all the work).
+    fn group_keys(&self) -> Vec<Arc<dyn PhysicalExpr>> {
+        let keys_of = |(function, shape): &(Arc<dyn WindowExpr>, Shape)| {
+            let mut arguments = function.expressions();
+            arguments.split_off(shape.leading().min(arguments.len()))
+        };
+        let mut keys = self.partition_by.clone();
+        if let Some((first, rest)) = self.functions.split_first() {
+            let others: Vec<_> = rest.iter().map(keys_of).collect();
+            keys.extend(
+                keys_of(first)
+                    .into_iter()
+                    .filter(|key| others.iter().all(|other| other.contains(key)))
+                    .filter(|key| !self.partition_by.contains(key)),
+            );
+        }
+        keys
+    }
+
     /// Where each output column comes from.
     fn outputs(&self) -> Vec<Output> {
         let inputs = self.input.schema().fields().len();
@@ -207,11 +230,13 @@ impl ExecutionPlan for GroupWindowExec {
         apply_expression_roots(roots, f)
     }
 
+    /// Hash-partitioned by [`Self::group_keys`]; in one partition if there are none.
     fn input_distribution_requirements(&self) -> InputDistributionRequirements {
-        let distribution = if self.partition_by.is_empty() {
+        let keys = self.group_keys();
+        let distribution = if keys.is_empty() {
             Distribution::SinglePartition
         } else {
-            Distribution::KeyPartitioned(self.partition_by.clone())
+            Distribution::KeyPartitioned(keys)
         };
         InputDistributionRequirements::new(vec![distribution])
     }

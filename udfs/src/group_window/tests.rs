@@ -51,6 +51,18 @@ fn session(config: SessionConfig) -> SessionContext {
     ctx
 }
 
+/// A session of 3 partitions and 1,000-row batches over 70,000 calls in 4 partitions: many
+/// batches per group, so answers have to carry across them.
+fn batched_calls() -> SessionContext {
+    let ctx = session(
+        SessionConfig::new()
+            .with_target_partitions(3)
+            .with_batch_size(1000),
+    );
+    calls(&ctx, 70_000, 4);
+    ctx
+}
+
 async fn physical(ctx: &SessionContext, sql: &str) -> Arc<dyn ExecutionPlan> {
     ctx.sql(sql)
         .await
@@ -87,8 +99,8 @@ async fn planned_without_a_sort_and_with_every_answer() {
     let plan = physical_plan(&ctx, FIRSTS).await;
     assert!(plan.contains("GroupWindowExec"), "{plan}");
     assert!(
-        plan.contains("RepartitionExec: partitioning=Hash([tenant"),
-        "{plan}"
+        plan.contains("RepartitionExec: partitioning=Hash([tenant@0, src@1], 3)"),
+        "by the partition key and the function's key: {plan}"
     );
     assert!(
         !plan.contains("SortExec") && !plan.contains("WindowAggExec"),
@@ -114,7 +126,43 @@ async fn one_window_partition_without_partition_keys() {
     let sql = "SELECT count(*) FROM (SELECT first_flag_position(ts % 3 = 0, ts, src) OVER () AS p FROM calls) WHERE p = 0";
     let plan = physical_plan(&ctx, sql).await;
     assert!(plan.contains("GroupWindowExec"), "{plan}");
+    // Still over both partitions: by the function's key.
+    assert!(plan.contains("partitioning=Hash([src@0], 2)"), "{plan}");
     assert_eq!(count(&ctx, sql).await, 1_000);
+}
+
+#[tokio::test]
+async fn two_functions_partition_by_the_keys_they_share() {
+    let ctx = batched_calls();
+    let both = |partition: &str, keys: &str, more: &str| {
+        format!(
+            "SELECT ts, tenant, src, first_in_group(ts, {keys}) OVER (PARTITION BY {partition}) AS f,
+               first_flag_position(ts % 5 = 0, ts, {keys}{more}) OVER (PARTITION BY {partition}) AS p
+             FROM calls"
+        )
+    };
+    let shared = physical_plan(&ctx, &both("tenant", "src", ", ts % 2")).await;
+    assert!(
+        shared.contains("GroupWindowExec") && shared.contains("Hash([tenant@0, src@1], 3)"),
+        "{shared}"
+    );
+    let plan = physical_plan(&ctx, &both("src", "ts % 2", ", tenant")).await;
+    assert!(
+        plan.contains("Hash([src@2, __common_expr_1@0], 3)"),
+        "{plan}"
+    );
+    // Every answer as DataFusion's own windows over the groups give it.
+    let sql = format!(
+        "SELECT count(*) FROM (
+           SELECT *,
+             min(ts) OVER (PARTITION BY tenant, src) AS first_ts,
+             min(ts) FILTER (WHERE ts % 5 = 0) OVER (PARTITION BY tenant, src, ts % 2) AS m
+           FROM ({}))
+         WHERE f <> (ts = first_ts)
+            OR p <> CASE WHEN m IS NULL OR ts < m THEN -1 WHEN ts = m THEN 0 ELSE 1 END",
+        both("tenant", "src", ", ts % 2")
+    );
+    assert_eq!(count(&ctx, &sql).await, 0);
 }
 
 #[tokio::test]
@@ -155,12 +203,7 @@ async fn empty_input_gives_no_rows() {
 
 #[tokio::test]
 async fn positions_across_batches_match_a_min_window() {
-    let ctx = session(
-        SessionConfig::new()
-            .with_target_partitions(3)
-            .with_batch_size(1000),
-    );
-    calls(&ctx, 70_000, 4);
+    let ctx = batched_calls();
     let sql = "SELECT count(*) FROM (
         SELECT ts,
           first_flag_position(ts % 5 = 0, ts, src) OVER (PARTITION BY tenant) AS p,
@@ -173,12 +216,7 @@ async fn positions_across_batches_match_a_min_window() {
 
 #[tokio::test]
 async fn descending_firsts_of_the_row_number_rewrite() {
-    let ctx = session(
-        SessionConfig::new()
-            .with_target_partitions(3)
-            .with_batch_size(1000),
-    );
-    calls(&ctx, 70_000, 4);
+    let ctx = batched_calls();
     let sql = "SELECT count(*) FROM (
         SELECT ts, max(ts) OVER (PARTITION BY tenant, src) AS top,
           row_number() OVER (PARTITION BY tenant, src ORDER BY ts DESC) AS rn
