@@ -24,9 +24,12 @@ use phonenumber::country::Id;
 /// 2^50, which leaves room in a `u64` for the length, the `+` and the country.
 pub(super) const MAX_KEY_DIGITS: usize = 15;
 
-/// Answers all threads' memos hold at most together: 2^21 entries of 16 bytes and a
-/// control byte are ~70 MB (hashbrown's tables are at most 7/8 full, in powers of two).
-const PROCESS_CAPACITY: usize = 1 << 21;
+/// Answers all threads' memos hold at most together: 2^23, as 16 bytes and a control byte
+/// each in tables at most 7/8 full (in powers of two), up to ~280 MB. Every thread meets
+/// most numbers of a query, so each needs room for all of them: the 10M-row store has 2.1M
+/// distinct destinations to rate, and a memo that cannot hold them is emptied before any is
+/// met again (with 2^21, a warm server rated it as slowly as a cold one).
+const PROCESS_CAPACITY: usize = 1 << 23;
 
 /// Most answers one thread's memo holds before it is emptied: the process's share per core
 /// (DataFusion runs a query's partitions on one worker thread per core), at least 2^16.
