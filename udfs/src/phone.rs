@@ -87,6 +87,12 @@ pub fn is_plain_dial(raw: &str) -> bool {
     !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Loads libphonenumber's metadata, which the number functions otherwise load on their first
+/// use (about 0.1 s, once per process): a server calls it as it starts.
+pub fn load_metadata() {
+    database();
+}
+
 /// The country of an ISO 3166 alpha-2 code (any case), as libphonenumber knows it.
 pub fn country(alpha2: &str) -> Option<Id> {
     alpha2.trim().to_ascii_uppercase().parse().ok()
