@@ -12,9 +12,13 @@
 #   CDRLAKE_BIN=/path/to/cdrlake benches/domain.sh 1000000   (default: cargo build --release)
 #   BENCH_DIR=dir benches/domain.sh    keep the generated data and store in dir (re-used)
 #   ONLY=status_distribution,month_per_account benches/domain.sh   a subset of the queries
+#   MODE=server benches/domain.sh      over psql against one `cdrlake serve` (PORT, default
+#                                      55499): a warm server, as BI tools meet it
 #
-# Every run starts a process and builds a session; `SELECT 1` measures that floor, and the
-# ratio is also given with the floor taken off both sides.
+# By default every run starts a process and builds a session; `SELECT 1` measures that floor,
+# and the ratio is also given with the floor taken off both sides. In server mode the
+# libphonenumber metadata is loaded once and the number memos are filled by the warm-up run;
+# the floor is a round trip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-1000000}"
@@ -24,8 +28,14 @@ if [ -z "${CDRLAKE_BIN:-}" ]; then
   cargo build --release --locked --quiet --bin cdrlake
   CDRLAKE_BIN="$CARGO_TARGET_DIR/release/cdrlake"
 fi
+mode="${MODE:-process}"
 work="${BENCH_DIR:-$(mktemp -d)}"
-[ -z "${BENCH_DIR:-}" ] && trap 'rm -rf "$work"' EXIT
+server=""
+cleanup() {
+  if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+  if [ -z "${BENCH_DIR:-}" ]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
 mkdir -p "$work"
 # A private copy: worktrees sharing a target directory overwrite each other's binary.
 bin="$work/cdrlake"
@@ -47,9 +57,26 @@ queries=(
   "rate_unrated|SELECT count(*), sum(call_charge(billable_seconds(duration_s, r['min_s'], r['increment_s']), r['rate_per_min'], r['connect_fee'])) FROM (SELECT duration_s, rate_lookup(tenant, coalesce(e164(destination, default_country(tenant)), destination), start_time) AS r FROM cdrs WHERE charge IS NULL AND direction = 'outbound')|SELECT count(*), sum(duration_s) FROM cdrs WHERE charge IS NULL AND direction = 'outbound'|SELECT count(*), sum(duration_s), count(destination), max(start_time), count(tenant) FROM cdrs WHERE charge IS NULL AND direction = 'outbound'"
 )
 
+if [ "$mode" = server ]; then
+  port="${PORT:-55499}"
+  "$bin" --data "$store" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+  server=$!
+  # No users configured: loopback connections are admitted as admin.
+  psql_run() { psql -X -q -h 127.0.0.1 -p "$port" -U bench -d cdr "$@"; }
+  for _ in $(seq 300); do psql_run -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  psql_run -c 'SELECT 1' >/dev/null
+fi
+
 # Median wall-clock milliseconds of RUNS runs of a query, after one warm-up.
 median_ms() {
   local sql="$1" times=() i start end
+  if [ "$mode" = server ]; then
+    # psql's own timing of each statement; the first is the warm-up.
+    { echo '\timing on'; for ((i = 0; i <= runs; i++)); do echo "$sql;"; done; } |
+      psql_run -v ON_ERROR_STOP=1 | awk '/^Time: / { if (n++) print $2 }' |
+      sort -n | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'
+    return
+  fi
   "$bin" --data "$store" query --csv "$sql" >/dev/null
   for ((i = 0; i < runs; i++)); do
     start=$(date +%s%N)
@@ -60,9 +87,9 @@ median_ms() {
   printf '%s\n' "${times[@]}" | sort -n | awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }'
 }
 
-echo "rows $rows, runs $runs (median after a warm-up); nproc $(nproc); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "rows $rows, runs $runs (median after a warm-up), mode $mode; nproc $(nproc); load $(cut -d' ' -f1-3 /proc/loadavg)"
 floor=$(median_ms "SELECT 1")
-echo "floor (SELECT 1: process start + session): $floor ms"
+echo "floor (SELECT 1: process start + session, or a round trip to the server): $floor ms"
 printf '%-20s %10s %9s %6s %12s %13s %10s\n' query domain_ms plain_ms ratio same_cols_ms ratio_same ratio_floor
 for entry in "${queries[@]}"; do
   IFS='|' read -r name domain plain same <<<"$entry"
