@@ -65,6 +65,13 @@ fn positions(rows: &[Row], batch: usize) -> Vec<i32> {
     pushed(FirstFlagPosition::shape(), rows, batch)
 }
 
+/// Asserts that `rows` pushed in batches of each size in `batches` get `expected` positions.
+fn assert_positions(rows: &[Row], expected: &[i32], batches: &[usize]) {
+    for &batch in batches {
+        assert_eq!(positions(rows, batch), expected, "batch {batch}");
+    }
+}
+
 /// Rows of three keys (and NULL keys) from a small deterministic generator: orders with many
 /// ties and some NULLs, flags true, false and NULL.
 fn mixed(n: usize) -> Vec<Row> {
@@ -96,9 +103,7 @@ fn descending_input_leaves_every_unflagged_row_to_the_end() {
             )
         })
         .collect();
-    for batch in [1, 4, 50] {
-        assert_eq!(positions(&rows, batch), reference(&rows), "batch {batch}");
-    }
+    assert_positions(&rows, &reference(&rows), &[1, 4, 50]);
     let got = positions(&rows, 8);
     // The least flagged rows: 45 in "y" (odd), 38 in "x" (even); later rows are before them,
     // earlier ones after.
@@ -121,13 +126,7 @@ fn a_replaced_least_row_is_after_its_replacement() {
         (Some(false), Some(6), Some("k")),
         (None, Some(1), Some("k")),
     ];
-    for batch in [1, 2, 6] {
-        assert_eq!(
-            positions(&rows, batch),
-            vec![1, 1, 1, 0, 1, -1],
-            "batch {batch}"
-        );
-    }
+    assert_positions(&rows, &[1, 1, 1, 0, 1, -1], &[1, 2, 6]);
 }
 
 #[test]
@@ -143,22 +142,13 @@ fn ties_go_by_position() {
         (Some(true), None, Some("j")),
         (Some(false), None, Some("j")),
     ];
-    for batch in [1, 3, 7] {
-        assert_eq!(
-            positions(&rows, batch),
-            vec![-1, 0, 1, 1, 1, 0, 1],
-            "batch {batch}"
-        );
-    }
+    assert_positions(&rows, &[-1, 0, 1, 1, 1, 0, 1], &[1, 3, 7]);
 }
 
 #[test]
 fn mixed_rows_match_the_reference_in_any_batch_size() {
     let rows = mixed(3_000);
-    let expected = reference(&rows);
-    for batch in [1, 7, 1000, 3_000] {
-        assert_eq!(positions(&rows, batch), expected, "batch {batch}");
-    }
+    assert_positions(&rows, &reference(&rows), &[1, 7, 1000, 3_000]);
 }
 
 #[test]
