@@ -13,8 +13,8 @@
 -- first_in_group(order, source) marks a caller's first call (is_unique).
 --
 -- Both windows are partitioned by tenant only, with no ORDER BY (a tenant filter still goes
--- below them): DataFusion sorts by tenant alone and each function computes a whole tenant in
--- one hash pass (udfs/src/group_first.rs). The previous form, run_count/run_start over
+-- below them): no sort is planned; GroupWindowExec (udfs/src/group_window/) computes both
+-- in one hash pass over input partitioned by (tenant, source). The previous form, run_count/run_start over
 -- windows ordered by (source, sales_cycle, start_time, call_id), paid two full sorts
 -- (benches/RESULTS.md, Domain logic).
 WITH base AS (

@@ -9,7 +9,8 @@
 //! that was a sort moving every column and a 3.5 GB peak against a 2 GB query limit
 //! (`benches/RESULTS.md`, callog2).
 //!
-//! This operator asks only for its input hash-partitioned by the partition keys. It keeps the
+//! This operator asks only for its input hash-partitioned by the partition keys and the key
+//! arguments its functions share (each group then lies in one input partition). It keeps the
 //! input batches as they come (no copy) and feeds each function's arguments, batch by batch,
 //! to its incremental state ([`GroupFirsts`]: the groups, numbered by a hash table, and each
 //! group's least row so far), with the partition keys as further group keys, so one state

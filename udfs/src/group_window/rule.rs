@@ -23,7 +23,7 @@ use crate::group_first::{FirstFlagPosition, FirstInGroup, GroupFirsts, Shape};
 ///
 /// Runs before DataFusion's rules that enforce distribution and sorting, so the sort by the
 /// partition keys that `WindowAggExec` asks for is never planned; the hash repartitioning
-/// by them, which [`GroupWindowExec`] asks for, is.
+/// by the groups' keys, which [`GroupWindowExec`] asks for, is.
 #[derive(Debug, Default)]
 pub struct GroupWindowRule;
 
