@@ -18,7 +18,7 @@ use datafusion::common::{Result, exec_err};
 use datafusion_macros::user_doc;
 use phonenumber::country::Id;
 
-use crate::args::{Arg, Kind, Rows, arg, impl_udf};
+use crate::args::{Arg, Kind, Rows, Texts, arg, impl_udf};
 use crate::phone;
 
 /// The region of a number as the number functions without a default country read it,
@@ -71,6 +71,8 @@ impl_udf!(E164, name: "e164", args: E164_ARGS, required: 1,
     returns: DataType::Utf8, strict: false);
 
 impl E164 {
+    /// In two passes over the batch: every row's memo key, looked up together
+    /// ([`memo::Memo::get_many`]); then the answers, computed and kept for the keys not found.
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let numbers = rows.texts(0)?;
         let countries = if rows.arity() > 1 {
@@ -79,32 +81,49 @@ impl E164 {
             None
         };
         let mut last: Option<(&str, Id)> = None;
+        let mut keys = Vec::with_capacity(rows.len());
+        for r in 0..rows.len() {
+            let reading = e164_reading(&numbers, countries.as_ref(), &mut last, r)?;
+            let key = reading.and_then(|(dial, country)| memo::key(&dial, country));
+            keys.push(key.unwrap_or(memo::EMPTY));
+        }
         let mut out = StringBuilder::with_capacity(rows.len(), rows.len() * 13);
         let mut buf = [0; memo::MAX_KEY_DIGITS + 1];
+        let mut found = Vec::with_capacity(rows.len());
         memo::E164.with_borrow_mut(|memo| {
-            for r in 0..rows.len() {
-                let Some(number) = numbers.get(r) else {
-                    out.append_null();
-                    continue;
-                };
-                let country = match countries.as_ref().and_then(|c| c.get(r)) {
-                    None => None,
-                    Some(code) => Some(cached_country(&mut last, code)?),
-                };
-                let Some(dial) = dial_string(number) else {
-                    out.append_null();
-                    continue;
-                };
-                let packed = match memo::key(&dial, country) {
-                    Some(key) => memo.get_or(key, || {
-                        memo::pack_e164(phone::e164(&dial, country).as_deref())
-                    }),
-                    None => memo::UNPACKED,
+            memo.get_many(&keys, &mut found);
+            for (r, (&key, known)) in keys.iter().zip(&found).enumerate() {
+                let packed = match known {
+                    Some(packed) => *packed,
+                    None => {
+                        let Some((dial, country)) =
+                            e164_reading(&numbers, countries.as_ref(), &mut last, r)?
+                        else {
+                            out.append_null();
+                            continue;
+                        };
+                        let answer = phone::e164(&dial, country);
+                        if key == memo::EMPTY {
+                            // No key (longer than any E.164 number): never remembered.
+                            out.append_option(answer);
+                            continue;
+                        }
+                        let packed = memo::pack_e164(answer.as_deref());
+                        memo.insert(key, packed);
+                        if packed == memo::UNPACKED {
+                            out.append_option(answer);
+                            continue;
+                        }
+                        packed
+                    }
                 };
                 match packed {
                     memo::NULL => out.append_null(),
-                    // Rare (longer than any E.164 number): computed every time.
-                    memo::UNPACKED => out.append_option(phone::e164(&dial, country)),
+                    // Rare (an answer longer than any E.164 number): computed every time.
+                    memo::UNPACKED => out.append_option(
+                        e164_reading(&numbers, countries.as_ref(), &mut last, r)?
+                            .and_then(|(dial, country)| phone::e164(&dial, country)),
+                    ),
                     packed => out.append_value(memo::unpack_e164(packed, &mut buf)),
                 }
             }
@@ -112,6 +131,24 @@ impl E164 {
         })?;
         Ok(Arc::new(out.finish()))
     }
+}
+
+/// What `e164` reads in row `r`: the number's dial string and the default country; `None`
+/// when the answer is NULL without reading (a NULL number, or not a dial string).
+fn e164_reading<'a>(
+    numbers: &Texts<'a>,
+    countries: Option<&Texts<'a>>,
+    last: &mut Option<(&'a str, Id)>,
+    r: usize,
+) -> Result<Option<(Cow<'a, str>, Option<Id>)>> {
+    let Some(number) = numbers.get(r) else {
+        return Ok(None);
+    };
+    let country = match countries.and_then(|c| c.get(r)) {
+        None => None,
+        Some(code) => Some(cached_country(last, code)?),
+    };
+    Ok(dial_string(number).map(|dial| (dial, country)))
 }
 
 /// Parses an ISO country code, reusing the previous row's answer for the same code.

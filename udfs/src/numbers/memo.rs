@@ -6,16 +6,23 @@
 //! [`crate::phone::dial_string`]) and the default country, so they are kept for the life of
 //! the thread that computed them.
 //!
-//! Each worker thread has its own memo, keyed and valued by plain integers: a look-up is one
-//! probe of an unshared hash table. A process-wide concurrent map (DashMap, keyed by the
-//! number's text, valued by shared strings) took a quarter of a warm server's rating query
-//! in its shard locks, key comparisons and reference counts. A dial string of up to
-//! [`MAX_KEY_DIGITS`] digits is packed with its `+` and country into a `u64` ([`key`]);
-//! longer ones (never an E.164 number) are not remembered. Each memo holds at most
-//! [`capacity`] answers and is emptied when full (no recency bookkeeping on the hot path).
+//! Each worker thread has its own memo, keyed and valued by plain integers: a dial string of
+//! up to [`MAX_KEY_DIGITS`] digits is packed with its `+` and country into a `u64` ([`key`]);
+//! longer ones (never an E.164 number) are not remembered. A process-wide concurrent map
+//! (DashMap, keyed by the number's text) took a quarter of a warm server's rating query in
+//! its shard locks, key comparisons and reference counts.
+//!
+//! A memo is an open-addressing table of `(key, answer)` pairs in one array, probed linearly
+//! and kept at most half full, so a look-up usually reads one cache line. At the 10M-row
+//! store's 2.1M distinct destinations the table is far larger than the caches, and each
+//! look-up waits on memory: [`Memo::get_many`] looks up a batch's keys in a loop that does
+//! nothing else, which lets the processor wait on many of them at once (a look-up per row
+//! between the row's other work, in a hashbrown map, cost ~300 ns and a third of the rating
+//! query). Each memo holds at most [`capacity`] answers and is emptied when full (no recency
+//! bookkeeping on the hot path).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::LazyLock;
 
 use phonenumber::country::Id;
@@ -24,11 +31,11 @@ use phonenumber::country::Id;
 /// 2^50, which leaves room in a `u64` for the length, the `+` and the country.
 pub(super) const MAX_KEY_DIGITS: usize = 15;
 
-/// Answers all threads' memos hold at most together: 2^23, as 16 bytes and a control byte
-/// each in tables at most 7/8 full (in powers of two), up to ~280 MB. Every thread meets
-/// most numbers of a query, so each needs room for all of them: the 10M-row store has 2.1M
-/// distinct destinations to rate, and a memo that cannot hold them is emptied before any is
-/// met again (with 2^21, a warm server rated it as slowly as a cold one).
+/// Answers all threads' memos hold at most together: 2^23, in tables at most half full of
+/// 16-byte slots, up to 256 MB. Every thread meets most numbers of a query, so each needs
+/// room for all of them: the 10M-row store has 2.1M distinct destinations to rate, and a
+/// memo that cannot hold them is emptied before any is met again (with 2^21, a warm server
+/// rated it as slowly as a cold one).
 const PROCESS_CAPACITY: usize = 1 << 23;
 
 /// Most answers one thread's memo holds before it is emptied: the process's share per core
@@ -41,33 +48,109 @@ pub(super) fn capacity() -> usize {
     *PER_THREAD
 }
 
+/// The slots of a new memo; it doubles as it fills, up to twice [`capacity`].
+const INITIAL_SLOTS: usize = 1 << 12;
+
+/// A slot's key when it holds nothing, and the key of a row without one: no [`key`] is 0
+/// (its length bits are never 0).
+pub(super) const EMPTY: u64 = 0;
+
 /// A bounded map from a packed key to a packed answer (see the module documentation).
 pub(super) struct Memo<V> {
-    map: HashMap<u64, V, KeyHasher>,
+    /// `(key, answer)`; a power of two of them, at most half holding a key.
+    slots: Vec<(u64, V)>,
+    len: usize,
+    /// Seeded per thread, so a key's slot is unpredictable from outside the process.
+    hasher: foldhash::fast::RandomState,
 }
 
-/// Hashes the packed keys: foldhash, seeded per thread, so a key's bucket is unpredictable
-/// from outside the process.
-type KeyHasher = foldhash::fast::RandomState;
-
-impl<V: Copy> Memo<V> {
+impl<V: Copy + Default> Memo<V> {
     fn new() -> Self {
         Self {
-            map: HashMap::with_hasher(KeyHasher::default()),
+            slots: vec![(EMPTY, V::default()); INITIAL_SLOTS],
+            len: 0,
+            hasher: foldhash::fast::RandomState::default(),
+        }
+    }
+
+    /// Where the probe for `key` starts.
+    fn home(&self, key: u64) -> usize {
+        self.hasher.hash_one(key) as usize & (self.slots.len() - 1)
+    }
+
+    /// The answer kept for `key` (not [`EMPTY`]).
+    pub(super) fn get(&self, key: u64) -> Option<V> {
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            let (k, v) = self.slots[i];
+            if k == key {
+                return Some(v);
+            }
+            if k == EMPTY {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// [`Memo::get`] of every key into `found` (cleared first); [`EMPTY`] keys are not
+    /// looked up and find nothing. The loop does only the look-ups, so the processor can
+    /// wait on many slots' memory at once.
+    pub(super) fn get_many(&self, keys: &[u64], found: &mut Vec<Option<V>>) {
+        found.clear();
+        found.extend(
+            keys.iter()
+                .map(|&key| if key == EMPTY { None } else { self.get(key) }),
+        );
+    }
+
+    /// Keeps `answer` for `key` (not [`EMPTY`]), emptying a full memo first.
+    pub(super) fn insert(&mut self, key: u64, answer: V) {
+        if self.len >= capacity() {
+            self.slots.fill((EMPTY, V::default()));
+            self.len = 0;
+        } else if 2 * (self.len + 1) > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        loop {
+            match self.slots[i].0 {
+                EMPTY => {
+                    self.slots[i] = (key, answer);
+                    self.len += 1;
+                    return;
+                }
+                k if k == key => {
+                    self.slots[i].1 = answer;
+                    return;
+                }
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Twice the slots, every key moved to its place in them.
+    fn grow(&mut self) {
+        let slots = vec![(EMPTY, V::default()); 2 * self.slots.len()];
+        let old = std::mem::replace(&mut self.slots, slots);
+        self.len = 0;
+        for (key, answer) in old {
+            if key != EMPTY {
+                self.insert(key, answer);
+            }
         }
     }
 
     /// The answer for `key`, computed by `compute` and kept if not known yet.
     pub(super) fn get_or(&mut self, key: u64, compute: impl FnOnce() -> V) -> V {
-        if let Some(known) = self.map.get(&key) {
-            return *known;
+        if let Some(known) = self.get(key) {
+            return known;
         }
-        let value = compute();
-        if self.map.len() >= capacity() {
-            self.map.clear();
-        }
-        self.map.insert(key, value);
-        value
+        let answer = compute();
+        self.insert(key, answer);
+        answer
     }
 }
 
@@ -145,9 +228,41 @@ mod tests {
         for i in 0..n {
             assert_eq!(memo.get_or(i, || i * 2), i * 2);
         }
-        assert!(memo.map.len() <= capacity());
+        assert!(memo.len <= capacity());
         // Known answers are not recomputed.
         assert_eq!(memo.get_or(n - 1, || unreachable!()), (n - 1) * 2);
+    }
+
+    #[test]
+    fn answers_survive_growth_and_batches_find_what_single_look_ups_find() {
+        let mut memo: Memo<u64> = Memo::new();
+        // Keys that share their low bits, as the packed keys of one length do.
+        let keys: Vec<u64> = (1..=3 * INITIAL_SLOTS as u64)
+            .map(|i| i << 20 | 7)
+            .collect();
+        for &k in &keys {
+            memo.insert(k, k + 1);
+        }
+        assert!(memo.slots.len() > INITIAL_SLOTS, "grew");
+        assert!(2 * memo.len <= memo.slots.len(), "at most half full");
+        memo.insert(keys[0], 42);
+        assert_eq!(memo.get(keys[0]), Some(42), "a second insert replaces");
+        assert_eq!(memo.len, keys.len());
+        let asked = [keys[1], EMPTY, 5, keys[keys.len() - 1]];
+        let mut found = vec![Some(0)];
+        memo.get_many(&asked, &mut found);
+        assert_eq!(
+            found,
+            vec![
+                Some(keys[1] + 1),
+                None,
+                None,
+                Some(keys[keys.len() - 1] + 1)
+            ]
+        );
+        for (&key, got) in asked.iter().zip(&found) {
+            assert_eq!(*got, if key == EMPTY { None } else { memo.get(key) });
+        }
     }
 
     #[test]
