@@ -65,7 +65,7 @@ costed AS (
 charged AS (
     SELECT
         *,
-        CAST(coalesce(charge, rated_amount, 0) AS DECIMAL(18, 6)) AS amount,
+        coalesce(charge, rated_amount, CAST(0 AS DECIMAL(18, 6))) AS amount,
         coalesce(currency, get_field(rate, 'currency')) AS amount_currency
     FROM costed
 ),

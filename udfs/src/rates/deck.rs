@@ -1,15 +1,19 @@
-//! The rate deck in memory: rates by tenant and destination prefix, each prefix's rates in
+//! The rate deck in memory: rates by destination prefix and tenant, each prefix's rates in
 //! `valid_from` order, and the longest-prefix look-up of SPEC 2.4.
 //!
-//! A look-up walks the destination's digits from the longest prefix the deck holds down to one
-//! digit; at each length it asks two hash maps (the tenant's own rates and the `*` rates) and,
-//! in each, binary-searches the newest rate whose `valid_from` is not after the call. The first
-//! length with an applicable rate decides, so a longer `*` prefix beats a shorter prefix of the
-//! tenant's own. At one length the newer `valid_from` wins, and at the same `valid_from` the
-//! tenant's own rate beats `*` (SPEC 2.4: "the newest applicable wins; at the same prefix and
-//! valid_from a tenant's own row beats `*`").
+//! The prefixes of every tenant form one trie of digits. A look-up walks the destination's
+//! digits down it, one array index per digit, and at each node that holds rates asks the
+//! tenant's own and the `*` rates for the newest whose `valid_from` is not after the call (a
+//! binary search each). The deepest node with an applicable rate decides, so a longer `*`
+//! prefix beats a shorter prefix of the tenant's own. At one node the newer `valid_from` wins,
+//! and at the same `valid_from` the tenant's own rate beats `*` (SPEC 2.4: "the newest
+//! applicable wins; at the same prefix and valid_from a tenant's own row beats `*`").
+//!
+//! The deck also holds its rates as Arrow columns ([`RateDeck::columns`]): `rate_lookup`
+//! finds each row's rate as a position and gathers the result's fields with Arrow's `take`.
 
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -84,74 +88,159 @@ pub enum RateDeckError {
     },
 }
 
-/// The deck's maps hash short keys (a tenant, a prefix) up to twice per digit of every number
-/// rated: foldhash, not the standard library's SipHash.
-type Hasher = foldhash::fast::RandomState;
+/// A tenant's number in the deck ([`RateDeck::tenant`]).
+pub type TenantId = u32;
 
-/// Rates of one tenant: prefix → rates in `valid_from` order.
-type Prefixes = HashMap<String, Vec<Rate>, Hasher>;
+/// A node of the prefix trie: the node of each next digit (0 for none: the root is no one's
+/// child), and the node's rates as `(tenant, range of RateDeck::rates)` pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Node {
+    children: [u32; 10],
+    rates: Vec<(TenantId, Range<usize>)>,
+}
 
 /// An immutable rate deck, built once per version of the `rates` table.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RateDeck {
-    tenants: HashMap<String, Prefixes, Hasher>,
-    longest: usize,
-    rows: usize,
+    /// The trie; node 0 is the root (the empty prefix, which holds no rate).
+    nodes: Vec<Node>,
+    /// Every rate, grouped by node and tenant, each group in `valid_from` order.
+    rates: Vec<Rate>,
+    tenants: HashMap<String, TenantId, foldhash::fast::RandomState>,
+    /// The fields of `rates`, in order, as `rate_lookup`'s result has them.
+    columns: Vec<ArrayRef>,
+}
+
+impl Default for RateDeck {
+    fn default() -> Self {
+        RateDeck::new([])
+    }
 }
 
 impl RateDeck {
     /// A deck of `(tenant, rate)` pairs. Of two rates with the same tenant, prefix and
-    /// `valid_from`, the later one given wins.
+    /// `valid_from`, the later one given wins. A rate whose prefix is not digits (or empty)
+    /// could never apply and is left out.
     pub fn new(rates: impl IntoIterator<Item = (String, Rate)>) -> Self {
-        let mut deck = RateDeck::default();
-        for (tenant, rate) in rates {
-            deck.longest = deck.longest.max(rate.prefix.len());
-            deck.rows += 1;
-            deck.tenants
-                .entry(tenant)
-                .or_default()
-                .entry(rate.prefix.clone())
-                .or_default()
-                .push(rate);
-        }
-        for prefixes in deck.tenants.values_mut() {
-            for rates in prefixes.values_mut() {
-                // Stable: equal valid_from keep their input order, the later one last.
-                rates.sort_by_key(|r| r.valid_from);
+        let mut tenants = HashMap::default();
+        let mut nodes = vec![Node::default()];
+        // (node, tenant, position given, rate): sorted, it groups each node's tenants.
+        let mut placed = Vec::new();
+        for (position, (tenant, rate)) in rates.into_iter().enumerate() {
+            // Such a prefix could never match a destination's digits.
+            if rate.prefix.is_empty() || !rate.prefix.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
             }
+            let next = tenants.len() as TenantId;
+            let tenant = *tenants.entry(tenant).or_insert(next);
+            let mut node = 0;
+            for digit in rate.prefix.bytes() {
+                let slot = usize::from(digit - b'0');
+                if nodes[node].children[slot] == 0 {
+                    nodes[node].children[slot] = nodes.len() as u32;
+                    nodes.push(Node::default());
+                }
+                node = nodes[node].children[slot] as usize;
+            }
+            placed.push((node, tenant, rate.valid_from, position, rate));
         }
-        deck
+        // Stable by position: equal valid_from keep their input order, the later one last.
+        placed.sort_by_key(|&(node, tenant, valid_from, position, _)| {
+            (node, tenant, valid_from, position)
+        });
+        let mut rates = Vec::with_capacity(placed.len());
+        for (node, tenant, _, _, rate) in placed {
+            let at = rates.len();
+            match nodes[node].rates.last_mut() {
+                Some((last, range)) if *last == tenant => range.end = at + 1,
+                _ => nodes[node].rates.push((tenant, at..at + 1)),
+            }
+            rates.push(rate);
+        }
+        let columns = super::lookup::rate_columns(&rates);
+        RateDeck {
+            nodes,
+            rates,
+            tenants,
+            columns,
+        }
     }
 
     /// Number of rates in the deck.
     pub fn len(&self) -> usize {
-        self.rows
+        self.rates.len()
     }
 
     /// Whether the deck holds no rate.
     pub fn is_empty(&self) -> bool {
-        self.rows == 0
+        self.rates.is_empty()
+    }
+
+    /// The number of a tenant that has rates of its own; `None` for one that has none (and
+    /// for [`ALL_TENANTS`], whose rates every look-up reads anyway).
+    pub fn tenant(&self, tenant: &str) -> Option<TenantId> {
+        (tenant != ALL_TENANTS)
+            .then(|| self.tenants.get(tenant).copied())
+            .flatten()
+    }
+
+    /// The rate at `position` ([`RateDeck::position`]).
+    pub fn rate(&self, position: usize) -> Option<&Rate> {
+        self.rates.get(position)
+    }
+
+    /// The rates' fields as Arrow columns, in the order of `rate_lookup`'s result; row `i` is
+    /// the rate at position `i`.
+    pub fn columns(&self) -> &[ArrayRef] {
+        &self.columns
     }
 
     /// The rate of a call from `tenant` to `digits` (E.164 digits without `+`) starting at
     /// `at` (microseconds since the Unix epoch): see the module documentation.
     pub fn lookup(&self, tenant: &str, digits: &str, at: i64) -> Option<&Rate> {
-        let own = (tenant != ALL_TENANTS)
-            .then(|| self.tenants.get(tenant))
-            .flatten();
-        let all = self.tenants.get(ALL_TENANTS);
-        for len in (1..=digits.len().min(self.longest)).rev() {
-            let prefix = digits.get(..len)?;
-            match (newest(own, prefix, at), newest(all, prefix, at)) {
-                (Some(mine), Some(every)) if every.valid_from > mine.valid_from => {
-                    return Some(every);
+        self.position(self.tenant(tenant), digits, at)
+            .and_then(|p| self.rate(p))
+    }
+
+    /// [`RateDeck::lookup`] with the tenant's number already found, answering the rate's
+    /// position.
+    pub fn position(&self, tenant: Option<TenantId>, digits: &str, at: i64) -> Option<usize> {
+        let all = self.tenants.get(ALL_TENANTS).copied();
+        let mut node = 0;
+        let mut found = None;
+        for digit in digits.bytes() {
+            let slot = usize::from(digit.wrapping_sub(b'0'));
+            let Some(&child) = self.nodes[node].children.get(slot) else {
+                break;
+            };
+            if child == 0 {
+                break;
+            }
+            node = child as usize;
+            let rates = &self.nodes[node].rates;
+            if rates.is_empty() {
+                continue;
+            }
+            let newest = |who: Option<TenantId>| {
+                let (_, range) = rates.iter().find(|(t, _)| Some(*t) == who)?;
+                let group = &self.rates[range.clone()];
+                let applicable = group.partition_point(|r| r.valid_from <= at);
+                applicable.checked_sub(1).map(|i| range.start + i)
+            };
+            let here = match (newest(tenant), newest(all)) {
+                (Some(mine), Some(every))
+                    if self.rates[every].valid_from > self.rates[mine].valid_from =>
+                {
+                    Some(every)
                 }
-                (Some(mine), _) => return Some(mine),
-                (None, Some(every)) => return Some(every),
-                (None, None) => {}
+                (Some(mine), _) => Some(mine),
+                (None, every) => every,
+            };
+            if here.is_some() {
+                found = here;
             }
         }
-        None
+        found
     }
 
     /// A deck from batches of the `rates` table (SPEC 2.4): columns `tenant`, `prefix`,
@@ -171,13 +260,6 @@ impl RateDeck {
         }
         Ok(RateDeck::new(rates))
     }
-}
-
-/// The newest rate of `prefix` in `prefixes` whose `valid_from` is not after `at`.
-fn newest<'d>(prefixes: Option<&'d Prefixes>, prefix: &str, at: i64) -> Option<&'d Rate> {
-    let rates = prefixes?.get(prefix)?;
-    let applicable = rates.partition_point(|r| r.valid_from <= at);
-    applicable.checked_sub(1).and_then(|i| rates.get(i))
 }
 
 /// The columns of one batch of `rates`, cast to the deck's types.
@@ -339,6 +421,35 @@ mod tests {
         assert_eq!(per_min(&d, "acme", "1212", 1_000), Some(10));
         assert_eq!(per_min(&d, "acme", "1212", 2_500), Some(11));
         assert_eq!(per_min(&d, "acme", "1212", 3_000), Some(12));
+    }
+
+    #[test]
+    fn prefixes_that_are_not_digits_never_apply() {
+        let d = RateDeck::new([
+            ("*".into(), rate("4a", 1, 0)),
+            ("*".into(), rate("", 2, 0)),
+            ("*".into(), rate("4", 3, 0)),
+        ]);
+        assert_eq!(d.len(), 1);
+        assert_eq!(per_min(&d, "t", "49", 0), Some(3));
+        assert_eq!(per_min(&d, "t", "4a", 0), Some(3));
+        assert_eq!(per_min(&d, "t", "x4", 0), None);
+    }
+
+    #[test]
+    fn columns_hold_the_rates_in_position_order() {
+        let d = deck();
+        let prefixes = d.columns()[0].as_string::<i32>();
+        for (tenant, digits, at) in [
+            ("acme", "447700", 2_000),
+            ("x", "1212", 0),
+            ("acme", "31", 0),
+        ] {
+            let position = d.position(d.tenant(tenant), digits, at).expect("a rate");
+            let rate = d.rate(position).expect("in the deck");
+            assert_eq!(Some(rate), d.lookup(tenant, digits, at));
+            assert_eq!(prefixes.value(position), rate.prefix);
+        }
     }
 
     #[test]

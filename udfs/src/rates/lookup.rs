@@ -5,15 +5,16 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    ArrayRef, Decimal128Builder, Int32Builder, StringBuilder, StructArray,
+    Array, ArrayRef, Decimal128Array, Int32Array, StringArray, StructArray, UInt32Array,
 };
-use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::Result;
 use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use super::RateBook;
+use super::deck::TenantId;
+use super::{Rate, RateBook};
 use crate::args::{Arg, Kind, Rows, arg, impl_udf};
 use crate::billing::{CHARGE_PRECISION, CHARGE_SCALE};
 
@@ -88,54 +89,63 @@ impl RateLookup {
         RateLookup { book }
     }
 
+    /// Each row's rate as a position in the deck, then the result's fields gathered from the
+    /// deck's columns ([`RateDeck::columns`](super::RateDeck::columns)) by those positions.
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let deck = self.book.deck();
         let (tenants, destinations) = (rows.texts(0)?, rows.texts(1)?);
         let instants = rows.instants(2)?;
-        let n = rows.len();
-        let money = || {
-            Decimal128Builder::with_capacity(n)
-                .with_precision_and_scale(CHARGE_PRECISION, CHARGE_SCALE)
-        };
-        let (mut prefix, mut currency) = (StringBuilder::new(), StringBuilder::new());
-        let (mut per_min, mut fee) = (money()?, money()?);
-        let (mut min_s, mut increment_s) = (
-            Int32Builder::with_capacity(n),
-            Int32Builder::with_capacity(n),
-        );
-        let mut valid = Vec::with_capacity(n);
-        for r in 0..n {
-            let found = match (tenants.get(r), destinations.get(r), instants.get(r)) {
-                (Some(tenant), Some(destination), Some(at)) => {
-                    dialled_digits(destination).and_then(|digits| deck.lookup(tenant, &digits, at))
-                }
-                _ => None,
-            };
-            valid.push(found.is_some());
-            // The fields of a NULL row are NULL too: `get_field` reads them without
-            // looking at the struct's own validity.
-            prefix.append_option(found.map(|f| f.prefix.as_str()));
-            per_min.append_option(found.map(|f| f.rate_per_min));
-            min_s.append_option(found.map(|f| f.min_s));
-            increment_s.append_option(found.map(|f| f.increment_s));
-            fee.append_option(found.map(|f| f.connect_fee));
-            currency.append_option(found.map(|f| f.currency.as_str()));
-        }
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(prefix.finish()),
-            Arc::new(per_min.finish()),
-            Arc::new(min_s.finish()),
-            Arc::new(increment_s.finish()),
-            Arc::new(fee.finish()),
-            Arc::new(currency.finish()),
-        ];
-        let nulls = NullBuffer::from(valid);
+        let mut last: Option<(&str, Option<TenantId>)> = None;
+        let positions: UInt32Array = (0..rows.len())
+            .map(|r| {
+                let (tenant, destination, at) =
+                    (tenants.get(r)?, destinations.get(r)?, instants.get(r)?);
+                let id = match last {
+                    Some((previous, id)) if previous == tenant => id,
+                    _ => {
+                        let id = deck.tenant(tenant);
+                        last = Some((tenant, id));
+                        id
+                    }
+                };
+                let digits = dialled_digits(destination)?;
+                let position = deck.position(id, &digits, at)?;
+                u32::try_from(position).ok()
+            })
+            .collect();
+        let columns = deck
+            .columns()
+            .iter()
+            .map(|column| take(column.as_ref(), &positions, None))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Arc::new(StructArray::try_new(
             rate_fields(),
             columns,
-            Some(nulls),
+            positions.nulls().cloned(),
         )?))
     }
+}
+
+/// The columns of `rate_lookup`'s result for every rate of a deck, in the deck's order.
+pub(super) fn rate_columns(rates: &[Rate]) -> Vec<ArrayRef> {
+    let money = |values: Vec<i128>| -> ArrayRef {
+        let money = DataType::Decimal128(CHARGE_PRECISION, CHARGE_SCALE);
+        Arc::new(Decimal128Array::from(values).with_data_type(money))
+    };
+    vec![
+        Arc::new(StringArray::from_iter_values(
+            rates.iter().map(|r| &r.prefix),
+        )),
+        money(rates.iter().map(|r| r.rate_per_min).collect()),
+        Arc::new(Int32Array::from_iter_values(rates.iter().map(|r| r.min_s))),
+        Arc::new(Int32Array::from_iter_values(
+            rates.iter().map(|r| r.increment_s),
+        )),
+        money(rates.iter().map(|r| r.connect_fee).collect()),
+        Arc::new(StringArray::from_iter_values(
+            rates.iter().map(|r| &r.currency),
+        )),
+    ]
 }
 
 /// Two `rate_lookup`s are the same function when they read the same book.

@@ -3,9 +3,9 @@
 //!
 //! The pieces, and who feeds whom:
 //!
-//! - [`RateDeck`] ([`deck`]) is the immutable in-memory deck: a hash map per tenant from
-//!   destination prefix to the prefix's rates in `valid_from` order, with the longest-prefix
-//!   look-up.
+//! - [`RateDeck`] ([`deck`]) is the immutable in-memory deck: a trie of destination prefixes
+//!   whose nodes hold each tenant's rates in `valid_from` order, with the longest-prefix
+//!   look-up, and the rates as Arrow columns for `rate_lookup`'s result.
 //! - A [`RateSource`] produces a new deck when the rates changed. [`SessionTable`] (in this
 //!   crate) reads the session's `rates` table at every query that calls `rate_lookup`; the
 //!   server's source checks the Delta version of `rates` and reads it only when the version
