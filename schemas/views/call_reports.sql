@@ -22,28 +22,36 @@
 -- which is also its caller). A refund row's billing_result is 'Refunded', its
 -- refunded_amount the amount and its net_charge the negative amount.
 --
--- Rating runs once per call: `numbered` reads the destination of the calls to rate in E.164
--- (the expensive part: libphonenumber), `rated` looks its rate up; every later use reads the
--- `rate` column. (Written as one expression, coalesce(e164(…), destination) would parse the
--- number twice: DataFusion expands coalesce into a CASE that names e164(…) in its test and in
--- its result.) For the same reason the rated charge is its own column (`costed`), computed
--- only for the calls without a stored charge.
-WITH numbered AS (
+-- Rating runs once per call, and only on the calls to rate: `to_rate` holds the destination
+-- of an outbound call without a stored charge whose destination is not excluded, and NULL on
+-- every other call. Every function after it (e164, rate_lookup, billable_seconds,
+-- call_charge) answers NULL to NULL at little cost per row, so none sits in a CASE: DataFusion
+-- evaluates `CASE WHEN … THEN f(…) END` by filtering the batch's columns for f and scattering
+-- f's results back, which cost more than f's NULL rows do, while `CASE WHEN … THEN column
+-- END` costs no copy. `numbered` reads the destination in E.164 (libphonenumber, the
+-- expensive part) in a column of its own: written as one expression,
+-- coalesce(e164(…), destination) would parse the number twice, because DataFusion expands
+-- coalesce into a CASE that names e164(…) in its test and in its result. A destination that
+-- is not a phone number is rated by its digits as dialled.
+WITH screened AS (
+    SELECT *, is_excluded_number(tenant, destination) AS excluded FROM cdrs
+),
+to_rate AS (
     SELECT
         *,
-        is_excluded_number(tenant, destination) AS excluded,
-        CASE WHEN charge IS NULL AND direction = 'outbound'
-                  AND NOT is_excluded_number(tenant, destination)
-            THEN e164(destination, default_country(tenant))
-        END AS destination_e164
-    FROM cdrs
+        CASE WHEN charge IS NULL AND direction = 'outbound' AND NOT excluded
+            THEN destination
+        END AS rated_destination
+    FROM screened
+),
+numbered AS (
+    SELECT *, e164(rated_destination, default_country(tenant)) AS destination_e164
+    FROM to_rate
 ),
 rated AS (
     SELECT
         *,
-        CASE WHEN charge IS NULL AND direction = 'outbound' AND NOT excluded
-            THEN rate_lookup(tenant, coalesce(destination_e164, destination), start_time)
-        END AS rate
+        rate_lookup(tenant, coalesce(destination_e164, rated_destination), start_time) AS rate
     FROM numbered
 ),
 priced AS (
@@ -56,10 +64,8 @@ priced AS (
 costed AS (
     SELECT
         *,
-        CASE WHEN charge IS NULL
-            THEN call_charge(rated_s, get_field(rate, 'rate_per_min'),
-                             get_field(rate, 'connect_fee'))
-        END AS rated_amount
+        call_charge(rated_s, get_field(rate, 'rate_per_min'), get_field(rate, 'connect_fee'))
+            AS rated_amount
     FROM priced
 ),
 charged AS (
