@@ -107,6 +107,8 @@ pub struct RateDeck {
     /// Every rate, grouped by node and tenant, each group in `valid_from` order.
     rates: Vec<Rate>,
     tenants: HashMap<String, TenantId, foldhash::fast::RandomState>,
+    /// The number of [`ALL_TENANTS`], when it has rates.
+    all: Option<TenantId>,
     /// The fields of `rates`, in order, as `rate_lookup`'s result has them.
     columns: Vec<ArrayRef>,
 }
@@ -161,6 +163,7 @@ impl RateDeck {
         RateDeck {
             nodes,
             rates,
+            all: tenants.get(ALL_TENANTS).copied(),
             tenants,
             columns,
         }
@@ -205,7 +208,7 @@ impl RateDeck {
     /// [`RateDeck::lookup`] with the tenant's number already found, answering the rate's
     /// position.
     pub fn position(&self, tenant: Option<TenantId>, digits: &str, at: i64) -> Option<usize> {
-        let all = self.tenants.get(ALL_TENANTS).copied();
+        let all = self.all;
         let mut node = 0;
         let mut found = None;
         for digit in digits.bytes() {
