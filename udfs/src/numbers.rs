@@ -12,7 +12,7 @@ mod memo;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, StringArray, StringBuilder};
+use datafusion::arrow::array::{ArrayRef, StringArray, StringViewBuilder};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, exec_err};
 use datafusion_macros::user_doc;
@@ -67,8 +67,10 @@ const E164_ARGS: &[Arg] = &[
     arg("default_country", Kind::Text),
 ];
 
+// Utf8View, the layout Parquet text is read in: a number of up to 12 bytes (`+31612345678`)
+// is held in its view, and `coalesce(e164(destination), destination)` needs no cast.
 impl_udf!(E164, name: "e164", args: E164_ARGS, required: 1,
-    returns: DataType::Utf8, strict: false);
+    returns: DataType::Utf8View, strict: false);
 
 impl E164 {
     /// In two passes over the batch: every row's memo key, looked up together
@@ -87,7 +89,7 @@ impl E164 {
             let key = reading.and_then(|(dial, country)| memo::key(&dial, country));
             keys.push(key.unwrap_or(memo::EMPTY));
         }
-        let mut out = StringBuilder::with_capacity(rows.len(), rows.len() * 13);
+        let mut out = StringViewBuilder::with_capacity(rows.len());
         let mut buf = [0; memo::MAX_KEY_DIGITS + 1];
         let mut found = Vec::with_capacity(rows.len());
         memo::E164.with_borrow_mut(|memo| {
