@@ -31,19 +31,21 @@ use phonenumber::country::Id;
 /// 2^50, which leaves room in a `u64` for the length, the `+` and the country.
 pub(super) const MAX_KEY_DIGITS: usize = 15;
 
-/// Answers all threads' memos hold at most together: 2^23, in tables at most half full of
-/// 16-byte slots, up to 256 MB. Every thread meets most numbers of a query, so each needs
+/// Answers all threads' memos of one kind hold at most together: 2^23, in tables at most
+/// half full of 16-byte slots, up to 256 MB. Every thread meets most numbers of a query, so each needs
 /// room for all of them: the 10M-row store has 2.1M distinct destinations to rate, and a
 /// memo that cannot hold them is emptied before any is met again (with 2^21, a warm server
 /// rated it as slowly as a cold one).
 const PROCESS_CAPACITY: usize = 1 << 23;
 
 /// Most answers one thread's memo holds before it is emptied: the process's share per core
-/// (DataFusion runs a query's partitions on one worker thread per core), at least 2^16.
+/// (DataFusion runs a query's partitions on one worker thread per core), at least 2^16, down
+/// to a power of two so that the table (twice as many slots) does not round up past it.
 pub(super) fn capacity() -> usize {
     static PER_THREAD: LazyLock<usize> = LazyLock::new(|| {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        (PROCESS_CAPACITY / cores).max(1 << 16)
+        let share = (PROCESS_CAPACITY / cores).max(1 << 16);
+        1 << share.ilog2()
     });
     *PER_THREAD
 }
@@ -229,6 +231,10 @@ mod tests {
             assert_eq!(memo.get_or(i, || i * 2), i * 2);
         }
         assert!(memo.len <= capacity());
+        assert!(
+            memo.slots.len() <= 2 * capacity(),
+            "never more than twice the answers"
+        );
         // Known answers are not recomputed.
         assert_eq!(memo.get_or(n - 1, || unreachable!()), (n - 1) * 2);
     }
