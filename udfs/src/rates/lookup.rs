@@ -5,7 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, Decimal128Array, Int32Array, StringArray, StructArray, UInt32Array,
+    Array, ArrayRef, Decimal128Array, Int32Array, StringArray, StructArray, UInt64Array,
 };
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
@@ -96,7 +96,7 @@ impl RateLookup {
         let (tenants, destinations) = (rows.texts(0)?, rows.texts(1)?);
         let instants = rows.instants(2)?;
         let mut last: Option<(&str, Option<TenantId>)> = None;
-        let positions: UInt32Array = (0..rows.len())
+        let positions: UInt64Array = (0..rows.len())
             .map(|r| {
                 let (tenant, destination, at) =
                     (tenants.get(r)?, destinations.get(r)?, instants.get(r)?);
@@ -109,10 +109,11 @@ impl RateLookup {
                     }
                 };
                 let digits = dialled_digits(destination)?;
-                let position = deck.position(id, &digits, at)?;
-                u32::try_from(position).ok()
+                deck.position(id, &digits, at).map(|p| p as u64)
             })
             .collect();
+        // A NULL position gathers NULL in every field too: `get_field` reads a field without
+        // looking at the struct's own validity.
         let columns = deck
             .columns()
             .iter()
