@@ -95,23 +95,16 @@ impl E164 {
         memo::E164.with_borrow_mut(|memo| {
             memo.get_many(&keys, &mut found);
             for (r, (&key, known)) in keys.iter().zip(&found).enumerate() {
-                let packed = match known {
-                    Some(packed) => *packed,
+                let packed = match *known {
+                    Some(packed) => packed,
                     None => {
-                        let Some((dial, country)) =
-                            e164_reading(&numbers, countries.as_ref(), &mut last, r)?
-                        else {
-                            out.append_null();
-                            continue;
-                        };
-                        let answer = phone::e164(&dial, country);
-                        if key == memo::EMPTY {
-                            // No key (longer than any E.164 number): never remembered.
-                            out.append_option(answer);
-                            continue;
-                        }
+                        // Not known: read the number, and keep the answer if it has a key.
+                        let answer = e164_reading(&numbers, countries.as_ref(), &mut last, r)?
+                            .and_then(|(dial, country)| phone::e164(&dial, country));
                         let packed = memo::pack_e164(answer.as_deref());
-                        memo.insert(key, packed);
+                        if key != memo::EMPTY {
+                            memo.insert(key, packed);
+                        }
                         if packed == memo::UNPACKED {
                             out.append_option(answer);
                             continue;

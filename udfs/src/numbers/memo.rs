@@ -32,10 +32,10 @@ use phonenumber::country::Id;
 pub(super) const MAX_KEY_DIGITS: usize = 15;
 
 /// Answers all threads' memos of one kind hold at most together: 2^23, in tables at most
-/// half full of 16-byte slots, up to 256 MB. Every thread meets most numbers of a query, so each needs
-/// room for all of them: the 10M-row store has 2.1M distinct destinations to rate, and a
-/// memo that cannot hold them is emptied before any is met again (with 2^21, a warm server
-/// rated it as slowly as a cold one).
+/// half full of 16-byte slots, up to 256 MB. Every thread meets most numbers of a query, so
+/// each needs room for all of them: the 10M-row store has 2.1M distinct destinations to rate,
+/// and a memo that cannot hold them is emptied before any is met again (with 2^21, a warm
+/// server rated it as slowly as a cold one).
 const PROCESS_CAPACITY: usize = 1 << 23;
 
 /// Most answers one thread's memo holds before it is emptied: the process's share per core

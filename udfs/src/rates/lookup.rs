@@ -17,6 +17,7 @@ use super::deck::TenantId;
 use super::{Rate, RateBook};
 use crate::args::{Arg, Kind, Rows, arg, impl_udf};
 use crate::billing::{CHARGE_PRECISION, CHARGE_SCALE};
+use crate::text_ids::TextIds;
 
 /// The digits a destination is rated on: the number without a leading `+` and without the
 /// separators people write (space, `-`, `.`, `/`, parentheses). `None` when anything else is
@@ -95,21 +96,17 @@ impl RateLookup {
         let deck = self.book.deck();
         let (tenants, destinations) = (rows.texts(0)?, rows.texts(1)?);
         let instants = rows.instants(2)?;
-        let mut last: Option<(&str, Option<TenantId>)> = None;
+        // Each distinct tenant of the batch is looked up in the deck once.
+        let tenant_ids = TextIds::of(&tenants, rows.len());
+        let in_deck: Vec<Option<TenantId>> =
+            tenant_ids.values.iter().map(|t| deck.tenant(t)).collect();
         let positions: UInt64Array = (0..rows.len())
             .map(|r| {
-                let (tenant, destination, at) =
-                    (tenants.get(r)?, destinations.get(r)?, instants.get(r)?);
-                let id = match last {
-                    Some((previous, id)) if previous == tenant => id,
-                    _ => {
-                        let id = deck.tenant(tenant);
-                        last = Some((tenant, id));
-                        id
-                    }
-                };
+                // A NULL tenant's id (`NULL_ID`) is past the end: NULL.
+                let tenant = *in_deck.get(tenant_ids.ids[r] as usize)?;
+                let (destination, at) = (destinations.get(r)?, instants.get(r)?);
                 let digits = dialled_digits(destination)?;
-                deck.position(id, &digits, at).map(|p| p as u64)
+                deck.position(tenant, &digits, at).map(|p| p as u64)
             })
             .collect();
         // A NULL position gathers NULL in every field too: `get_field` reads a field without
