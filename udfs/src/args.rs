@@ -15,8 +15,8 @@
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Decimal128Array, Int64Array, LargeStringArray, StringArray,
-    StringViewArray,
+    Array, ArrayRef, ArrowPrimitiveType, BooleanArray, Decimal128Array, Int64Array,
+    LargeStringArray, PrimitiveArray, StringArray, StringViewArray,
 };
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::DataType;
@@ -333,6 +333,47 @@ impl Rows {
         })
     }
 
+    /// The rows where each of the arguments `args` holds a value: the union of their NULLs
+    /// (`None` when no row has one).
+    pub(crate) fn valid_in(&self, args: &[usize]) -> Result<Option<NullBuffer>> {
+        let mut nulls: Option<NullBuffer> = None;
+        for &i in args {
+            let (array, step) = self.array(i)?;
+            let arg_nulls = match step {
+                0 if array.is_null(0) => Some(NullBuffer::new_null(self.rows)),
+                0 => None,
+                _ => array.logical_nulls(),
+            };
+            nulls = NullBuffer::union(nulls.as_ref(), arg_nulls.as_ref());
+        }
+        Ok(nulls)
+    }
+
+    /// `f` of every row where each of the arguments `args` holds a value, NULL on the others
+    /// (where `f` is not called): a strict function's loop, which costs a NULL row nothing
+    /// but its share of the null mask's union.
+    pub(crate) fn map_valid<T: ArrowPrimitiveType>(
+        &self,
+        args: &[usize],
+        mut f: impl FnMut(usize) -> Result<T::Native>,
+    ) -> Result<PrimitiveArray<T>> {
+        let nulls = self.valid_in(args)?;
+        let mut values = vec![T::Native::default(); self.rows];
+        match &nulls {
+            None => {
+                for (r, value) in values.iter_mut().enumerate() {
+                    *value = f(r)?;
+                }
+            }
+            Some(nulls) => {
+                for r in nulls.valid_indices() {
+                    values[r] = f(r)?;
+                }
+            }
+        }
+        Ok(PrimitiveArray::new(values.into(), nulls))
+    }
+
     /// Hands `result` back as a scalar when every argument was one, else as an array.
     pub(crate) fn finish(&self, result: ArrayRef) -> Result<ColumnarValue> {
         if self.all_scalar {
@@ -357,6 +398,12 @@ impl Ints<'_> {
     pub(crate) fn get(&self, row: usize) -> Option<i64> {
         let i = row * self.step;
         self.array.is_valid(i).then(|| self.array.value(i))
+    }
+
+    /// The value stored in row `row`, whatever it is on a NULL row (see [`Rows::map_valid`]).
+    #[inline]
+    pub(crate) fn value(&self, row: usize) -> i64 {
+        self.array.value(row * self.step)
     }
 }
 
@@ -389,6 +436,13 @@ impl Decimals<'_> {
     pub(crate) fn get(&self, row: usize) -> Option<i128> {
         let i = row * self.step;
         self.array.is_valid(i).then(|| self.array.value(i))
+    }
+
+    /// The raw value stored in row `row`, whatever it is on a NULL row (see
+    /// [`Rows::map_valid`]).
+    #[inline]
+    pub(crate) fn value(&self, row: usize) -> i128 {
+        self.array.value(row * self.step)
     }
 }
 

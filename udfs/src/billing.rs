@@ -198,12 +198,9 @@ impl_udf!(BillableSeconds, name: "billable_seconds", args: BILLABLE_ARGS, requir
 impl BillableSeconds {
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let (duration, min, increment) = (rows.ints(0)?, rows.ints(1)?, rows.ints(2)?);
-        let out = (0..rows.len())
-            .map(|r| match (duration.get(r), min.get(r), increment.get(r)) {
-                (Some(d), Some(m), Some(i)) => billable(d, m, i).map(Some),
-                _ => Ok(None),
-            })
-            .collect::<Result<Int32Array>>()?;
+        let out: Int32Array = rows.map_valid(&[0, 1, 2], |r| {
+            billable(duration.value(r), min.value(r), increment.value(r))
+        })?;
         Ok(Arc::new(out))
     }
 }
@@ -246,12 +243,10 @@ impl CallCharge {
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let (billed, rate, fee) = (rows.ints(0)?, rows.decimals(1)?, rows.decimals(2)?);
         let scales = ChargeScales::new(rate.scale, fee.scale)?;
-        let out = (0..rows.len())
-            .map(|r| match (billed.get(r), rate.get(r), fee.get(r)) {
-                (Some(b), Some(rt), Some(f)) => scales.charge(b, rt, f).map(Some),
-                _ => Ok(None),
-            })
-            .collect::<Result<Decimal128Array>>()?
+        let out: Decimal128Array = rows
+            .map_valid(&[0, 1, 2], |r| {
+                scales.charge(billed.value(r), rate.value(r), fee.value(r))
+            })?
             .with_precision_and_scale(CHARGE_PRECISION, CHARGE_SCALE)?;
         Ok(Arc::new(out))
     }

@@ -20,6 +20,7 @@ use phonenumber::country::Id;
 
 use crate::args::{Arg, Kind, Rows, Texts, arg, impl_udf};
 use crate::phone;
+use crate::text_ids::TextIds;
 
 /// The region of a number as the number functions without a default country read it,
 /// remembered by the thread (see [`memo`]).
@@ -73,34 +74,44 @@ impl_udf!(E164, name: "e164", args: E164_ARGS, required: 1,
     returns: DataType::Utf8View, strict: false);
 
 impl E164 {
-    /// In two passes over the batch: every row's memo key, looked up together
-    /// ([`memo::Memo::get_many`]); then the answers, computed and kept for the keys not found.
+    /// In two passes over the batch: every row's dial string and memo key, the keys looked up
+    /// together ([`memo::Memo::get_many`]); then the answers, computed and kept for the keys
+    /// not found. An answer that is the dial string itself (a valid `+digits` number, half of
+    /// what a CDR store rates) is written from the dial string, without unpacking.
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let numbers = rows.texts(0)?;
         let countries = if rows.arity() > 1 {
-            Some(rows.texts(1)?)
+            Some(Countries::of(&rows.texts(1)?, rows.len()))
         } else {
             None
         };
-        let mut last: Option<(&str, Id)> = None;
+        let country = |r: usize| countries.as_ref().map_or(Ok(None), |c| c.get(r));
+        let mut dials = Vec::with_capacity(rows.len());
         let mut keys = Vec::with_capacity(rows.len());
         for r in 0..rows.len() {
-            let reading = e164_reading(&numbers, countries.as_ref(), &mut last, r)?;
-            let key = reading.and_then(|(dial, country)| memo::key(&dial, country));
+            let dial = numbers.get(r).and_then(dial_string);
+            let key = match &dial {
+                Some(dial) => memo::key(dial, country(r)?),
+                None => None,
+            };
             keys.push(key.unwrap_or(memo::EMPTY));
+            dials.push(dial);
         }
         let mut out = StringViewBuilder::with_capacity(rows.len());
         let mut buf = [0; memo::MAX_KEY_DIGITS + 1];
         let mut found = Vec::with_capacity(rows.len());
         memo::E164.with_borrow_mut(|memo| {
             memo.get_many(&keys, &mut found);
-            for (r, (&key, known)) in keys.iter().zip(&found).enumerate() {
+            for (r, ((&key, known), dial)) in keys.iter().zip(&found).zip(&dials).enumerate() {
+                let Some(dial) = dial else {
+                    out.append_null();
+                    continue;
+                };
                 let packed = match *known {
                     Some(packed) => packed,
                     None => {
                         // Not known: read the number, and keep the answer if it has a key.
-                        let answer = e164_reading(&numbers, countries.as_ref(), &mut last, r)?
-                            .and_then(|(dial, country)| phone::e164(&dial, country));
+                        let answer = phone::e164(dial, country(r)?);
                         let packed = memo::pack_e164(answer.as_deref());
                         if key != memo::EMPTY {
                             memo.insert(key, packed);
@@ -115,10 +126,8 @@ impl E164 {
                 match packed {
                     memo::NULL => out.append_null(),
                     // Rare (an answer longer than any E.164 number): computed every time.
-                    memo::UNPACKED => out.append_option(
-                        e164_reading(&numbers, countries.as_ref(), &mut last, r)?
-                            .and_then(|(dial, country)| phone::e164(&dial, country)),
-                    ),
+                    memo::UNPACKED => out.append_option(phone::e164(dial, country(r)?)),
+                    packed if memo::is_dial_itself(key, packed) => out.append_value(dial),
                     packed => out.append_value(memo::unpack_e164(packed, &mut buf)),
                 }
             }
@@ -128,36 +137,35 @@ impl E164 {
     }
 }
 
-/// What `e164` reads in row `r`: the number's dial string and the default country; `None`
-/// when the answer is NULL without reading (a NULL number, or not a dial string).
-fn e164_reading<'a>(
-    numbers: &Texts<'a>,
-    countries: Option<&Texts<'a>>,
-    last: &mut Option<(&'a str, Id)>,
-    r: usize,
-) -> Result<Option<(Cow<'a, str>, Option<Id>)>> {
-    let Some(number) = numbers.get(r) else {
-        return Ok(None);
-    };
-    let country = match countries.and_then(|c| c.get(r)) {
-        None => None,
-        Some(code) => Some(cached_country(last, code)?),
-    };
-    Ok(dial_string(number).map(|dial| (dial, country)))
+/// The default countries of a batch's rows, each distinct code parsed once.
+struct Countries {
+    /// Per row, the index of its code in `parsed` ([`NULL_ID`](crate::text_ids::NULL_ID) for
+    /// NULL).
+    ids: Vec<u32>,
+    /// Per distinct code: the country, or the code when it is not one.
+    parsed: Vec<Result<Id, String>>,
 }
 
-/// Parses an ISO country code, reusing the previous row's answer for the same code.
-fn cached_country<'a>(last: &mut Option<(&'a str, Id)>, code: &'a str) -> Result<Id> {
-    if let Some((previous, id)) = *last
-        && previous == code
-    {
-        return Ok(id);
+impl Countries {
+    fn of(codes: &Texts<'_>, rows: usize) -> Self {
+        let TextIds { ids, values } = TextIds::of(codes, rows);
+        let parsed = values
+            .into_iter()
+            .map(|code| phone::country(code).ok_or_else(|| code.to_owned()))
+            .collect();
+        Countries { ids, parsed }
     }
-    let Some(id) = phone::country(code) else {
-        return exec_err!("e164: '{code}' is not an ISO 3166 alpha-2 country code");
-    };
-    *last = Some((code, id));
-    Ok(id)
+
+    /// Row `r`'s country; an error when its code is not an ISO 3166 alpha-2 code.
+    fn get(&self, r: usize) -> Result<Option<Id>> {
+        match self.parsed.get(self.ids[r] as usize) {
+            None => Ok(None),
+            Some(Ok(id)) => Ok(Some(*id)),
+            Some(Err(code)) => {
+                exec_err!("e164: '{code}' is not an ISO 3166 alpha-2 country code")
+            }
+        }
+    }
 }
 
 #[user_doc(

@@ -205,6 +205,12 @@ pub(super) fn pack_e164(answer: Option<&str>) -> u64 {
     }
 }
 
+/// Whether the `e164` answer `packed` (by [`pack_e164`]) is the dial string of `key` itself:
+/// a `+` and the same digits.
+pub(super) fn is_dial_itself(key: u64, packed: u64) -> bool {
+    key >> 54 & 1 == 1 && key & ((1 << 54) - 1) == packed
+}
+
 /// The `e164` answer packed by [`pack_e164`] (a value other than [`NULL`] and [`UNPACKED`]):
 /// `+` and the digits, with their leading zeros, written into `buf`.
 pub(super) fn unpack_e164(packed: u64, buf: &mut [u8; MAX_KEY_DIGITS + 1]) -> &str {
@@ -319,7 +325,13 @@ mod tests {
             assert_ne!(packed, UNPACKED);
             let mut buf = [0; MAX_KEY_DIGITS + 1];
             assert_eq!(unpack_e164(packed, &mut buf), answer);
+            let itself = key(answer, Some(Id::NL)).unwrap_or(EMPTY);
+            assert!(is_dial_itself(itself, packed), "{answer}");
+            let national = key(&answer[1..], Some(Id::NL)).unwrap_or(EMPTY);
+            assert!(!is_dial_itself(national, packed), "{answer} without +");
         }
+        let other = key("+31612345679", None).unwrap_or(EMPTY);
+        assert!(!is_dial_itself(other, pack_e164(Some("+31612345678"))));
         assert_eq!(pack_e164(None), NULL);
         // Not remembered: too long, or not `+` and digits.
         assert_eq!(pack_e164(Some("+1234567890123456")), UNPACKED);
