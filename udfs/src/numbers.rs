@@ -158,7 +158,7 @@ impl Countries {
 
     /// Row `r`'s country; an error when its code is not an ISO 3166 alpha-2 code.
     fn get(&self, r: usize) -> Result<Option<Id>> {
-        match self.parsed.get(self.ids[r] as usize) {
+        match self.ids.get(r).and_then(|&id| self.parsed.get(id as usize)) {
             None => Ok(None),
             Some(Ok(id)) => Ok(Some(*id)),
             Some(Err(code)) => {
