@@ -5,7 +5,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, Decimal128Array, Int32Array, StringArray, StructArray, UInt64Array,
+    Array, ArrayRef, Decimal128Array, Int32Array, StringViewArray, StructArray, UInt64Array,
 };
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
@@ -51,12 +51,12 @@ pub fn rate_type() -> DataType {
 fn rate_fields() -> Fields {
     let money = DataType::Decimal128(CHARGE_PRECISION, CHARGE_SCALE);
     Fields::from(vec![
-        Field::new("prefix", DataType::Utf8, true),
+        Field::new("prefix", DataType::Utf8View, true),
         Field::new("rate_per_min", money.clone(), true),
         Field::new("min_s", DataType::Int32, true),
         Field::new("increment_s", DataType::Int32, true),
         Field::new("connect_fee", money, true),
-        Field::new("currency", DataType::Utf8, true),
+        Field::new("currency", DataType::Utf8View, true),
     ])
 }
 
@@ -131,7 +131,7 @@ pub(super) fn rate_columns(rates: &[Rate]) -> Vec<ArrayRef> {
         Arc::new(Decimal128Array::from(values).with_data_type(money))
     };
     vec![
-        Arc::new(StringArray::from_iter_values(
+        Arc::new(StringViewArray::from_iter_values(
             rates.iter().map(|r| &r.prefix),
         )),
         money(rates.iter().map(|r| r.rate_per_min).collect()),
@@ -140,7 +140,7 @@ pub(super) fn rate_columns(rates: &[Rate]) -> Vec<ArrayRef> {
             rates.iter().map(|r| r.increment_s),
         )),
         money(rates.iter().map(|r| r.connect_fee).collect()),
-        Arc::new(StringArray::from_iter_values(
+        Arc::new(StringViewArray::from_iter_values(
             rates.iter().map(|r| &r.currency),
         )),
     ]
