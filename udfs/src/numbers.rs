@@ -89,10 +89,23 @@ impl E164 {
         let mut dials = Vec::with_capacity(rows.len());
         let mut keys = Vec::with_capacity(rows.len());
         for r in 0..rows.len() {
-            let dial = numbers.get(r).and_then(dial_string);
-            let key = match &dial {
-                Some(dial) => memo::key(dial, country(r)?),
-                None => None,
+            let (dial, key) = match numbers.get(r) {
+                None => (None, None),
+                // A number that is a dial string with a key (most are): one scan reads both.
+                Some(number) => match memo::dial_key(number) {
+                    Some(key) => (
+                        Some(Cow::Borrowed(number)),
+                        Some(memo::with_country(key, country(r)?)),
+                    ),
+                    None => {
+                        let dial = dial_string(number);
+                        let key = match &dial {
+                            Some(dial) => memo::key(dial, country(r)?),
+                            None => None,
+                        };
+                        (dial, key)
+                    }
+                },
             };
             keys.push(key.unwrap_or(memo::EMPTY));
             dials.push(dial);

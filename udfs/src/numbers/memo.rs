@@ -168,6 +168,12 @@ thread_local! {
 /// value, their count, whether a `+` leads and the country, packed into a `u64`; `None` when
 /// the dial string has more than [`MAX_KEY_DIGITS`] digits or is not a dial string.
 pub(super) fn key(dial: &str, country: Option<Id>) -> Option<u64> {
+    dial_key(dial).map(|key| with_country(key, country))
+}
+
+/// [`key`] without its country (see [`with_country`]). `Some` only for a dial string: a
+/// caller holding any text learns from it that the text is one.
+pub(super) fn dial_key(dial: &str) -> Option<u64> {
     let (plus, digits) = match dial.strip_prefix('+') {
         Some(digits) => (1, digits),
         None => (0, dial),
@@ -182,9 +188,14 @@ pub(super) fn key(dial: &str, country: Option<Id>) -> Option<u64> {
         }
         value = value * 10 + u64::from(b - b'0');
     }
+    Some(value | (digits.len() as u64) << 50 | plus << 54)
+}
+
+/// A [`dial_key`] made the [`key`] of its dial string read in `country`.
+pub(super) fn with_country(dial_key: u64, country: Option<Id>) -> u64 {
     // 0 for no country, else the position of its Id (245 of them) plus one: 8 bits.
     let country = country.map_or(0, |c| c as u64 + 1);
-    Some(value | (digits.len() as u64) << 50 | plus << 54 | country << 55)
+    dial_key | country << 55
 }
 
 /// The [`pack_e164`] value of a NULL answer.
