@@ -335,7 +335,7 @@ impl Rows {
 
     /// The rows where each of the arguments `args` holds a value: the union of their NULLs
     /// (`None` when no row has one).
-    pub(crate) fn valid_in(&self, args: &[usize]) -> Result<Option<NullBuffer>> {
+    fn valid_in(&self, args: &[usize]) -> Result<Option<NullBuffer>> {
         let mut nulls: Option<NullBuffer> = None;
         for &i in args {
             let (array, step) = self.array(i)?;
