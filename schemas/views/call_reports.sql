@@ -24,15 +24,12 @@
 --
 -- Rating runs once per call, and only on the calls to rate: `to_rate` holds the destination
 -- of an outbound call without a stored charge whose destination is not excluded, and NULL on
--- every other call. Every function after it (e164, rate_lookup, billable_seconds,
--- call_charge) answers NULL to NULL at little cost per row, so none sits in a CASE: DataFusion
--- evaluates `CASE WHEN … THEN f(…) END` by filtering the batch's columns for f and scattering
--- f's results back, which cost more than f's NULL rows do, while `CASE WHEN … THEN column
--- END` costs no copy. `numbered` reads the destination in E.164 (libphonenumber, the
--- expensive part) in a column of its own: written as one expression,
--- coalesce(e164(…), destination) would parse the number twice, because DataFusion expands
--- coalesce into a CASE that names e164(…) in its test and in its result. A destination that
--- is not a phone number is rated by its digits as dialled.
+-- every other call. rate_call(tenant, destination, at, duration_s) rates it in one pass: the
+-- same answer as rate_lookup on coalesce(e164(destination, default_country(tenant)),
+-- destination), then billable_seconds and call_charge on that rate (udfs/src/rates/rating.rs,
+-- and rates.slt checks both give the same), but it touches only the rows with a destination,
+-- where the composition costs every row of every function (benches/RESULTS.md). A
+-- destination that is not a phone number is rated by its digits as dialled.
 WITH screened AS (
     SELECT *, is_excluded_number(tenant, destination) AS excluded FROM cdrs
 ),
@@ -44,36 +41,16 @@ to_rate AS (
         END AS rated_destination
     FROM screened
 ),
-numbered AS (
-    SELECT *, e164(rated_destination, default_country(tenant)) AS destination_e164
-    FROM to_rate
-),
 rated AS (
-    SELECT
-        *,
-        rate_lookup(tenant, coalesce(destination_e164, rated_destination), start_time) AS rate
-    FROM numbered
-),
-priced AS (
-    SELECT
-        *,
-        billable_seconds(duration_s, get_field(rate, 'min_s'), get_field(rate, 'increment_s'))
-            AS rated_s
-    FROM rated
-),
-costed AS (
-    SELECT
-        *,
-        call_charge(rated_s, get_field(rate, 'rate_per_min'), get_field(rate, 'connect_fee'))
-            AS rated_amount
-    FROM priced
+    SELECT *, rate_call(tenant, rated_destination, start_time, duration_s) AS rating
+    FROM to_rate
 ),
 charged AS (
     SELECT
         *,
-        coalesce(charge, rated_amount, CAST(0 AS DECIMAL(18, 6))) AS amount,
-        coalesce(currency, get_field(rate, 'currency')) AS amount_currency
-    FROM costed
+        coalesce(charge, get_field(rating, 'charge'), CAST(0 AS DECIMAL(18, 6))) AS amount,
+        coalesce(currency, get_field(rating, 'currency')) AS amount_currency
+    FROM rated
 ),
 refund_totals AS (
     SELECT
@@ -100,11 +77,8 @@ refunded_calls AS (
         coalesce(r.cabin, c.cabin) AS call_cabin,
         coalesce(c.currency,
                  CASE WHEN c.charge IS NULL AND c.direction = 'outbound'
-                     THEN get_field(rate_lookup(c.tenant,
-                                                coalesce(e164(c.destination,
-                                                              default_country(c.tenant)),
-                                                         c.destination),
-                                                c.start_time), 'currency')
+                     THEN get_field(rate_call(c.tenant, c.destination, c.start_time,
+                                              c.duration_s), 'currency')
                  END) AS call_currency
     FROM refunds r
     LEFT JOIN cdrs c ON c.tenant = r.tenant AND c.call_id = r.call_id
@@ -120,7 +94,7 @@ SELECT
     c.destination AS called_number,
     c.billing_account,
     c.duration_s,
-    coalesce(c.billed_s, c.rated_s) AS billed_s,
+    coalesce(c.billed_s, get_field(c.rating, 'billed_s')) AS billed_s,
     c.amount AS charge,
     c.amount_currency AS currency,
     billing_result(c.direction, c.excluded,

@@ -349,6 +349,14 @@ impl Rows {
         Ok(nulls)
     }
 
+    /// The rows where each of the arguments `args` holds a value, in order.
+    pub(crate) fn valid_rows(&self, args: &[usize]) -> Result<Vec<usize>> {
+        Ok(match self.valid_in(args)? {
+            None => (0..self.rows).collect(),
+            Some(nulls) => nulls.valid_indices().collect(),
+        })
+    }
+
     /// `f` of every row where each of the arguments `args` holds a value, NULL on the others
     /// (where `f` is not called): a strict function's loop, which costs a NULL row nothing
     /// but its share of the null mask's union.

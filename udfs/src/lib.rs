@@ -145,7 +145,8 @@ pub fn functions_with_rates(
     udfs![
         billing::BillableSeconds,
         billing::CallCharge,
-        rates::RateLookup::new(rates),
+        rates::RateLookup::new(Arc::clone(&rates)),
+        rates::RateCall::new(Arc::clone(&settings), rates),
         sip::SipReason,
         hangup::HangupReason,
         status::CallStatus,

@@ -74,10 +74,6 @@ impl_udf!(E164, name: "e164", args: E164_ARGS, required: 1,
     returns: DataType::Utf8View, strict: false);
 
 impl E164 {
-    /// In two passes over the batch: every row's dial string and memo key, the keys looked up
-    /// together ([`memo::Memo::get_many`]); then the answers, computed and kept for the keys
-    /// not found. An answer that is the dial string itself (a valid `+digits` number, half of
-    /// what a CDR store rates) is written from the dial string, without unpacking.
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let numbers = rows.texts(0)?;
         let countries = if rows.arity() > 1 {
@@ -86,72 +82,92 @@ impl E164 {
             None
         };
         let country = |r: usize| countries.as_ref().map_or(Ok(None), |c| c.get(r));
-        let mut dials = Vec::with_capacity(rows.len());
-        let mut keys = Vec::with_capacity(rows.len());
-        for r in 0..rows.len() {
-            let (dial, key) = match numbers.get(r) {
-                None => (None, None),
-                // A number that is a dial string with a key (most are): one scan reads both.
-                Some(number) => match memo::dial_key(number) {
-                    Some(key) => (
-                        Some(Cow::Borrowed(number)),
-                        Some(memo::with_country(key, country(r)?)),
-                    ),
-                    None => {
-                        let dial = dial_string(number);
-                        let key = match &dial {
-                            Some(dial) => memo::key(dial, country(r)?),
-                            None => None,
-                        };
-                        (dial, key)
-                    }
-                },
-            };
-            keys.push(key.unwrap_or(memo::EMPTY));
-            dials.push(dial);
-        }
         let mut out = StringViewBuilder::with_capacity(rows.len());
-        let mut buf = [0; memo::MAX_KEY_DIGITS + 1];
-        let mut found = Vec::with_capacity(rows.len());
-        memo::E164.with_borrow_mut(|memo| {
-            memo.get_many(&keys, &mut found);
-            for (r, ((&key, known), dial)) in keys.iter().zip(&found).zip(&dials).enumerate() {
-                let Some(dial) = dial else {
-                    out.append_null();
-                    continue;
-                };
-                let packed = match *known {
-                    Some(packed) => packed,
-                    None => {
-                        // Not known: read the number, and keep the answer if it has a key.
-                        let answer = phone::e164(dial, country(r)?);
-                        let packed = memo::pack_e164(answer.as_deref());
-                        if key != memo::EMPTY {
-                            memo.insert(key, packed);
-                        }
-                        if packed == memo::UNPACKED {
-                            out.append_option(answer);
-                            continue;
-                        }
-                        packed
-                    }
-                };
-                match packed {
-                    memo::NULL => out.append_null(),
-                    // Rare (an answer longer than any E.164 number): computed every time.
-                    memo::UNPACKED => out.append_option(phone::e164(dial, country(r)?)),
-                    packed if memo::is_dial_itself(key, packed) => out.append_value(dial),
-                    packed => out.append_value(memo::unpack_e164(packed, &mut buf)),
-                }
-            }
-            Ok::<_, datafusion::error::DataFusionError>(())
+        e164_each(&numbers, 0..rows.len(), country, |_, answer| {
+            out.append_option(answer);
         })?;
         Ok(Arc::new(out.finish()))
     }
 }
 
+/// `e164` of `numbers` at `rows` (each once, in order), reading a number without a country
+/// code in `country(row)`: `emit(row, answer)` gets each row's answer, `None` for a NULL
+/// number or one that cannot be a phone number.
+///
+/// In two passes: every row's dial string and memo key, the keys looked up together
+/// ([`memo::Memo::get_many`]); then the answers, computed and kept for the keys not found.
+/// An answer that is the dial string itself (a valid `+digits` number, half of what a CDR
+/// store rates) is handed over as the dial string, without unpacking.
+pub(crate) fn e164_each(
+    numbers: &Texts<'_>,
+    rows: impl Iterator<Item = usize> + Clone,
+    country: impl Fn(usize) -> Result<Option<Id>>,
+    mut emit: impl FnMut(usize, Option<&str>),
+) -> Result<()> {
+    let capacity = rows.size_hint().0;
+    let mut dials = Vec::with_capacity(capacity);
+    let mut keys = Vec::with_capacity(capacity);
+    for r in rows.clone() {
+        let (dial, key) = match numbers.get(r) {
+            None => (None, None),
+            // A number that is a dial string with a key (most are): one scan reads both.
+            Some(number) => match memo::dial_key(number) {
+                Some(key) => (
+                    Some(Cow::Borrowed(number)),
+                    Some(memo::with_country(key, country(r)?)),
+                ),
+                None => {
+                    let dial = dial_string(number);
+                    let key = match &dial {
+                        Some(dial) => memo::key(dial, country(r)?),
+                        None => None,
+                    };
+                    (dial, key)
+                }
+            },
+        };
+        keys.push(key.unwrap_or(memo::EMPTY));
+        dials.push(dial);
+    }
+    let mut buf = [0; memo::MAX_KEY_DIGITS + 1];
+    let mut found = Vec::with_capacity(capacity);
+    memo::E164.with_borrow_mut(|memo| {
+        memo.get_many(&keys, &mut found);
+        for (r, ((&key, known), dial)) in rows.zip(keys.iter().zip(&found).zip(&dials)) {
+            let Some(dial) = dial else {
+                emit(r, None);
+                continue;
+            };
+            let packed = match *known {
+                Some(packed) => packed,
+                None => {
+                    // Not known: read the number, and keep the answer if it has a key.
+                    let answer = phone::e164(dial, country(r)?);
+                    let packed = memo::pack_e164(answer.as_deref());
+                    if key != memo::EMPTY {
+                        memo.insert(key, packed);
+                    }
+                    if packed == memo::UNPACKED {
+                        emit(r, answer.as_deref());
+                        continue;
+                    }
+                    packed
+                }
+            };
+            match packed {
+                memo::NULL => emit(r, None),
+                // Rare (an answer longer than any E.164 number): computed every time.
+                memo::UNPACKED => emit(r, phone::e164(dial, country(r)?).as_deref()),
+                packed if memo::is_dial_itself(key, packed) => emit(r, Some(dial)),
+                packed => emit(r, Some(memo::unpack_e164(packed, &mut buf))),
+            }
+        }
+        Ok(())
+    })
+}
+
 /// The default countries of a batch's rows, each distinct code parsed once.
-struct Countries {
+pub(crate) struct Countries {
     /// Per row, the index of its code in `parsed` ([`NULL_ID`](crate::text_ids::NULL_ID) for
     /// NULL).
     ids: Vec<u32>,
@@ -162,7 +178,13 @@ struct Countries {
 impl Countries {
     fn of(codes: &Texts<'_>, rows: usize) -> Self {
         let TextIds { ids, values } = TextIds::of(codes, rows);
-        let parsed = values
+        Self::numbered(ids, values)
+    }
+
+    /// The countries of rows numbered `ids` (indexes into `codes`, or
+    /// [`NULL_ID`](crate::text_ids::NULL_ID) for none).
+    pub(crate) fn numbered<'c>(ids: Vec<u32>, codes: impl IntoIterator<Item = &'c str>) -> Self {
+        let parsed = codes
             .into_iter()
             .map(|code| phone::country(code).ok_or_else(|| code.to_owned()))
             .collect();
@@ -170,7 +192,7 @@ impl Countries {
     }
 
     /// Row `r`'s country; an error when its code is not an ISO 3166 alpha-2 code.
-    fn get(&self, r: usize) -> Result<Option<Id>> {
+    pub(crate) fn get(&self, r: usize) -> Result<Option<Id>> {
         match self.ids.get(r).and_then(|&id| self.parsed.get(id as usize)) {
             None => Ok(None),
             Some(Ok(id)) => Ok(Some(*id)),

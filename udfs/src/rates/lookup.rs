@@ -1,7 +1,6 @@
 //! The `rate_lookup(tenant, destination, at)` function over a [`RateBook`].
 
 use std::borrow::Cow;
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
@@ -14,8 +13,8 @@ use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
 use super::deck::TenantId;
-use super::{Rate, RateBook};
-use crate::args::{Arg, Kind, Rows, arg, impl_udf};
+use super::{Rate, RateBook, RateDeck};
+use crate::args::{Arg, Kind, Rows, Texts, arg, impl_udf};
 use crate::billing::{CHARGE_PRECISION, CHARGE_SCALE};
 use crate::text_ids::TextIds;
 
@@ -96,14 +95,10 @@ impl RateLookup {
         let deck = self.book.deck();
         let (tenants, destinations) = (rows.texts(0)?, rows.texts(1)?);
         let instants = rows.instants(2)?;
-        // Each distinct tenant of the batch is looked up in the deck once.
-        let tenant_ids = TextIds::of(&tenants, rows.len());
-        let in_deck: Vec<Option<TenantId>> =
-            tenant_ids.values.iter().map(|t| deck.tenant(t)).collect();
+        let batch_tenants = BatchTenants::of(&deck, &tenants, rows.len());
         let positions: UInt64Array = (0..rows.len())
             .map(|r| {
-                // A NULL tenant's id (`NULL_ID`) is past the end: NULL.
-                let tenant = *in_deck.get(tenant_ids.ids[r] as usize)?;
+                let tenant = batch_tenants.in_deck(r)?;
                 let (destination, at) = (destinations.get(r)?, instants.get(r)?);
                 let digits = dialled_digits(destination)?;
                 deck.position(tenant, &digits, at).map(|p| p as u64)
@@ -121,6 +116,29 @@ impl RateLookup {
             columns,
             positions.nulls().cloned(),
         )?))
+    }
+}
+
+/// A batch's tenants, numbered ([`TextIds`]), each distinct one looked up in the deck once.
+pub(super) struct BatchTenants<'a> {
+    /// The tenant of each row, by number.
+    pub(super) ids: TextIds<'a>,
+    /// Per number: the tenant's id in the deck, `None` when it has no rates of its own.
+    in_deck: Vec<Option<TenantId>>,
+}
+
+impl<'a> BatchTenants<'a> {
+    /// The first `rows` rows of `tenants`, looked up in `deck`.
+    pub(super) fn of(deck: &RateDeck, tenants: &Texts<'a>, rows: usize) -> Self {
+        let ids = TextIds::of(tenants, rows);
+        let in_deck = ids.values.iter().map(|t| deck.tenant(t)).collect();
+        BatchTenants { ids, in_deck }
+    }
+
+    /// Row `r`'s tenant as the deck knows it; `None` when the tenant is NULL.
+    pub(super) fn in_deck(&self, r: usize) -> Option<Option<TenantId>> {
+        // A NULL tenant's number (`NULL_ID`) is past the end.
+        self.in_deck.get(*self.ids.ids.get(r)? as usize).copied()
     }
 }
 
@@ -146,20 +164,8 @@ pub(super) fn rate_columns(rates: &[Rate]) -> Vec<ArrayRef> {
     ]
 }
 
-/// Two `rate_lookup`s are the same function when they read the same book.
-impl PartialEq for RateLookup {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.book, &other.book)
-    }
-}
-
-impl Eq for RateLookup {}
-
-impl Hash for RateLookup {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        std::ptr::hash(Arc::as_ptr(&self.book), state);
-    }
-}
+// Two `rate_lookup`s are the same function when they read the same book.
+super::same_when_sharing!(RateLookup: book);
 
 const LOOKUP_ARGS: &[Arg] = &[
     arg("tenant", Kind::Text),
@@ -169,7 +175,7 @@ const LOOKUP_ARGS: &[Arg] = &[
 
 /// Volatile: the result depends on the rates table, which may change between queries, so the
 /// planner must neither fold a call with literal arguments into a constant nor cache it.
-fn volatile_signature() -> &'static Signature {
+pub(super) fn volatile_signature() -> &'static Signature {
     static SIGNATURE: LazyLock<Signature> =
         LazyLock::new(|| Signature::user_defined(Volatility::Volatile));
     &SIGNATURE

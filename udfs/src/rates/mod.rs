@@ -11,7 +11,8 @@
 //!   server's source checks the Delta version of `rates` and reads it only when the version
 //!   moved.
 //! - A [`RateBook`] holds the current deck and its source; the [`RateLookup`] function reads
-//!   the book's deck once per batch.
+//!   the book's deck once per batch, and so does [`RateCall`] ([`rating`]), which rates a
+//!   call in one pass (reading its destination in E.164, then its seconds and charge).
 //! - [`RefreshPlanner`] ([`refresh`]) wraps the session's query planner: before planning a
 //!   statement that calls `rate_lookup` it asks the book to refresh, which is an async
 //!   version check per query, never per row.
@@ -19,8 +20,30 @@
 //! [`install`] registers `rate_lookup` over a book and the planner in a session;
 //! [`crate::register_all`] does it with a [`SessionTable`] source.
 
+/// `PartialEq`, `Eq` and `Hash` for a function struct whose identity is the shared state it
+/// reads: two are equal when each of the `Arc` fields named points to the same value.
+macro_rules! same_when_sharing {
+    ($ty:ty: $($field:ident),+) => {
+        impl PartialEq for $ty {
+            fn eq(&self, other: &Self) -> bool {
+                $(std::sync::Arc::ptr_eq(&self.$field, &other.$field))&&+
+            }
+        }
+
+        impl Eq for $ty {}
+
+        impl std::hash::Hash for $ty {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                $(std::ptr::hash(std::sync::Arc::as_ptr(&self.$field), state);)+
+            }
+        }
+    };
+}
+use same_when_sharing;
+
 mod deck;
 mod lookup;
+mod rating;
 mod refresh;
 
 use std::fmt::Debug;
@@ -33,6 +56,7 @@ use datafusion::physical_plan::collect;
 
 pub use deck::{ALL_TENANTS, Rate, RateDeck, RateDeckError};
 pub use lookup::{RateLookup, dialled_digits, rate_type};
+pub use rating::RateCall;
 pub use refresh::{RefreshPlanner, install};
 
 /// Where a [`RateBook`] gets its deck from.

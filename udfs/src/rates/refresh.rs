@@ -3,7 +3,7 @@
 //! Functions are synchronous and run per batch, so they cannot ask storage whether the rates
 //! changed. Physical planning is async and runs once per statement (and once per view it
 //! expands), so [`RefreshPlanner`] refreshes the [`RateBook`] there, and only for statements
-//! that call `rate_lookup`: other statements cost nothing extra.
+//! that call `rate_lookup` or `rate_call`: other statements cost nothing extra.
 
 use std::sync::Arc;
 
@@ -19,11 +19,11 @@ use datafusion::prelude::SessionContext;
 
 use super::{RateBook, RateLookup};
 
-/// Name of the function whose statements trigger a refresh.
-const FUNCTION: &str = "rate_lookup";
+/// Names of the functions whose statements trigger a refresh.
+const FUNCTIONS: &[&str] = &["rate_lookup", "rate_call"];
 
 /// A query planner that refreshes a [`RateBook`] before handing statements calling
-/// `rate_lookup` to the planner it wraps.
+/// `rate_lookup` or `rate_call` to the planner it wraps.
 #[derive(Debug)]
 pub struct RefreshPlanner {
     inner: Arc<dyn QueryPlanner + Send + Sync>,
@@ -44,20 +44,20 @@ impl QueryPlanner for RefreshPlanner {
         logical_plan: &LogicalPlan,
         session: &dyn Session,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if calls(logical_plan, FUNCTION) {
+        if calls(logical_plan, FUNCTIONS) {
             self.book.refresh(session).await?;
         }
         self.inner.create_physical_plan(logical_plan, session).await
     }
 }
 
-/// Whether `plan` (its subqueries included) calls the scalar function `name`.
-fn calls(plan: &LogicalPlan, name: &str) -> bool {
+/// Whether `plan` (its subqueries included) calls one of the scalar functions `names`.
+fn calls(plan: &LogicalPlan, names: &[&str]) -> bool {
     let mut found = false;
     let visit = plan.apply_with_subqueries(|node| {
         node.apply_expressions(|expr| {
             expr.apply(|e| {
-                found = matches!(e, Expr::ScalarFunction(f) if f.name() == name);
+                found = matches!(e, Expr::ScalarFunction(f) if names.contains(&f.name()));
                 Ok(if found {
                     TreeNodeRecursion::Stop
                 } else {

@@ -1,0 +1,174 @@
+//! The `rate_call(tenant, destination, at, duration_s)` function: a call's rating in one
+//! pass, as `call_reports` needs it.
+//!
+//! It answers what the composition of the public functions answers,
+//!
+//! ```sql
+//! rate_lookup(tenant, coalesce(e164(destination, default_country(tenant)), destination), at) AS r,
+//! billable_seconds(duration_s, r['min_s'], r['increment_s']) AS billed_s,
+//! call_charge(billed_s, r['rate_per_min'], r['connect_fee']) AS charge
+//! ```
+//!
+//! but only on the rows that have a call to rate. Composed, each function is a projection of
+//! its own over the whole batch: a report over 10M calls of which 3M are unrated passes NULL
+//! through five functions for the other 7M, builds a text column of default countries and a
+//! struct of six rate fields for every row, and evaluates the `coalesce` as a `CASE`; those
+//! NULL rows cost more than the rating itself (`benches/RESULTS.md`). Here the rows with a
+//! tenant, a destination and a time are gathered once, read through [`e164_each`] (the same
+//! reading and memo as `e164`), looked up in the deck and priced, and every other row is
+//! NULL at the cost of its share of a null mask.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, Decimal128Array, Int32Array, StructArray, UInt32Array,
+};
+use datafusion::arrow::buffer::NullBuffer;
+use datafusion::arrow::compute::take;
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::Result;
+use datafusion_macros::user_doc;
+
+use super::RateBook;
+use super::lookup::{BatchTenants, dialled_digits, volatile_signature};
+use crate::Settings;
+use crate::args::{Arg, Kind, Rows, arg, impl_udf};
+use crate::billing::{CHARGE_PRECISION, CHARGE_SCALE, ChargeScales, billable};
+use crate::numbers::{Countries, e164_each};
+
+/// Position of the currency among the deck's columns ([`super::RateDeck::columns`]).
+const CURRENCY_COLUMN: usize = 5;
+
+/// The fields of `rate_call`'s result, in order: `billed_s`, `charge`, `currency`.
+fn rating_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("billed_s", DataType::Int32, true),
+        Field::new(
+            "charge",
+            DataType::Decimal128(CHARGE_PRECISION, CHARGE_SCALE),
+            true,
+        ),
+        Field::new("currency", DataType::Utf8View, true),
+    ])
+}
+
+#[user_doc(
+    doc_section(label = "CDR Functions"),
+    description = "The rating of a call from the rate deck: a struct (billed_s, charge, currency) equal to billable_seconds(duration_s, r.min_s, r.increment_s), call_charge of those seconds at r.rate_per_min and r.connect_fee, and r.currency, where r = rate_lookup(tenant, coalesce(e164(destination, default_country(tenant)), destination), at). NULL when tenant, destination or at is NULL or no rate applies; billed_s and charge are NULL when duration_s is NULL. The call_reports view rates unrated calls with it: it reads only the rows to rate, where the composition evaluates each function over every row.",
+    syntax_example = "rate_call(tenant, destination, at, duration_s)",
+    sql_example = r#"```sql
+> select rate_call('acme', '+44 7700 900123', TIMESTAMP '2026-11-02T10:00:00Z', 32);
+{billed_s: 60, charge: 0.120000, currency: EUR}
+```"#,
+    argument(name = "tenant", description = "Tenant of the call (cdrs.tenant)."),
+    argument(
+        name = "destination",
+        description = "Number called as stored (cdrs.destination): read in E.164 in the tenant's default_country, else rated by its digits as dialled."
+    ),
+    argument(
+        name = "at",
+        description = "When the call started (cdrs.start_time); a timestamp without zone is UTC."
+    ),
+    argument(
+        name = "duration_s",
+        description = "Talk time in seconds (cdrs.duration_s)."
+    )
+)]
+/// `rate_call(tenant, destination, at, duration_s)` → `STRUCT`; see the module documentation.
+#[derive(Debug, Default)]
+pub struct RateCall {
+    settings: Arc<Settings>,
+    book: Arc<RateBook>,
+}
+
+impl RateCall {
+    /// The function reading default countries from `settings` and rates from `book`.
+    pub fn new(settings: Arc<Settings>, book: Arc<RateBook>) -> Self {
+        RateCall { settings, book }
+    }
+
+    /// The deck position of each row's rate, then billable seconds and charge of the rated
+    /// rows with a duration, then the currency gathered from the deck by position.
+    fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
+        let deck = self.book.deck();
+        let (tenants, destinations) = (rows.texts(0)?, rows.texts(1)?);
+        let (instants, durations) = (rows.instants(2)?, rows.ints(3)?);
+        let n = rows.len();
+        let batch_tenants = BatchTenants::of(&deck, &tenants, n);
+        let countries = Countries::numbered(
+            batch_tenants.ids.ids.clone(),
+            batch_tenants
+                .ids
+                .values
+                .iter()
+                .map(|t| self.settings.for_tenant(t).default_country.as_str()),
+        );
+        let mut positions: Vec<Option<u32>> = vec![None; n];
+        let to_rate = rows.valid_rows(&[0, 1, 2])?;
+        e164_each(
+            &destinations,
+            to_rate.iter().copied(),
+            |r| countries.get(r),
+            |r, answer| {
+                let Some(tenant) = batch_tenants.in_deck(r) else {
+                    return;
+                };
+                let (Some(destination), Some(at)) = (destinations.get(r), instants.get(r)) else {
+                    return;
+                };
+                let Some(digits) = dialled_digits(answer.unwrap_or(destination)) else {
+                    return;
+                };
+                positions[r] = deck
+                    .position(tenant, &digits, at)
+                    .and_then(|p| u32::try_from(p).ok());
+            },
+        )?;
+        let scales = ChargeScales::new(CHARGE_SCALE, CHARGE_SCALE)?;
+        let mut billed = vec![0; n];
+        let mut charges = vec![0; n];
+        let mut priced = vec![false; n];
+        for &r in &to_rate {
+            let (Some(position), Some(duration)) = (positions[r], durations.get(r)) else {
+                continue;
+            };
+            let Some(rate) = deck.rate(position as usize) else {
+                continue;
+            };
+            let seconds = billable(duration, i64::from(rate.min_s), i64::from(rate.increment_s))?;
+            billed[r] = seconds;
+            charges[r] = scales.charge(i64::from(seconds), rate.rate_per_min, rate.connect_fee)?;
+            priced[r] = true;
+        }
+        let priced = NullBuffer::from(priced);
+        let positions = UInt32Array::from(positions);
+        let currency = take(deck.columns()[CURRENCY_COLUMN].as_ref(), &positions, None)?;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int32Array::new(billed.into(), Some(priced.clone()))),
+            Arc::new(
+                Decimal128Array::new(charges.into(), Some(priced))
+                    .with_precision_and_scale(CHARGE_PRECISION, CHARGE_SCALE)?,
+            ),
+            currency,
+        ];
+        Ok(Arc::new(StructArray::try_new(
+            rating_fields(),
+            columns,
+            positions.nulls().cloned(),
+        )?))
+    }
+}
+
+// Two `rate_call`s are the same function when they read the same settings and book.
+super::same_when_sharing!(RateCall: settings, book);
+
+const RATE_CALL_ARGS: &[Arg] = &[
+    arg("tenant", Kind::Text),
+    arg("destination", Kind::Text),
+    arg("at", Kind::Instant),
+    arg("duration_s", Kind::Int),
+];
+
+impl_udf!(RateCall, name: "rate_call", args: RATE_CALL_ARGS, required: 4,
+    returns: DataType::Struct(rating_fields()), strict: false,
+    signature: volatile_signature());
