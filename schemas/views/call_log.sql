@@ -9,7 +9,10 @@
 -- matters. first_flag_position(is_target, order, source, sales_cycle) is -1 on rows before the
 -- cycle's first target call (or in a cycle without one) → Answered, 0 on it → Proper, 1 after
 -- it → Repeat call; target_status(base_status, target_position) applies that to Answered calls
--- and keeps every other status (udfs/src/target.rs; neither argument is ever NULL here).
+-- and keeps every other status (udfs/src/target.rs). is_target is NULL on a call that is not
+-- answered: it can be neither a target call nor a repeat, so it takes no part in the window
+-- (NULL position, never hashed: three calls in ten), and target_status keeps its status. An
+-- answered call without a duration is no target call, but still has its position.
 -- first_in_group(order, source) marks a caller's first call (is_unique).
 --
 -- Both windows are partitioned by tenant only, with no ORDER BY (a tenant filter still goes
@@ -27,7 +30,9 @@ WITH base AS (
 marked AS (
     SELECT
         *,
-        base_status = 'Answered' AND duration_s >= target_call_s(tenant) AS is_target
+        CASE WHEN base_status = 'Answered'
+            THEN coalesce(duration_s >= target_call_s(tenant), false)
+        END AS is_target
     FROM base
 ),
 counted AS (

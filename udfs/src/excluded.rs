@@ -25,6 +25,7 @@ use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
 use crate::args::{Arg, Kind, Rows, arg, settings_udf};
+use crate::text_ids::TextIds;
 use crate::{Settings, TenantSettings, phone};
 
 /// Emergency short codes excluded for every tenant.
@@ -170,21 +171,19 @@ fn eval_numbers(
     test: fn(&TenantSettings, &str) -> bool,
 ) -> Result<ArrayRef> {
     let (tenants, numbers) = (rows.texts(0)?, rows.texts(1)?);
-    // Rows arrive sorted by tenant: remember the last tenant's settings.
-    let mut last: Option<(Option<&str>, &TenantSettings)> = None;
+    // Each distinct tenant of the batch finds its settings once (rows of several tenants
+    // interleave); a NULL tenant's number (`NULL_ID`) is past the end: the defaults.
+    let tenant_ids = TextIds::of(&tenants, rows.len());
+    let settings: Vec<&TenantSettings> = tenant_ids
+        .values
+        .iter()
+        .map(|t| all.for_tenant(t))
+        .collect();
     let out: BooleanArray = (0..rows.len())
         .map(|r| {
             let number = numbers.get(r)?;
-            let tenant = tenants.get(r);
-            let settings = match last {
-                Some((t, s)) if t == tenant => s,
-                _ => {
-                    let s = tenant.map_or(&all.default, |t| all.for_tenant(t));
-                    last = Some((tenant, s));
-                    s
-                }
-            };
-            Some(test(settings, number))
+            let tenant = settings.get(tenant_ids.ids[r] as usize);
+            Some(test(tenant.copied().unwrap_or(&all.default), number))
         })
         .collect();
     Ok(Arc::new(out))

@@ -124,11 +124,17 @@ impl PartitionEvaluator for RunCountEvaluator {
     }
 }
 
-/// Implements [`WindowUDFImpl`] for a window function of this crate without options: name, minimum argument count, result
-/// type, evaluator and a check of the arguments' types.
+/// Implements [`WindowUDFImpl`] for a window function of this crate without options: name,
+/// minimum argument count, result type, evaluator, a check of the arguments' types and
+/// (optionally; by default never) whether the result may be NULL, given the arguments.
 macro_rules! impl_run_udwf {
     ($ty:ident, $name:literal, min_args: $min:literal, returns: $returns:expr,
      evaluator: $evaluator:expr, check: $check:expr) => {
+        $crate::runs::impl_run_udwf!($ty, $name, min_args: $min, returns: $returns,
+            evaluator: $evaluator, check: $check, nullable: |_| false);
+    };
+    ($ty:ident, $name:literal, min_args: $min:literal, returns: $returns:expr,
+     evaluator: $evaluator:expr, check: $check:expr, nullable: $nullable:expr) => {
         impl WindowUDFImpl for $ty {
             fn name(&self) -> &str {
                 $name
@@ -157,7 +163,8 @@ macro_rules! impl_run_udwf {
                 }
                 let check: fn(&[FieldRef]) -> Result<()> = $check;
                 check(inputs)?;
-                Ok(Arc::new(Field::new(args.name(), $returns, false)))
+                let nullable: fn(&[FieldRef]) -> bool = $nullable;
+                Ok(Arc::new(Field::new(args.name(), $returns, nullable(inputs))))
             }
 
             fn documentation(&self) -> Option<&Documentation> {

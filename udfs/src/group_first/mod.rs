@@ -130,7 +130,7 @@ impl FirstInGroup {
 
 #[user_doc(
     doc_section(label = "CDR Window Functions"),
-    description = "Where the row stands relative to the first flagged row of its group: -1 before it (or the group has no flagged row), 0 on it, 1 after it. A group is the rows of the window partition whose keys are all equal (NULL equal to NULL); rows are ordered by order (ascending, NULLs last; struct(a, b) orders by several columns), and the first flagged row is the least one whose flag is true (a NULL flag is false). Rows that tie on order are told apart by an arbitrary but consistent order. Needs no ORDER BY: first_flag_position(is_target, struct(start_time, call_id), source, sales_cycle) OVER (PARTITION BY tenant) is 0 on a caller's first target call of the sales cycle. Never NULL.",
+    description = "Where the row stands relative to the first flagged row of its group: -1 before it (or the group has no flagged row), 0 on it, 1 after it. A group is the rows of the window partition whose keys are all equal (NULL equal to NULL); rows are ordered by order (ascending, NULLs last; struct(a, b) orders by several columns), and the first flagged row is the least one whose flag is true. A row whose flag is NULL takes no part: its result is NULL, and it is neither hashed into its group nor compared (the call log passes NULL for calls that are not answered, which have no position to know). Rows that tie on order are told apart by an arbitrary but consistent order. Needs no ORDER BY: first_flag_position(is_target, struct(start_time, call_id), source, sales_cycle) OVER (PARTITION BY tenant) is 0 on a caller's first target call of the sales cycle.",
     syntax_example = "first_flag_position(flag, order, key [, key …]) OVER (PARTITION BY …)",
     sql_example = r#"```sql
 > select y, f, first_flag_position(f, y, x) over () from (values (1, 1, false), (1, 2, true), (1, 3, true)) t(x, y, f);
@@ -138,7 +138,10 @@ impl FirstInGroup {
 2 | true  | 0
 3 | true  | 1
 ```"#,
-    argument(name = "flag", description = "Boolean: whether the row counts."),
+    argument(
+        name = "flag",
+        description = "Boolean: whether the row counts; NULL leaves the row out."
+    ),
     argument(
         name = "order",
         description = "Any comparable type, struct(…) for several columns."
@@ -228,9 +231,11 @@ impl PartitionEvaluator for FirstFlagPositionEvaluator {
     }
 }
 
+// NULL only on a row whose flag is NULL.
 crate::runs::impl_run_udwf!(FirstFlagPosition, "first_flag_position", min_args: 3,
     returns: DataType::Int32, evaluator: FirstFlagPositionEvaluator,
-    check: |inputs| check_flag("first_flag_position", inputs));
+    check: |inputs| check_flag("first_flag_position", inputs),
+    nullable: |inputs| inputs.first().is_none_or(|flag| flag.is_nullable()));
 
 /// The window functions of this module.
 pub fn window_functions() -> Vec<WindowUDF> {
@@ -246,7 +251,11 @@ mod tests {
 
     use super::*;
 
-    fn positions(flags: &[Option<bool>], order: &[Option<i64>], keys: &[Option<&str>]) -> Vec<i32> {
+    fn positions(
+        flags: &[Option<bool>],
+        order: &[Option<i64>],
+        keys: &[Option<&str>],
+    ) -> Vec<Option<i32>> {
         let values: Vec<ArrayRef> = vec![
             Arc::new(BooleanArray::from(flags.to_vec())),
             Arc::new(Int64Array::from(order.to_vec())),
@@ -256,7 +265,7 @@ mod tests {
             .evaluate_all(&values, flags.len())
             .expect("evaluates");
         let result = result.as_any().downcast_ref::<Int32Array>().expect("ints");
-        result.values().to_vec()
+        result.iter().collect()
     }
 
     #[test]
@@ -267,20 +276,20 @@ mod tests {
         let order: Vec<Option<i64>> = (0..n).map(|i| Some((n - i) as i64)).collect();
         let keys: Vec<Option<&str>> = (0..n).map(|i| Some(["a", "b"][i % 2])).collect();
         let got = positions(&flags, &order, &keys);
-        assert_eq!(got[n - 1], 0);
-        assert_eq!(got[n - 2], 0);
-        assert_eq!(got.iter().filter(|&&p| p == 0).count(), 2);
-        assert_eq!(got.iter().filter(|&&p| p == 1).count(), n - 2);
+        assert_eq!(got[n - 1], Some(0));
+        assert_eq!(got[n - 2], Some(0));
+        assert_eq!(got.iter().filter(|&&p| p == Some(0)).count(), 2);
+        assert_eq!(got.iter().filter(|&&p| p == Some(1)).count(), n - 2);
     }
 
     #[test]
-    fn null_order_is_last_and_null_keys_group_together() {
+    fn null_order_is_last_null_keys_group_together_and_null_flags_take_no_part() {
         let got = positions(
-            &[Some(true), Some(true), None, Some(false)],
-            &[None, Some(5), Some(1), Some(9)],
-            &[None, None, None, Some("x")],
+            &[Some(true), Some(true), None, Some(false), Some(false)],
+            &[None, Some(5), Some(1), Some(9), Some(2)],
+            &[None, None, None, Some("x"), None],
         );
-        assert_eq!(got, vec![1, 0, -1, -1]);
+        assert_eq!(got, vec![Some(1), Some(0), None, Some(-1), Some(-1)]);
     }
 }
 
