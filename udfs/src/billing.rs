@@ -128,18 +128,22 @@ impl ChargeScales {
             fee.checked_add(usage)?.checked_mul(self.up)
         })()
         .ok_or_else(|| overflow("call_charge"))?;
-        let raw = divide_rounding(scaled, self.divisor);
-        if raw.unsigned_abs() >= 10u128.pow(u32::from(CHARGE_PRECISION)) {
-            return Err(exec_datafusion_err!(
-                "call_charge: {raw}e-6 does not fit DECIMAL(18,6)"
-            ));
-        }
-        Ok(raw)
+        fits_charge("call_charge", divide_rounding(scaled, self.divisor))
     }
 }
 
+/// `raw` (millionths) when it fits `DECIMAL(18,6)`, else an error of `function`.
+pub(crate) fn fits_charge(function: &str, raw: i128) -> Result<i128> {
+    if raw.unsigned_abs() >= 10u128.pow(u32::from(CHARGE_PRECISION)) {
+        return Err(exec_datafusion_err!(
+            "{function}: {raw}e-6 does not fit DECIMAL(18,6)"
+        ));
+    }
+    Ok(raw)
+}
+
 /// `n / d` rounded half away from zero; `d` must be positive.
-fn divide_rounding(n: i128, d: i128) -> i128 {
+pub(crate) fn divide_rounding(n: i128, d: i128) -> i128 {
     let (q, r) = match (i64::try_from(n), i64::try_from(d)) {
         // Charges fit 64 bits, whose division is several times cheaper than 128 bits'.
         (Ok(n), Ok(d)) => (i128::from(n / d), i128::from(n % d)),
@@ -153,11 +157,11 @@ fn divide_rounding(n: i128, d: i128) -> i128 {
     }
 }
 
-fn pow10(exp: i8) -> Option<i128> {
+pub(crate) fn pow10(exp: i8) -> Option<i128> {
     10i128.checked_pow(u32::try_from(exp).ok()?)
 }
 
-fn overflow(function: &str) -> DataFusionError {
+pub(crate) fn overflow(function: &str) -> DataFusionError {
     exec_datafusion_err!("{function}: arithmetic overflow")
 }
 

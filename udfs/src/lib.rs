@@ -152,6 +152,7 @@ pub fn functions_with_rates(
         status::CallStatus,
         target::TargetStatus,
         report::BillingResult,
+        report::CallAmount,
         excluded::IsExcludedNumber::new(Arc::clone(&settings)),
         excluded::IsServiceNumber::new(Arc::clone(&settings)),
         numbers::E164,
