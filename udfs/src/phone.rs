@@ -66,16 +66,23 @@ pub fn dial_string(raw: &str) -> Option<String> {
             break;
         }
     }
-    // `+31 (0)20 …`: the trunk prefix in parentheses is not dialled internationally.
-    let s = s.replace("(0)", "");
     let mut out = String::with_capacity(s.len());
-    for (i, c) in s.chars().enumerate() {
+    // `i` counts the characters read, as if every `(0)` had been removed first: `+31 (0)20 …`
+    // (the trunk prefix in parentheses is not dialled internationally), and a `+` is only
+    // read as the first of them.
+    let (mut chars, mut i) = (s.char_indices(), 0);
+    while let Some((at, c)) = chars.next() {
+        if s[at..].starts_with("(0)") {
+            chars.nth(1);
+            continue;
+        }
         match c {
             '0'..='9' => out.push(c),
             '+' if i == 0 => out.push(c),
             ' ' | '-' | '.' | '(' | ')' | '/' | '\t' | '\u{a0}' => {}
             _ => return None,
         }
+        i += 1;
     }
     out.bytes().any(|b| b.is_ascii_digit()).then_some(out)
 }
@@ -379,6 +386,17 @@ mod tests {
             dial_string(" +31 (0)20-123.4567 ").as_deref(),
             Some("+31201234567")
         );
+        // Every `(0)` goes, left to right, before the `+` is placed: as `replace("(0)", "")`.
+        for (raw, dial) in [
+            ("(0)+31 20", Some("+3120")),
+            ("((0)0)", Some("0")),
+            ("+31(0)(0)6", Some("+316")),
+            ("(0)", None),
+            ("1+2", None),
+            ("0 (0)\u{a0}6", Some("06")),
+        ] {
+            assert_eq!(dial_string(raw).as_deref(), dial, "{raw}");
+        }
         assert_eq!(
             dial_string("sip:4412345678@host").as_deref(),
             Some("4412345678")
