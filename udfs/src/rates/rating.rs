@@ -18,6 +18,7 @@
 //! reading and memo as `e164`), looked up in the deck and priced, and every other row is
 //! NULL at the cost of its share of a null mask.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -116,7 +117,15 @@ impl RateCall {
                 let (Some(destination), Some(at)) = (destinations.get(r), instants.get(r)) else {
                     return;
                 };
-                let Some(digits) = dialled_digits(answer.unwrap_or(destination)) else {
+                // An answer is `+` and digits, which is all `dialled_digits` would keep of it.
+                let digits = match answer {
+                    Some(e164) => e164
+                        .strip_prefix('+')
+                        .map(Cow::Borrowed)
+                        .or_else(|| dialled_digits(e164)),
+                    None => dialled_digits(destination),
+                };
+                let Some(digits) = digits else {
                     return;
                 };
                 positions[r] = deck
