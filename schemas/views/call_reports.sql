@@ -26,13 +26,13 @@
 -- of an outbound call without a stored charge whose destination is not excluded, and NULL on
 -- every other call. rate_call(tenant, destination, at, duration_s) rates it in one pass: the
 -- same answer as rate_lookup on coalesce(e164(destination, default_country(tenant)),
--- destination), then billable_seconds and call_charge on that rate (udfs/src/rates/rating.rs,
--- and rates.slt checks both give the same), but it touches only the rows with a destination,
--- where the composition costs every row of every function (benches/RESULTS.md). A
--- destination that is not a phone number is rated by its digits as dialled. The amount,
--- call_amount(charge, rated charge), is coalesce(charge, rated charge, 0) in one pass: a
--- three-way coalesce is a CASE that filters and scatters the batch, a third of a month
--- report's compute.
+-- destination), then billable_seconds and call_charge on that rate (udfs/src/rates/rating.rs;
+-- tests/slt/functions/rate_call.slt checks both give the same), but it touches only the rows
+-- with a destination, where the composition costs every row of every function
+-- (benches/RESULTS.md). A destination that is not a phone number is rated by its digits as
+-- dialled. The amount, call_amount(charge, rated charge), is coalesce(charge, rated charge, 0)
+-- in one pass: a three-way coalesce is a CASE that filters and scatters the batch, a third of
+-- a month report's compute.
 WITH screened AS (
     SELECT *, is_excluded_number(tenant, destination) AS excluded FROM cdrs
 ),
