@@ -11,8 +11,11 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
-use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, GenericByteViewArray, RecordBatch, RecordBatchOptions,
+};
+use datafusion::arrow::buffer::Buffer;
+use datafusion::arrow::datatypes::{ByteViewType, DataType, Field, Schema, SchemaRef};
 use datafusion::common::Result;
 use datafusion::common::config::SpillCompression;
 use datafusion::common::utils::memory::RecordBatchMemoryCounter;
@@ -87,6 +90,7 @@ impl KeptBatches {
                 Arc::clone(self.schema.insert(Arc::new(Schema::new(fields))))
             }
         };
+        let columns = columns.into_iter().map(compact).collect();
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         let batch = RecordBatch::try_new_with_options(schema, columns, &options)?;
         let size = self.counter.count_batch(&batch);
@@ -150,7 +154,71 @@ impl KeptBatches {
     }
 }
 
+/// Data buffers of a view column a kept batch may hold beyond the text its views use, before
+/// the column is compacted.
+const SLACK: usize = 64 * 1024;
+
+/// `column`, its text copied into buffers of its own size when it is a view column whose
+/// buffers are mostly unused. `RepartitionExec`'s coalescing copies long texts into fresh
+/// 1 MiB buffers, one per output batch, of which a batch of call statuses uses a few KiB: the
+/// call log's kept statuses took ~80 bytes a row, not 16, and spilled under the default pool.
+fn compact(column: ArrayRef) -> ArrayRef {
+    let compacted = match column.data_type() {
+        DataType::Utf8View => compacted(column.as_string_view()),
+        DataType::BinaryView => compacted(column.as_binary_view()),
+        _ => None,
+    };
+    compacted.unwrap_or(column)
+}
+
+/// `views` with its data copied into one buffer of its size, if its buffers are mostly unused.
+fn compacted<T: ByteViewType + ?Sized>(views: &GenericByteViewArray<T>) -> Option<ArrayRef> {
+    let capacities: usize = views.data_buffers().iter().map(Buffer::capacity).sum();
+    let used = views.total_buffer_bytes_used();
+    (capacities > used.saturating_mul(2).saturating_add(SLACK))
+        .then(|| Arc::new(views.gc()) as ArrayRef)
+}
+
 /// Batches read back from a spill file, holding no reservation.
 fn unspilled(batches: SendableRecordBatchStream) -> BoxStream<'static, Result<Held>> {
     batches.map_ok(|batch| (batch, 0)).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Array, StringViewArray, StringViewBuilder};
+
+    use super::*;
+
+    fn capacities(texts: &StringViewArray) -> usize {
+        texts.data_buffers().iter().map(Buffer::capacity).sum()
+    }
+
+    #[test]
+    fn a_view_column_in_a_mostly_empty_buffer_is_compacted() {
+        let long = "No answer from a customer (Callback)";
+        let mut builder = StringViewBuilder::new().with_fixed_block_size(1 << 20);
+        for i in 0..100 {
+            builder.append_option((i % 3 == 0).then_some(long).or(Some("Busy")));
+        }
+        let column: ArrayRef = Arc::new(builder.finish());
+        assert_eq!(capacities(column.as_string_view()), 1 << 20);
+
+        let kept = compact(Arc::clone(&column));
+        let texts = kept.as_string_view();
+        assert!(capacities(texts) < 4096, "{}", capacities(texts));
+        assert_eq!(texts, column.as_string_view());
+    }
+
+    #[test]
+    fn a_view_column_that_uses_its_buffers_is_kept_as_it_is() {
+        let long = "x".repeat(1000);
+        let column: ArrayRef = Arc::new(StringViewArray::from_iter_values(std::iter::repeat_n(
+            long.as_str(),
+            200,
+        )));
+        let kept = compact(Arc::clone(&column));
+        assert!(Arc::ptr_eq(&kept, &column));
+        assert_eq!(kept.len(), 200);
+    }
 }
