@@ -33,8 +33,16 @@
 -- dialled. The amount, call_amount(charge, rated charge), is coalesce(charge, rated charge, 0)
 -- in one pass: a three-way coalesce is a CASE that filters and scatters the batch, a third of
 -- a month report's compute.
+--
+-- Only an outbound call's destination is screened (excluded is NULL on the others, which
+-- billing_result reads as false): the direction decides before exclusion does, and a `CASE`
+-- of one column is free where screening every row cost a month report a fifth of its compute.
 WITH screened AS (
-    SELECT *, is_excluded_number(tenant, destination) AS excluded FROM cdrs
+    SELECT
+        *,
+        is_excluded_number(tenant, CASE WHEN direction = 'outbound' THEN destination END)
+            AS excluded
+    FROM cdrs
 ),
 to_rate AS (
     SELECT

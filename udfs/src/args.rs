@@ -335,7 +335,7 @@ impl Rows {
 
     /// The rows where each of the arguments `args` holds a value: the union of their NULLs
     /// (`None` when no row has one).
-    fn valid_in(&self, args: &[usize]) -> Result<Option<NullBuffer>> {
+    pub(crate) fn nulls_of(&self, args: &[usize]) -> Result<Option<NullBuffer>> {
         let mut nulls: Option<NullBuffer> = None;
         for &i in args {
             let (array, step) = self.array(i)?;
@@ -351,7 +351,7 @@ impl Rows {
 
     /// The rows where each of the arguments `args` holds a value, in order.
     pub(crate) fn valid_rows(&self, args: &[usize]) -> Result<Vec<usize>> {
-        Ok(match self.valid_in(args)? {
+        Ok(match self.nulls_of(args)? {
             None => (0..self.rows).collect(),
             Some(nulls) => nulls.valid_indices().collect(),
         })
@@ -365,7 +365,7 @@ impl Rows {
         args: &[usize],
         mut f: impl FnMut(usize) -> Result<T::Native>,
     ) -> Result<PrimitiveArray<T>> {
-        let nulls = self.valid_in(args)?;
+        let nulls = self.nulls_of(args)?;
         let mut values = vec![T::Native::default(); self.rows];
         match &nulls {
             None => {

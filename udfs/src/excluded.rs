@@ -3,7 +3,7 @@
 //! own `excluded_numbers` prefixes. `is_service_number(tenant, number)`: the first two only,
 //! the calls the hosted-PBX list hides (SPEC 4 `call_data_records`), which shows an `0800`
 //! call that a tenant merely chose not to charge. Both read numbers through one code path
-//! ([`dialled`], [`is_service_dial`]) and differ only in the tenant's own entries.
+//! ([`dialled`], [`Screen`]) and differ only in the tenant's own entries.
 //!
 //! The test is on the number *as dialled* (see [`phone::dial_string`]: URI user part,
 //! separators removed), never on its E.164 normalisation, because a short code only exists
@@ -20,6 +20,7 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray};
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
@@ -68,17 +69,26 @@ const MAX_SHORT_CODE_LEN: usize = 6;
 
 /// Whether `dial` (a dial string) is an emergency code of `country` or a `116xxx` service.
 pub fn is_short_code_excluded(dial: &str, country: &str) -> bool {
+    is_short_code(dial, national_codes(country))
+}
+
+/// The national emergency codes of `country` (ISO 3166 alpha-2, any case), besides
+/// [`EMERGENCY_NUMBERS`].
+fn national_codes(country: &str) -> &'static [&'static str] {
+    NATIONAL_EMERGENCY_NUMBERS
+        .iter()
+        .find(|(c, _)| c.eq_ignore_ascii_case(country))
+        .map_or(&[], |(_, codes)| codes)
+}
+
+/// Whether `dial` is an emergency code (common or in `national`) or a `116xxx` service.
+fn is_short_code(dial: &str, national: &[&str]) -> bool {
     if dial.len() > MAX_SHORT_CODE_LEN {
         return false;
     }
     let is_116 =
         dial.len() == 6 && dial.starts_with("116") && dial.bytes().all(|b| b.is_ascii_digit());
-    is_116
-        || EMERGENCY_NUMBERS.contains(&dial)
-        || NATIONAL_EMERGENCY_NUMBERS
-            .iter()
-            .filter(|(c, _)| c.eq_ignore_ascii_case(country))
-            .any(|(_, codes)| codes.contains(&dial))
+    is_116 || EMERGENCY_NUMBERS.contains(&dial) || national.contains(&dial)
 }
 
 /// Whether `dial` matches one entry of a tenant's `excluded_numbers`. Separators in the
@@ -86,21 +96,35 @@ pub fn is_short_code_excluded(dial: &str, country: &str) -> bool {
 /// `0800 1234567`); an entry with wildcards is matched against the whole dialled number,
 /// `?` standing for one character and `*` for any run (`0900*`, `+3190???????`, `*999`).
 pub fn matches_entry(dial: &str, entry: &str) -> bool {
-    let kept = |b: &u8| !matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'\t');
-    if entry.bytes().any(|b| matches!(b, b'*' | b'?')) {
-        let entry: Vec<u8> = entry.bytes().filter(kept).collect();
-        return wildcard(dial.as_bytes(), &entry);
-    }
-    // A prefix, compared as it is read: no copy of the entry for every row.
-    let mut dial = dial.bytes();
-    let mut any = false;
-    for b in entry.bytes().filter(kept) {
-        if dial.next() != Some(b) {
-            return false;
+    Entry::new(entry).is_some_and(|entry| entry.matches(dial))
+}
+
+/// One entry of a tenant's `excluded_numbers`, its separators removed (see
+/// [`matches_entry`]); an entry of separators only matches nothing and has none.
+enum Entry {
+    Prefix(Vec<u8>),
+    Pattern(Vec<u8>),
+}
+
+impl Entry {
+    fn new(entry: &str) -> Option<Self> {
+        let kept: Vec<u8> = entry
+            .bytes()
+            .filter(|b| !matches!(b, b' ' | b'-' | b'.' | b'(' | b')' | b'/' | b'\t'))
+            .collect();
+        if kept.iter().any(|b| matches!(b, b'*' | b'?')) {
+            Some(Self::Pattern(kept))
+        } else {
+            (!kept.is_empty()).then_some(Self::Prefix(kept))
         }
-        any = true;
     }
-    any
+
+    fn matches(&self, dial: &str) -> bool {
+        match self {
+            Self::Prefix(prefix) => dial.as_bytes().starts_with(prefix),
+            Self::Pattern(pattern) => wildcard(dial.as_bytes(), pattern),
+        }
+    }
 }
 
 /// Glob match of all of `text` against `pattern` (`?` one byte, `*` any run), linear time
@@ -132,61 +156,80 @@ fn wildcard(text: &[u8], pattern: &[u8]) -> bool {
 }
 
 /// `number` as the exclusion rules read it: its dial string, or the trimmed text when it has
-/// none. A number that is already a dial string of `+` and digits is borrowed as it is.
+/// none; borrowed from `number` when it can be (see [`phone::dial`]).
 pub fn dialled(number: &str) -> Cow<'_, str> {
-    if phone::is_plain_dial(number) {
-        return Cow::Borrowed(number);
-    }
-    Cow::Owned(phone::dial_string(number).unwrap_or_else(|| number.trim().to_owned()))
+    phone::dial(number).unwrap_or_else(|| Cow::Owned(number.trim().to_owned()))
 }
 
-/// Whether `dial` (see [`dialled`]) is a service number for a tenant with `settings`: an
-/// emergency code of its `default_country` or a `116xxx` service.
-pub fn is_service_dial(settings: &TenantSettings, dial: &str) -> bool {
-    is_short_code_excluded(dial, &settings.default_country)
+/// A tenant's exclusion rules made ready to test numbers: its country's emergency codes
+/// found and its `excluded_numbers` entries read once, not for every row.
+pub struct Screen {
+    national: &'static [&'static str],
+    entries: Vec<Entry>,
+}
+
+impl Screen {
+    /// The rules of a tenant with `settings`.
+    pub fn new(settings: &TenantSettings) -> Self {
+        Self {
+            national: national_codes(&settings.default_country),
+            entries: settings
+                .excluded_numbers
+                .iter()
+                .filter_map(|entry| Entry::new(entry))
+                .collect(),
+        }
+    }
+
+    /// Whether `number` is an emergency code of the tenant's `default_country` or a `116xxx`
+    /// service, as dialled (see [`dialled`]); the tenant's `excluded_numbers` play no part.
+    pub fn is_service(&self, number: &str) -> bool {
+        is_short_code(&dialled(number), self.national)
+    }
+
+    /// Whether `number` is excluded: a service number (see [`Self::is_service`]) or one
+    /// matching an entry of the tenant's `excluded_numbers`.
+    pub fn is_excluded(&self, number: &str) -> bool {
+        let dial = dialled(number);
+        is_short_code(&dial, self.national) || self.entries.iter().any(|e| e.matches(&dial))
+    }
 }
 
 /// Whether `number` is an emergency or `116xxx` service number for a tenant with
-/// `settings` (its `excluded_numbers` play no part).
+/// `settings` (see [`Screen::is_service`]).
 pub fn is_service(settings: &TenantSettings, number: &str) -> bool {
-    is_service_dial(settings, &dialled(number))
+    Screen::new(settings).is_service(number)
 }
 
-/// Whether `number` is excluded for a tenant with `settings`: a service number (see
-/// [`is_service`]) or one matching the tenant's `excluded_numbers`.
+/// Whether `number` is excluded for a tenant with `settings` (see [`Screen::is_excluded`]).
 pub fn is_excluded(settings: &TenantSettings, number: &str) -> bool {
-    let dial = dialled(number);
-    is_service_dial(settings, &dial)
-        || settings
-            .excluded_numbers
-            .iter()
-            .any(|entry| matches_entry(&dial, entry))
+    Screen::new(settings).is_excluded(number)
 }
 
-/// Evaluates `test(settings, number)` for every row of `(tenant, number)`: a NULL number gives
+/// Evaluates `test(screen, number)` for every row of `(tenant, number)`: a NULL number gives
 /// NULL, a NULL tenant the default settings.
 fn eval_numbers(
     all: &Settings,
     rows: &Rows,
-    test: fn(&TenantSettings, &str) -> bool,
+    test: impl Fn(&Screen, &str) -> bool,
 ) -> Result<ArrayRef> {
     let (tenants, numbers) = (rows.texts(0)?, rows.texts(1)?);
-    // Each distinct tenant of the batch finds its settings once (rows of several tenants
-    // interleave); a NULL tenant's number (`NULL_ID`) is past the end: the defaults.
+    // Each distinct tenant of the batch has its rules made ready once (rows of several
+    // tenants interleave).
     let tenant_ids = TextIds::of(&tenants, rows.len());
-    let settings: Vec<&TenantSettings> = tenant_ids
+    let screens: Vec<Screen> = tenant_ids
         .values
         .iter()
-        .map(|t| all.for_tenant(t))
+        .map(|t| Screen::new(all.for_tenant(t)))
         .collect();
-    let out: BooleanArray = (0..rows.len())
-        .map(|r| {
-            let number = numbers.get(r)?;
-            let tenant = settings.get(tenant_ids.ids[r] as usize);
-            Some(test(tenant.copied().unwrap_or(&all.default), number))
+    let default = Screen::new(&all.default);
+    let values = BooleanBuffer::collect_bool(rows.len(), |r| {
+        numbers.get(r).is_some_and(|number| {
+            let screen = screens.get(tenant_ids.ids[r] as usize);
+            test(screen.unwrap_or(&default), number)
         })
-        .collect();
-    Ok(Arc::new(out))
+    });
+    Ok(Arc::new(BooleanArray::new(values, rows.nulls_of(&[1])?)))
 }
 
 settings_udf! {
@@ -206,7 +249,7 @@ true | true | false
 )]
 /// `is_excluded_number(tenant, number)` → `BOOLEAN`; see [`is_excluded`].
     IsExcludedNumber, name: "is_excluded_number", args: ARGS, required: 2, returns: DataType::Boolean,
-    strict: false, eval: |settings, rows| eval_numbers(settings, rows, is_excluded)
+    strict: false, eval: |settings, rows| eval_numbers(settings, rows, Screen::is_excluded)
 }
 
 const ARGS: &[Arg] = &[arg("tenant", Kind::Text), arg("number", Kind::Text)];
@@ -228,7 +271,7 @@ true | true | false
 )]
 /// `is_service_number(tenant, number)` → `BOOLEAN`; see [`is_service`].
     IsServiceNumber, name: "is_service_number", args: ARGS, required: 2, returns: DataType::Boolean,
-    strict: false, eval: |settings, rows| eval_numbers(settings, rows, is_service)
+    strict: false, eval: |settings, rows| eval_numbers(settings, rows, Screen::is_service)
 }
 
 #[cfg(test)]

@@ -25,20 +25,11 @@ use crate::text_ids::TextIds;
 /// The region of a number as the number functions without a default country read it,
 /// remembered by the thread (see [`memo`]).
 fn region_of(number: &str) -> Option<Id> {
-    let dial = dial_string(number)?;
+    let dial = phone::dial(number)?;
     let region = || phone::region(&phone::read(&dial, None)?);
     match memo::key(&dial, None) {
         Some(key) => memo::REGIONS.with_borrow_mut(|memo| memo.get_or(key, region)),
         None => region(),
-    }
-}
-
-/// [`phone::dial_string`] of `number`, borrowed when the number is one already.
-fn dial_string(number: &str) -> Option<Cow<'_, str>> {
-    if phone::is_plain_dial(number) {
-        Some(Cow::Borrowed(number))
-    } else {
-        phone::dial_string(number).map(Cow::Owned)
     }
 }
 
@@ -117,7 +108,7 @@ pub(crate) fn e164_each(
                     Some(memo::with_country(key, country(r)?)),
                 ),
                 None => {
-                    let dial = dial_string(number);
+                    let dial = phone::dial(number);
                     let key = match &dial {
                         Some(dial) => memo::key(dial, country(r)?),
                         None => None,

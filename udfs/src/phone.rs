@@ -59,12 +59,8 @@ pub fn dial_string(raw: &str) -> Option<String> {
     {
         s = &s[open + 1..close];
     }
-    for scheme in ["sips:", "sip:", "tel:"] {
-        if s.len() >= scheme.len() && s[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            s = &s[scheme.len()..];
-            s = s.split(['@', ';', '?']).next().unwrap_or_default();
-            break;
-        }
+    if let Some(user) = uri_user(s) {
+        s = user;
     }
     let mut out = String::with_capacity(s.len());
     // `i` counts the characters read, as if every `(0)` had been removed first: `+31 (0)20 …`
@@ -87,11 +83,58 @@ pub fn dial_string(raw: &str) -> Option<String> {
     out.bytes().any(|b| b.is_ascii_digit()).then_some(out)
 }
 
+/// [`dial_string`] of `raw`, borrowed from it when no character needs dropping: `raw` is a
+/// dial string already, or a bare `sip:`, `sips:` or `tel:` URI whose user part is one
+/// (`sip:498963999729@pbx.example.net`, an eighth of the generated destinations).
+pub fn dial(raw: &str) -> Option<Cow<'_, str>> {
+    if is_plain_dial(raw) {
+        return Some(Cow::Borrowed(raw));
+    }
+    // Without a `<`, `dial_string` reads the URI from the start, as this does.
+    if !raw.contains('<')
+        && let Some(user) = uri_user(raw).filter(|user| is_plain_dial(user))
+    {
+        return Some(Cow::Borrowed(user));
+    }
+    dial_string(raw).map(Cow::Owned)
+}
+
+/// The user part of `uri` if it starts with a `sip:`, `sips:` or `tel:` scheme (any case):
+/// up to its host (`@`) or parameters (`;`, `?`).
+fn uri_user(uri: &str) -> Option<&str> {
+    let rest = ["sips:", "sip:", "tel:"].iter().find_map(|scheme| {
+        let head = uri.as_bytes().get(..scheme.len())?;
+        // An ASCII scheme matched: the rest starts on a character boundary.
+        head.eq_ignore_ascii_case(scheme.as_bytes())
+            .then(|| uri.get(scheme.len()..))
+            .flatten()
+    })?;
+    rest.split(['@', ';', '?']).next()
+}
+
 /// Whether `raw` is already a dial string (see [`dial_string`]): ASCII digits, at least one,
 /// after an optional leading `+`, and nothing else.
 pub fn is_plain_dial(raw: &str) -> bool {
-    let digits = raw.strip_prefix('+').unwrap_or(raw);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+    let digits = raw.strip_prefix('+').unwrap_or(raw).as_bytes();
+    !digits.is_empty() && all_digits(digits)
+}
+
+/// Whether every byte is an ASCII digit, eight at a time: a byte is one when its high nibble
+/// is 3 and stays 3 with 6 added (no carry can cross bytes once every high nibble is 3).
+fn all_digits(bytes: &[u8]) -> bool {
+    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    const THREES: u64 = 0x3030_3030_3030_3030;
+    const SIXES: u64 = 0x0606_0606_0606_0606;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        if word & HIGH != THREES || word.wrapping_add(SIXES) & HIGH != THREES {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(u8::is_ascii_digit)
 }
 
 /// Loads libphonenumber's metadata, which the number functions otherwise load on their first
@@ -418,6 +461,69 @@ mod tests {
         assert_eq!(dial_string("12+3"), None);
         assert_eq!(dial_string("+"), None);
         assert_eq!(dial_string(""), None);
+        // Multi-byte text where a scheme would end is no URI (and no panic).
+        assert_eq!(dial_string("ééé"), None);
+        assert_eq!(dial_string("té1"), None);
+    }
+
+    #[test]
+    fn dial_borrows_what_needs_no_copy_and_agrees_with_dial_string() {
+        for raw in [
+            "31201234567",
+            "+31201234567",
+            "sip:498963999729@pbx.example.net",
+            "SIPS:+4412345678;user=phone",
+            "tel:0612345678",
+            "sip:112@10.0.0.1",
+        ] {
+            assert!(matches!(dial(raw), Some(Cow::Borrowed(_))), "{raw}");
+        }
+        for raw in [
+            "31201234567",
+            "+31201234567",
+            "0123456789012345678901",
+            "0123456789a",
+            "01234567+",
+            "/12345678",
+            ":12345678",
+            "sip:498963999729@pbx.example.net",
+            "sip:123@host<sip:456@pbx>",
+            " sip:123@host",
+            "sip:123 ",
+            "sip:1-2@host",
+            "sip:@host",
+            "sip:alice@pbx",
+            "tel:+",
+            "\"Desk\" <sips:201@pbx>",
+            " +31 (0)20-123.4567 ",
+            "ééé",
+            "+",
+            "",
+        ] {
+            assert_eq!(dial(raw).map(Cow::into_owned), dial_string(raw), "{raw}");
+        }
+    }
+
+    #[test]
+    fn plain_dials_are_digits_after_an_optional_plus() {
+        for yes in ["1", "+1", "0123456789", "+0123456789012345678", "99999999"] {
+            assert!(is_plain_dial(yes), "{yes}");
+        }
+        // Every byte next to a digit's range, at every place of an eight-byte word (a `+`
+        // only after the first).
+        for place in 0..9 {
+            for odd in [b'/', b':', b' ', b'+', 0x80, 0xF9, 0x2A, 0x3A, 0x3F] {
+                if place == 0 && odd == b'+' {
+                    continue;
+                }
+                let mut bytes = b"123456789".to_vec();
+                bytes[place] = odd;
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                assert!(!is_plain_dial(&text), "{text:?}");
+            }
+        }
+        assert!(!is_plain_dial(""));
+        assert!(!is_plain_dial("+"));
     }
 
     #[test]
