@@ -31,7 +31,7 @@ marked AS (
     SELECT
         *,
         CASE WHEN base_status = 'Answered'
-            THEN coalesce(duration_s >= target_call_s(tenant), false)
+            THEN (duration_s >= target_call_s(tenant)) IS TRUE
         END AS is_target
     FROM base
 ),
