@@ -187,6 +187,9 @@ fn unspilled(batches: SendableRecordBatchStream) -> BoxStream<'static, Result<He
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::array::{Array, StringViewArray, StringViewBuilder};
+    use datafusion::execution::memory_pool::{GreedyMemoryPool, MemoryConsumer};
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+    use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 
     use super::*;
 
@@ -194,20 +197,45 @@ mod tests {
         texts.data_buffers().iter().map(Buffer::capacity).sum()
     }
 
-    #[test]
-    fn a_view_column_in_a_mostly_empty_buffer_is_compacted() {
+    /// 100 statuses, a third of them too long to sit in their view, in one 1 MiB buffer: a
+    /// batch as the repartition's coalescing hands it over.
+    fn coalesced_statuses() -> ArrayRef {
         let long = "No answer from a customer (Callback)";
         let mut builder = StringViewBuilder::new().with_fixed_block_size(1 << 20);
         for i in 0..100 {
-            builder.append_option((i % 3 == 0).then_some(long).or(Some("Busy")));
+            builder.append_value(if i % 3 == 0 { long } else { "Busy" });
         }
-        let column: ArrayRef = Arc::new(builder.finish());
-        assert_eq!(capacities(column.as_string_view()), 1 << 20);
+        Arc::new(builder.finish())
+    }
 
-        let kept = compact(Arc::clone(&column));
-        let texts = kept.as_string_view();
-        assert!(capacities(texts) < 4096, "{}", capacities(texts));
-        assert_eq!(texts, column.as_string_view());
+    #[tokio::test]
+    async fn coalesced_texts_are_kept_at_their_size_without_spilling() {
+        let column = coalesced_statuses();
+        assert_eq!(capacities(column.as_string_view()), 1 << 20);
+        // Room for the batches' text, not for one of their buffers.
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_pool(Arc::new(GreedyMemoryPool::new(256 * 1024)))
+            .build_arc()
+            .expect("runtime");
+        let context = TaskContext::default().with_runtime(runtime);
+        let reservation = MemoryConsumer::new("kept")
+            .with_can_spill(true)
+            .register(context.memory_pool());
+        let metrics = ExecutionPlanMetricsSet::new();
+        let mut kept = KeptBatches::new(reservation, &context, SpillMetrics::new(&metrics, 0));
+        for _ in 0..10 {
+            kept.push(vec![Arc::clone(&column)], column.len())
+                .expect("kept");
+        }
+        assert_eq!(metrics.clone_inner().spill_count(), Some(0));
+        assert!(kept.held < 64 * 1024, "{} bytes held", kept.held);
+        let back: Vec<RecordBatch> = kept.into_stream().try_collect().await.expect("read");
+        assert_eq!(back.len(), 10);
+        for batch in &back {
+            let texts = batch.column(0).as_string_view();
+            assert_eq!(texts, column.as_string_view());
+            assert!(capacities(texts) < 4096, "{}", capacities(texts));
+        }
     }
 
     #[test]
