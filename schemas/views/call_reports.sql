@@ -22,22 +22,25 @@
 -- which is also its caller). A refund row's billing_result is 'Refunded', its
 -- refunded_amount the amount and its net_charge the negative amount.
 --
--- Rating runs once per call, and only on the calls to rate: `to_rate` holds the destination
--- of an outbound call without a stored charge whose destination is not excluded, and NULL on
--- every other call. rate_call(tenant, destination, at, duration_s) rates it in one pass: the
--- same answer as rate_lookup on coalesce(e164(destination, default_country(tenant)),
--- destination), then billable_seconds and call_charge on that rate (udfs/src/rates/rating.rs;
--- tests/slt/functions/rate_call.slt checks both give the same), but it touches only the rows
--- with a destination, where the composition costs every row of every function
--- (benches/RESULTS.md). A destination that is not a phone number is rated by its digits as
--- dialled. The amount, call_amount(charge, rated charge), is coalesce(charge, rated charge, 0)
--- in one pass: a three-way coalesce is a CASE that filters and scatters the batch, a third of
--- a month report's compute.
+-- Rating runs once per call, and only on the calls to rate: `rated_destination` holds the
+-- destination of an outbound call without a stored charge, and NULL on every other call.
+-- rate_call(tenant, destination, at, duration_s) rates it in one pass: NULL for a destination
+-- excluded for the tenant (is_excluded_number), else the same answer as rate_lookup on
+-- coalesce(e164(destination, default_country(tenant)), destination), then billable_seconds
+-- and call_charge on that rate (udfs/src/rates/rating.rs; tests/slt/functions/rate_call.slt
+-- checks both give the same), but it touches only the rows with a destination, where the
+-- composition costs every row of every function, and it screens only the calls it rates,
+-- where a screen in this view ran over every outbound call (benches/RESULTS.md). A
+-- destination that is not a phone number is rated by its digits as dialled. The amount,
+-- call_amount(charge, rated charge), is coalesce(charge, rated charge, 0) in one pass: a
+-- three-way coalesce is a CASE that filters and scatters the batch, a third of a month
+-- report's compute.
 --
--- Only an outbound call's destination is screened (excluded is NULL on the others, which
--- billing_result reads as false): the direction decides before exclusion does, so inbound and
--- internal calls, over half of a store, are not screened, and a `CASE` of one column costs no
--- copy (a month report's time did not move measurably: rating dominates it).
+-- `excluded`, which billing_result reads, screens only an outbound call's destination (it is
+-- NULL on the others, which billing_result reads as false): the direction decides before
+-- exclusion does, so inbound and internal calls, over half of a store, are not screened. A
+-- query that reads no billing_result (a month's totals) does not screen at all beyond the
+-- calls rate_call rates.
 WITH screened AS (
     SELECT
         *,
@@ -48,9 +51,8 @@ WITH screened AS (
 to_rate AS (
     SELECT
         *,
-        CASE WHEN charge IS NULL AND direction = 'outbound' AND NOT excluded
-            THEN destination
-        END AS rated_destination
+        CASE WHEN charge IS NULL AND direction = 'outbound' THEN destination END
+            AS rated_destination
     FROM screened
 ),
 rated AS (
