@@ -181,6 +181,15 @@ impl Screen {
         }
     }
 
+    /// The rules of each of `tenants` (a batch's distinct tenants, [`TextIds::values`]), in
+    /// their order: rows of several tenants interleave, so each is made ready once a batch.
+    pub(crate) fn for_tenants(settings: &Settings, tenants: &[&str]) -> Vec<Self> {
+        tenants
+            .iter()
+            .map(|t| Self::new(settings.for_tenant(t)))
+            .collect()
+    }
+
     /// Whether `number` is an emergency code of the tenant's `default_country` or a `116xxx`
     /// service, as dialled (see [`dialled`]); the tenant's `excluded_numbers` play no part.
     pub fn is_service(&self, number: &str) -> bool {
@@ -214,14 +223,8 @@ fn eval_numbers(
     test: impl Fn(&Screen, &str) -> bool,
 ) -> Result<ArrayRef> {
     let (tenants, numbers) = (rows.texts(0)?, rows.texts(1)?);
-    // Each distinct tenant of the batch has its rules made ready once (rows of several
-    // tenants interleave).
     let tenant_ids = TextIds::of(&tenants, rows.len());
-    let screens: Vec<Screen> = tenant_ids
-        .values
-        .iter()
-        .map(|t| Screen::new(all.for_tenant(t)))
-        .collect();
+    let screens = Screen::for_tenants(all, &tenant_ids.values);
     let default = Screen::new(&all.default);
     let values = BooleanBuffer::collect_bool(rows.len(), |r| {
         numbers.get(r).is_some_and(|number| {

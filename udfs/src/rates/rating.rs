@@ -111,12 +111,7 @@ impl RateCall {
         );
         let mut positions: Vec<Option<u32>> = vec![None; n];
         // Excluded numbers are never charged: screened before they cost a memo look-up.
-        let screens: Vec<Screen> = batch_tenants
-            .ids
-            .values
-            .iter()
-            .map(|t| Screen::new(self.settings.for_tenant(t)))
-            .collect();
+        let screens = Screen::for_tenants(&self.settings, &batch_tenants.ids.values);
         let mut to_rate = rows.valid_rows(&[0, 1, 2])?;
         to_rate.retain(|&r| {
             let screen = screens.get(batch_tenants.ids.ids[r] as usize);
