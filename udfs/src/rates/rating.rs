@@ -10,17 +10,18 @@
 //! ```
 //!
 //! on every call whose destination is not excluded (`is_excluded_number`: an emergency short
-//! code, a `116xxx` service or one of the tenant's `excluded_numbers`), which is never
-//! charged and so has no rating. It works only on the rows that have a call to rate.
-//! Composed, each function is a projection of its own over the whole batch: a report over 10M calls of which 3M are unrated passes NULL
-//! through five functions for the other 7M, builds a text column of default countries and a
-//! struct of six rate fields for every row, and evaluates the `coalesce` as a `CASE`; those
-//! NULL rows cost more than the rating itself (`benches/RESULTS.md`). Here the rows with a
-//! tenant, a destination and a time are gathered once, screened with each batch tenant's
-//! [`Screen`], read through [`e164_each`] (the same reading and memo as `e164`), looked up in
-//! the deck and priced, and every other row is NULL at the cost of its share of a null mask.
-//! Screening here rather than in the view costs only the calls to rate: `call_reports`
-//! screened every outbound call in a `CASE` first, ~9 % of a month report's CPU time.
+//! code, a `116xxx` service or one of the tenant's `excluded_numbers`), which is never charged
+//! and so has no rating. It works only on the rows that have a call to rate. Composed, each
+//! function is a projection of its own over the whole batch: a report over 10M calls of which
+//! 3M are unrated passes NULL through five functions for the other 7M, builds a text column of
+//! default countries and a struct of six rate fields for every row, and evaluates the
+//! `coalesce` as a `CASE`; those NULL rows cost more than the rating itself
+//! (`benches/RESULTS.md`). Here the rows with a tenant, a destination and a time are gathered
+//! once, screened with each batch tenant's [`Screen`], read through [`e164_each`] (the same
+//! reading and memo as `e164`), looked up in the deck and priced, and every other row is NULL
+//! at the cost of its share of a null mask. Screening here rather than in the view costs only
+//! the calls to rate: `call_reports` screened every outbound call in a `CASE` first, ~9 % of a
+//! month report's CPU time.
 
 use std::borrow::Cow;
 use std::sync::Arc;
