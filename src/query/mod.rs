@@ -7,6 +7,7 @@ use arrow::record_batch::RecordBatch;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
 use datafusion::error::DataFusionError;
 use datafusion::execution::{SendableRecordBatchStream, SessionStateBuilder};
+use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
 use datafusion::sql::sqlparser::dialect::dialect_from_str;
@@ -20,6 +21,7 @@ use crate::storage::Store;
 mod exists_value;
 mod proven_predicates;
 mod scan_predicates;
+pub mod time_zone;
 
 /// Name of the database (catalog) clients connect to.
 pub const DATABASE: &str = "cdr";
@@ -31,7 +33,8 @@ pub const SCHEMA: &str = "public";
 /// the store's `rates` table (re-read when its version changes, checked once per query).
 /// Parquet scans evaluate each condition of their predicate once (`scan_predicates`), the
 /// conditions on the cheapest columns first, and skip those the scanned files' statistics prove
-/// true for all rows (`proven_predicates`). `EXISTS` works as a value too (`exists_value`).
+/// true for all rows (`proven_predicates`). `EXISTS` works as a value too (`exists_value`), and
+/// instants are read in the session's `TimeZone` as PostgreSQL reads them (`time_zone`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
@@ -48,6 +51,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
         .with_physical_optimizer_rule(Arc::new(proven_predicates::ProvenScanPredicates))
         .build();
     state.add_analyzer_rule(Arc::new(exists_value::ExistsAsValue));
+    state.add_analyzer_rule(Arc::new(time_zone::SessionTimeZone));
     let ctx = SessionContext::new_with_state(state);
     let catalog = MemoryCatalogProvider::new();
     let schema = StoreSchema::new(store.clone());
@@ -55,6 +59,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     ctx.register_catalog(DATABASE, Arc::new(catalog));
     ctx.register_table("settings", Arc::new(settings_table(&settings)?))?;
     cdrlake_udfs::register_all_with_rates(&ctx, settings, rate_source(store));
+    ctx.register_udf(ScalarUDF::new_from_impl(time_zone::Timezone::default()));
     views::register(&ctx).await?;
     Ok(ctx)
 }
@@ -65,12 +70,15 @@ pub async fn stream(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBat
 }
 
 /// Runs `;`-separated statements in order (a `SET` changes the session for those after it)
-/// and streams the result of the last.
+/// and streams the result of the last; `AT TIME ZONE` is PostgreSQL's ([`time_zone::rewrite`]).
 pub async fn stream_script(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBatchStream> {
     let name = ctx.state().config().options().sql_parser.dialect;
     let dialect = dialect_from_str(name)
         .ok_or_else(|| DataFusionError::Plan(format!("unsupported SQL dialect {name}")))?;
     let mut statements = DFParser::parse_sql_with_dialect(sql, dialect.as_ref())?;
+    for statement in &mut statements {
+        time_zone::rewrite_df(statement);
+    }
     let last = statements.pop_back();
     for statement in statements {
         let plan = ctx.state().statement_to_plan(statement).await?;

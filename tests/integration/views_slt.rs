@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use cdrlake::config::Config;
 use cdrlake::ingest::IngestOptions;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
 use sqllogictest::Runner;
 
 use crate::inproc::Lake;
@@ -109,11 +110,21 @@ fn run_view_slt(name: &str) -> Result<(), String> {
     let ctx = lake.session_with(Arc::new(settings));
     let mut runner = Runner::new(move || {
         let ctx = ctx.clone();
-        async move { Ok(Engine { ctx }) }
+        async move {
+            Ok(Engine {
+                ctx,
+                rewrite: Some(client_sql),
+            })
+        }
     });
     runner.with_column_validator(sqllogictest::strict_column_validator);
     lake.block_on(runner.run_file_async(&path))
         .map_err(|e| e.display(false).to_string())
+}
+
+/// A statement as the server and the command line plan it: `AT TIME ZONE` is PostgreSQL's.
+fn client_sql(sql: &str) -> datafusion::error::Result<String> {
+    cdrlake::query::time_zone::rewrite_sql(sql, &GenericDialect {})
 }
 
 /// One test per `.slt` file; [`every_slt_file_has_a_test`] keeps the list complete.
@@ -138,6 +149,7 @@ view_slt_tests!(
     call_data_records,
     didww_inbound,
     didww_outbound,
+    session_time_zone,
     cdr_anomalies,
     settings,
     refunds,

@@ -60,7 +60,7 @@ fn run_file(path: &Path) -> Result<(), Failed> {
         let mut runner = Runner::new(|| async {
             let ctx = SessionContext::new();
             register_all(&ctx, settings());
-            Ok(Engine { ctx })
+            Ok(Engine { ctx, rewrite: None })
         });
         runner.with_column_validator(sqllogictest::strict_column_validator);
         runner

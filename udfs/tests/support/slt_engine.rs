@@ -60,10 +60,16 @@ fn column_of(data_type: &DataType) -> Column {
     }
 }
 
+/// Rewrites a statement's text before it is planned.
+pub type Rewrite = fn(&str) -> Result<String, DataFusionError>;
+
 /// A DataFusion session the `.slt` statements run in, one after the other.
 pub struct Engine {
     /// The session; statements see each other's effects (writes, `SET`).
     pub ctx: SessionContext,
+    /// What a client's statement goes through before the session plans it, if anything (the
+    /// server's and the command line's rewrites).
+    pub rewrite: Option<Rewrite>,
 }
 
 #[async_trait::async_trait]
@@ -72,7 +78,11 @@ impl AsyncDB for Engine {
     type ColumnType = Column;
 
     async fn run(&mut self, sql: &str) -> Result<DBOutput<Column>, DataFusionError> {
-        let batches = self.ctx.sql(sql).await?.collect().await?;
+        let sql = match self.rewrite {
+            Some(rewrite) => rewrite(sql)?,
+            None => sql.to_owned(),
+        };
+        let batches = self.ctx.sql(&sql).await?.collect().await?;
         let Some(schema) = batches.first().map(|b| b.schema()) else {
             return Ok(DBOutput::StatementComplete(0));
         };

@@ -1,0 +1,147 @@
+//! The statement rewrite planning `AT TIME ZONE` as PostgreSQL reads it, applied to every
+//! statement a client or the command line sends (not to the views' SQL).
+//!
+//! - `ts AT TIME ZONE zone` is `timezone(zone, ts)` ([`super::Timezone`]). DataFusion plans
+//!   the operator as a change of the instant's label only, which prints the same instant; it
+//!   cannot be told apart from other casts once planned, hence a rewrite of the statement.
+//! - `date_trunc(field, ts, zone)`, PostgreSQL's truncation in a named zone, is
+//!   `timezone(zone, date_trunc(field, timezone(zone, ts)))`, as PostgreSQL defines it.
+
+use std::ops::ControlFlow;
+
+use datafusion::error::Result;
+use datafusion::sql::parser::{DFParser, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, visit_expressions_mut,
+};
+use datafusion::sql::sqlparser::dialect::{Dialect, PostgreSqlDialect};
+use datafusion::sql::sqlparser::parser::Parser;
+
+use super::function::NAME;
+
+/// Rewrites `statement` in place; true when anything changed.
+pub fn rewrite(statement: &mut Statement) -> bool {
+    let mut changed = false;
+    let _ = visit_expressions_mut(statement, |expr| {
+        if let Some(new) = at_time_zone(expr).or_else(|| date_trunc_in_zone(expr)) {
+            *expr = new;
+            changed = true;
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    changed
+}
+
+/// [`rewrite`] over DataFusion's statement, whatever it wraps.
+pub fn rewrite_df(statement: &mut DFStatement) -> bool {
+    match statement {
+        DFStatement::Statement(inner) => rewrite(inner),
+        DFStatement::Explain(explain) => rewrite_df(&mut explain.statement),
+        _ => false,
+    }
+}
+
+/// `sql` (statements of `dialect`) with [`rewrite`] applied; the text itself when nothing
+/// applies. For runners that take SQL text (the `.slt` tests).
+pub fn rewrite_sql(sql: &str, dialect: &dyn Dialect) -> Result<String> {
+    let mut statements = DFParser::parse_sql_with_dialect(sql, dialect)?;
+    let mut changed = false;
+    for statement in &mut statements {
+        changed |= rewrite_df(statement);
+    }
+    if !changed {
+        return Ok(sql.to_owned());
+    }
+    let texts: Vec<String> = statements.iter().map(ToString::to_string).collect();
+    Ok(texts.join(";\n"))
+}
+
+/// `timezone(zone, ts)` for `ts AT TIME ZONE zone`.
+fn at_time_zone(expr: &Expr) -> Option<Expr> {
+    let Expr::AtTimeZone {
+        timestamp,
+        time_zone,
+    } = expr
+    else {
+        return None;
+    };
+    parse(&format!("{NAME}({time_zone}, {timestamp})"))
+}
+
+/// PostgreSQL's `date_trunc(field, ts, zone)` through `timezone`.
+fn date_trunc_in_zone(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    let [name] = function.name.0.as_slice() else {
+        return None;
+    };
+    if !name.to_string().eq_ignore_ascii_case("date_trunc") {
+        return None;
+    }
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let unnamed: Vec<&Expr> = list
+        .args
+        .iter()
+        .filter_map(|arg| match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let [field, ts, zone] = unnamed.as_slice() else {
+        return None;
+    };
+    if list.args.len() != 3 {
+        return None;
+    }
+    parse(&format!(
+        "{NAME}({zone}, date_trunc({field}, {NAME}({zone}, {ts})))"
+    ))
+}
+
+fn parse(sql: &str) -> Option<Expr> {
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(sql)
+        .ok()?
+        .parse_expr()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::sql::sqlparser::dialect::GenericDialect;
+
+    fn rewritten(sql: &str) -> String {
+        rewrite_sql(sql, &PostgreSqlDialect {}).expect("parses")
+    }
+
+    #[test]
+    fn at_time_zone_is_the_timezone_function() {
+        assert_eq!(
+            rewritten("SELECT start_time AT TIME ZONE 'Europe/Amsterdam' AS local FROM cdrs"),
+            "SELECT timezone('Europe/Amsterdam', start_time) AS local FROM cdrs"
+        );
+        assert_eq!(
+            rewritten("SELECT t AT TIME ZONE 'UTC' AT TIME ZONE s.timezone FROM x, settings s"),
+            "SELECT timezone(s.timezone, timezone('UTC', t)) FROM x, settings s"
+        );
+    }
+
+    #[test]
+    fn date_trunc_in_a_zone_goes_through_timezone() {
+        assert_eq!(
+            rewritten("SELECT date_trunc('day', start_time, 'Europe/Amsterdam') FROM cdrs"),
+            "SELECT timezone('Europe/Amsterdam', date_trunc('day', timezone('Europe/Amsterdam', start_time))) FROM cdrs"
+        );
+    }
+
+    #[test]
+    fn other_statements_are_left_as_written() {
+        let sql = "select date_trunc('day', start_time)   from cdrs";
+        assert_eq!(rewritten(sql), sql);
+        assert_eq!(rewrite_sql(sql, &GenericDialect {}).expect("parses"), sql);
+    }
+}
