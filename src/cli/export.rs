@@ -40,13 +40,13 @@ pub async fn run(args: ExportArgs, location: Location, config: &Config) -> Resul
     let store = Store::open(location).await?;
     let ctx = query::session(&store, settings).await?;
     let stream = query::stream_script(&ctx, &args.sql).await?;
+    // Instants in the zone the script set (`SET TimeZone = …`), as COPY writes them.
+    let zone = query::time_zone::session_zone(&ctx)?;
     let bar = row_counter();
     let progress = |n| bar.set_position(n);
     let rows = match args.format {
-        ExportFormat::Csv => {
-            export::csv::write(stream, &args.output, chrono_tz::Tz::UTC, progress).await
-        }
-        ExportFormat::Xlsx => export::xlsx::write(stream, &args.output, progress).await,
+        ExportFormat::Csv => export::csv::write(stream, &args.output, zone, progress).await,
+        ExportFormat::Xlsx => export::xlsx::write(stream, &args.output, zone, progress).await,
     };
     bar.finish_and_clear();
     let rows = rows?;

@@ -1,18 +1,22 @@
 //! A query result as an Excel workbook: one sheet, a bold frozen header row, typed cells
 //! (numbers, booleans, text; dates and timestamps as Excel dates with a date format;
-//! decimals as numbers shown with 2 to 6 decimals; durations as `[h]:mm:ss`). Rows are
+//! decimals as numbers shown with 2 to 6 decimals; durations as `[h]:mm:ss`; instants at
+//! their wall-clock time in the session's `TimeZone`). Rows are
 //! streamed through rust_xlsxwriter's constant-memory mode, so memory does not grow with
 //! the row count. A result larger than a sheet is an error, not a truncated file; the
 //! output appears only when the workbook is complete.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::array::{Array, ArrayRef, AsArray, TimestampMicrosecondArray};
 use arrow::datatypes::{
     DataType, Date32Type, DurationSecondType, Float64Type, SchemaRef, TimeUnit,
     TimestampMicrosecondType,
 };
 use arrow::record_batch::RecordBatch;
+use cdrlake_udfs::time::ZoneClock;
+use chrono_tz::Tz;
 use datafusion::execution::SendableRecordBatchStream;
 use futures::StreamExt;
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
@@ -86,11 +90,13 @@ impl Formats {
     }
 }
 
-/// Writes the rows of `stream` to the workbook `output`; `progress` is told the number of
+/// Writes the rows of `stream` to the workbook `output`, timestamps with time zone as their
+/// wall-clock time in `zone` (a sheet's dates have no zone); `progress` is told the number of
 /// rows written after each batch. Returns the number of data rows.
 pub async fn write(
     mut stream: SendableRecordBatchStream,
     output: &Path,
+    zone: Tz,
     mut progress: impl FnMut(u64),
 ) -> Result<u64> {
     let schema = stream.schema();
@@ -122,7 +128,7 @@ pub async fn write(
                 MAX_SHEET_ROWS - 1
             )));
         }
-        write_batch(sheet, &batch, first as u32, &formats).map_err(xlsx_err)?;
+        write_batch(sheet, &batch, first as u32, zone, &formats).map_err(xlsx_err)?;
         rows = last;
         progress(rows);
     }
@@ -168,12 +174,13 @@ fn write_batch(
     sheet: &mut Worksheet,
     batch: &RecordBatch,
     first: u32,
+    zone: Tz,
     formats: &Formats,
 ) -> std::result::Result<(), XlsxError> {
     let columns: Vec<Column> = batch
         .columns()
         .iter()
-        .map(Column::new)
+        .map(|array| Column::new(array, zone))
         .collect::<std::result::Result<_, _>>()
         .map_err(|e| XlsxError::ParameterError(e.to_string()))?;
     for i in 0..batch.num_rows() {
@@ -185,15 +192,16 @@ fn write_batch(
     Ok(())
 }
 
-/// A column normalised for writing: numbers as f64, dates as days, timestamps as UTC
-/// microseconds, durations as seconds, anything else as text.
+/// A column normalised for writing: numbers as f64, dates as days, timestamps as wall-clock
+/// microseconds (those with a time zone in the session's), durations as seconds, anything
+/// else as text.
 struct Column {
     kind: Kind,
     values: ArrayRef,
 }
 
 impl Column {
-    fn new(array: &ArrayRef) -> std::result::Result<Column, arrow::error::ArrowError> {
+    fn new(array: &ArrayRef, zone: Tz) -> std::result::Result<Column, arrow::error::ArrowError> {
         let kind = kind_of(array.data_type());
         let target = match kind {
             Kind::Number | Kind::Decimal => DataType::Float64,
@@ -203,7 +211,20 @@ impl Column {
             Kind::Duration => DataType::Duration(TimeUnit::Second),
             Kind::Text => DataType::Utf8,
         };
+        // An instant's cast keeps its UTC clock: read it in the session's zone instead.
         let values = arrow::compute::cast(array, &target)?;
+        let values = match array.data_type() {
+            DataType::Timestamp(_, Some(_)) => {
+                let mut clock = ZoneClock::new(zone);
+                let utc = values.as_primitive::<TimestampMicrosecondType>();
+                let local: TimestampMicrosecondArray = utc
+                    .iter()
+                    .map(|v| v.and_then(|v| clock.local_micros(v)))
+                    .collect();
+                Arc::new(local) as ArrayRef
+            }
+            _ => values,
+        };
         Ok(Column { kind, values })
     }
 

@@ -280,7 +280,7 @@ where
     } else {
         name
     };
-    let zone: Tz = name.parse().map_err(|_| {
+    let zone: Tz = crate::query::time_zone::zone_named(name).ok_or_else(|| {
         sqlstate::error(
             INVALID_PARAMETER,
             format!("invalid value for parameter \"TimeZone\": \"{name}\""),

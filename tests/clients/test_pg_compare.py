@@ -1,11 +1,13 @@
 """The same SQL on cdrlake and on a real PostgreSQL 15 (PGREF_PORT), compared through psycopg 3
 (extended protocol, text and binary results) and psycopg2 (simple protocol): result column
-names, numeric scales, casts to numeric, arrays, format_type and pg_get_viewdef.
+names, numeric scales, casts to numeric, arrays, format_type, pg_get_viewdef and time zones.
 
 The reference gets a schema `compat` holding a `cdrs` table with the columns these queries
 use, so each query runs unchanged on both servers."""
 
+import datetime
 import decimal
+import zoneinfo
 
 import psycopg
 import psycopg2
@@ -260,6 +262,81 @@ def pg_get_viewdef_in_every_form():
         for conn in (ours, ref):
             (got,) = conn.execute("SELECT pg_get_viewdef('cdrs')").fetchone()
             eq(got, None, "pg_get_viewdef of a table")
+
+
+# Instants and wall-clock times around midnight and both DST changes of 2026 in Amsterdam, read
+# in a session set to Amsterdam: AT TIME ZONE and timezone() both ways, the calendar of an
+# instant (date_trunc, extract, casts) in the session's zone, and text and date bounds.
+AMSTERDAM = "SET TimeZone = 'Europe/Amsterdam'"
+LATE = "TIMESTAMPTZ '2026-11-02 23:30:00+00'"
+ZONED = [
+    f"SELECT {LATE} AT TIME ZONE 'Europe/Amsterdam' AS local, {LATE} AT TIME ZONE 'UTC' AS utc",
+    f"SELECT timezone('America/New_York', {LATE}) AS ny, timezone('europe/amsterdam', {LATE}) AS ams",
+    "SELECT TIMESTAMP '2026-11-03 00:30:00' AT TIME ZONE 'Europe/Amsterdam' AS instant,"
+    " TIMESTAMP '2026-03-29 02:30:00' AT TIME ZONE 'Europe/Amsterdam' AS skipped,"
+    " TIMESTAMP '2026-10-25 02:30:00' AT TIME ZONE 'Europe/Amsterdam' AS repeated",
+    "SELECT DATE '2026-11-03' AT TIME ZONE 'America/New_York' AS ny_wall,"
+    " '2026-11-03 00:30:00' AT TIME ZONE 'UTC' AS text_wall",
+    f"SELECT date_trunc('day', {LATE}) AS day, CAST({LATE} AS DATE) AS date,"
+    f" CAST(extract(hour FROM {LATE}) AS INT) AS hour, CAST({LATE} AS TIMESTAMP) AS wall",
+    f"SELECT date_trunc('day', {LATE}, 'America/New_York') AS ny_day,"
+    f" date_trunc('month', TIMESTAMPTZ '2026-10-31 23:30:00+00') AS month",
+    f"SELECT {LATE} >= '2026-11-03' AS after_local_midnight, {LATE} >= DATE '2026-11-03' AS after_date,"
+    f" {LATE} < TIMESTAMP '2026-11-03 00:00:00' AS before_wall_midnight",
+]
+
+
+@test
+def time_zones_as_postgres():
+    ours, ref = both()
+    simple = psycopg2.connect(**params())
+    ref_simple = psycopg2.connect(**ref_params())
+    with ours, ref:
+        for conn in (ours, ref):
+            conn.execute(AMSTERDAM)
+        for sql in ZONED:
+            expected = described(ref, sql)
+            eq(described(ours, sql), expected, f"psycopg (extended) {sql}")
+            eq(described(ours, sql, binary=True), described(ref, sql, binary=True), f"binary: {sql}")
+    for conn in (simple, ref_simple):
+        conn.autocommit = True
+        conn.cursor().execute(AMSTERDAM)
+    for sql in ZONED:
+        cur, ref_cur = simple.cursor(), ref_simple.cursor()
+        cur.execute(sql)
+        ref_cur.execute(sql)
+        eq(cur.fetchall(), ref_cur.fetchall(), f"psycopg2 (simple) {sql}")
+    simple.close()
+    ref_simple.close()
+
+
+@test
+def stored_instants_are_read_in_the_session_zone():
+    """A local day of the demo's CDRs, counted through the session's calendar (a cast, text
+    bounds, date_trunc) and through UTC bounds worked out here: the same calls."""
+    zone = zoneinfo.ZoneInfo("Europe/Amsterdam")
+    with psycopg.connect(**params(), autocommit=True) as conn:
+        conn.execute("SET TimeZone = 'europe/amsterdam'")  # any case, as PostgreSQL takes it
+        (first,) = conn.execute("SELECT min(start_time) FROM cdrs").fetchone()
+        day = first.astimezone(zone).date() + datetime.timedelta(days=1)
+        start = datetime.datetime.combine(day, datetime.time(), zone)
+        end = datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), zone)
+        (expected,) = conn.execute(
+            "SELECT count(*) FROM cdrs WHERE start_time >= %s AND start_time < %s",
+            [start, end]).fetchone()
+        assert expected > 0, f"no calls on {day}"
+        text, after = day.isoformat(), (day + datetime.timedelta(days=1)).isoformat()
+        for what, sql in [
+            ("cast", f"SELECT count(*) FROM cdrs WHERE start_time::date = '{text}'"),
+            ("text bounds", f"SELECT count(*) FROM cdrs WHERE start_time >= '{text}'"
+                            f" AND start_time < '{after}'"),
+            ("date_trunc", "SELECT count(*) FROM cdrs WHERE date_trunc('day', start_time)"
+                           f" = '{text} 00:00:00'"),
+            ("AT TIME ZONE", "SELECT count(*) FROM cdrs WHERE CAST(start_time AT TIME ZONE"
+                             f" 'Europe/Amsterdam' AS DATE) = '{text}'"),
+        ]:
+            (got,) = conn.execute(sql).fetchone()
+            eq(got, expected, f"{what}: {sql}")
 
 
 if __name__ == "__main__":

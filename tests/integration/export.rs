@@ -125,6 +125,72 @@ fn csv_export_is_postgresql_csv() {
     );
 }
 
+/// An export in a customer's zone (mission anchor D9): after `SET TimeZone`, the CSV writes
+/// instants in that zone as `COPY` does, the workbook their wall-clock time there, and the
+/// day of a call at 23:30 UTC is the next one in Amsterdam; an unknown zone is an error.
+#[test]
+fn exports_follow_the_time_zone_the_script_sets() {
+    assert!(
+        openpyxl(),
+        "python3 with openpyxl is needed (pip install openpyxl)"
+    );
+    let s = Scratch::new();
+    let calls = s.write(
+        "calls.csv",
+        "call_id,tenant,direction,start_time,end_time,duration_s,source,destination\n\
+         late,acme,outbound,2026-11-02T23:30:00Z,2026-11-02T23:31:00Z,60,+31201234567,+31612345678\n\
+         summer,acme,outbound,2026-07-01T10:00:00Z,2026-07-01T10:01:00Z,60,+31201234567,+31612345678\n",
+    );
+    s.ok(&["ingest", calls.to_str().expect("path")]);
+    let sql = "SET TimeZone = 'Europe/Amsterdam'; SELECT call_id, start_time, \
+               start_time::date AS day FROM cdrs ORDER BY start_time";
+    let csv = s.path("local.csv");
+    s.ok(&[
+        "export",
+        "--format",
+        "csv",
+        "--output",
+        csv.to_str().expect("path"),
+        sql,
+    ]);
+    assert_eq!(
+        std::fs::read_to_string(&csv).expect("csv"),
+        "call_id,start_time,day\n\
+         summer,2026-07-01 12:00:00+02,2026-07-01\n\
+         late,2026-11-03 00:30:00+01,2026-11-03\n"
+    );
+
+    let xlsx = s.path("local.xlsx");
+    let xlsx_str = xlsx.to_str().expect("path");
+    s.ok(&["export", "--format", "xlsx", "--output", xlsx_str, sql]);
+    let dump = Command::new("python3")
+        .args(["-c", DUMP, xlsx_str])
+        .output()
+        .expect("python3");
+    let dump = String::from_utf8(dump.stdout).expect("utf-8");
+    let rows: Vec<&str> = dump.lines().skip(2).collect();
+    assert_eq!(
+        rows,
+        [
+            "str:summer:General\tdatetime:2026-07-01 12:00:00:yyyy-mm-dd hh:mm:ss\tdatetime:2026-07-01 00:00:00:yyyy-mm-dd",
+            "str:late:General\tdatetime:2026-11-03 00:30:00:yyyy-mm-dd hh:mm:ss\tdatetime:2026-11-03 00:00:00:yyyy-mm-dd",
+        ]
+    );
+
+    let err = s.fails(&[
+        "export",
+        "--format",
+        "csv",
+        "--output",
+        s.path("none.csv").to_str().expect("path"),
+        "SET TimeZone = 'Mars/Olympus'; SELECT 1",
+    ]);
+    assert!(
+        err.contains("time zone \"Mars/Olympus\" not recognized"),
+        "{err}"
+    );
+}
+
 #[test]
 fn more_rows_than_a_sheet_holds_is_an_error_and_leaves_no_file() {
     let s = Scratch::new();

@@ -188,7 +188,7 @@ fn instant_of(tz: Tz, local: i64) -> Option<i64> {
 }
 
 /// The IANA zone `name` names, in any case (`europe/amsterdam`), as PostgreSQL matches them.
-fn zone_named(name: &str) -> Option<Tz> {
+pub fn zone_named(name: &str) -> Option<Tz> {
     name.parse().ok().or_else(|| {
         chrono_tz::TZ_VARIANTS
             .iter()

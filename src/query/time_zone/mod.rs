@@ -7,6 +7,22 @@ mod function;
 mod session;
 mod statement;
 
-pub use function::Timezone;
+pub use function::{Timezone, zone_named};
 pub use session::SessionTimeZone;
 pub use statement::{rewrite, rewrite_df, rewrite_sql};
+
+use chrono_tz::Tz;
+use datafusion::prelude::SessionContext;
+
+use crate::error::{Error, Result};
+
+/// The session's `TimeZone` (`SET TimeZone = …`), UTC when none was set.
+pub fn session_zone(ctx: &SessionContext) -> Result<Tz> {
+    let state = ctx.state();
+    let Some(name) = state.config().options().execution.time_zone.clone() else {
+        return Ok(Tz::UTC);
+    };
+    function::zone_named(&name)
+        .or_else(|| session::is_utc(&name).then_some(Tz::UTC))
+        .ok_or_else(|| Error::InvalidArgument(format!("time zone \"{name}\" not recognized")))
+}

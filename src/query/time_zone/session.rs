@@ -65,7 +65,7 @@ impl AnalyzerRule for SessionTimeZone {
 }
 
 /// Names of UTC, in which DataFusion already reads what PostgreSQL reads.
-fn is_utc(zone: &str) -> bool {
+pub(super) fn is_utc(zone: &str) -> bool {
     ["UTC", "Etc/UTC", "+00:00", "Z", "GMT", "Etc/GMT", "UCT"]
         .iter()
         .any(|utc| zone.eq_ignore_ascii_case(utc))
