@@ -21,7 +21,9 @@ use crate::storage::Store;
 mod exists_value;
 mod proven_predicates;
 mod scan_predicates;
+mod text_arg;
 pub mod time_zone;
+mod to_char;
 
 /// Name of the database (catalog) clients connect to.
 pub const DATABASE: &str = "cdr";
@@ -34,7 +36,8 @@ pub const SCHEMA: &str = "public";
 /// Parquet scans evaluate each condition of their predicate once (`scan_predicates`), the
 /// conditions on the cheapest columns first, and skip those the scanned files' statistics prove
 /// true for all rows (`proven_predicates`). `EXISTS` works as a value too (`exists_value`), and
-/// instants are read in the session's `TimeZone` as PostgreSQL reads them (`time_zone`).
+/// instants are read in the session's `TimeZone` as PostgreSQL reads them (`time_zone`), also
+/// by `to_char`, which takes PostgreSQL's patterns (`to_char`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
@@ -60,6 +63,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     ctx.register_table("settings", Arc::new(settings_table(&settings)?))?;
     cdrlake_udfs::register_all_with_rates(&ctx, settings, rate_source(store));
     ctx.register_udf(ScalarUDF::new_from_impl(time_zone::Timezone::default()));
+    ctx.register_udf(ScalarUDF::new_from_impl(to_char::ToChar::default()));
     views::register(&ctx).await?;
     Ok(ctx)
 }

@@ -339,5 +339,34 @@ def stored_instants_are_read_in_the_session_zone():
             eq(got, expected, f"{what}: {sql}")
 
 
+# to_char with PostgreSQL's patterns: every keyword family, fill mode, ordinals, quoted text,
+# over instants (written in the session's zone, DST included), wall-clock times and dates.
+TO_CHAR_PATTERNS = [
+    "YYYY-MM-DD HH24:MI:SS", "YYYY-MM", "Dy DD Mon YYYY HH24:MI", "Day", "FMDay", "Month",
+    "FMMonth", "MONTH month Mon mon MON", "DAY day DY dy", 'IYYY-"W"IW-ID',
+    "DDD IDDD D W WW Q CC J", "HH HH12 HH24 AM am PM pm A.M. p.m.",
+    "MS US FF1 FF3 FF6 SSSS SSSSS", "Y,YYY YYY YY Y", "DDth DDTH FMDDth", "RM rm FMRM",
+    "TZ tz TZH:TZM OF", "AD BC a.d. b.c.", '"Week" WW "of" YYYY', "yyyy-mm-dd hh24:mi",
+    "FMHH12:MI am", 'Q"Q"YY',
+]
+TO_CHAR_VALUES = [
+    "TIMESTAMPTZ '2026-11-02 23:30:05.123456+00'", "TIMESTAMPTZ '2026-03-29 01:30:00+00'",
+    "TIMESTAMPTZ '2026-01-01 00:00:00+00'", "TIMESTAMPTZ '2025-12-29 11:00:00+00'",
+    "TIMESTAMP '2026-07-21 12:05:09.5'", "TIMESTAMP '2026-05-03 00:00:00'", "DATE '2026-12-31'",
+]
+
+
+@test
+def to_char_patterns_as_postgres():
+    ours, ref = both()
+    with ours, ref:
+        for conn in (ours, ref):
+            conn.execute(AMSTERDAM)
+        for value in TO_CHAR_VALUES:
+            for pattern in TO_CHAR_PATTERNS:
+                sql = f"SELECT to_char({value}, '{pattern}') AS text"
+                eq(described(ours, sql), described(ref, sql), sql)
+
+
 if __name__ == "__main__":
     run()

@@ -33,6 +33,8 @@ use datafusion::logical_expr::{
 
 use cdrlake_udfs::time::{UTC, ZoneClock};
 
+use crate::query::text_arg::text_type;
+
 /// The function's name, PostgreSQL's.
 pub const NAME: &str = "timezone";
 
@@ -76,12 +78,7 @@ impl ScalarUDFImpl for Timezone {
         let [zone, ts] = types else {
             return plan_err!("{NAME}(zone, timestamp) takes two arguments");
         };
-        let zone = match zone {
-            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null => {
-                DataType::Utf8
-            }
-            other => return plan_err!("{NAME}: the zone must be text, not {other}"),
-        };
+        let zone = text_type(NAME, "zone", zone)?;
         let ts = match ts {
             DataType::Timestamp(_, None) => wall_clock(),
             // PostgreSQL reads a date, and an untyped literal, as a timestamptz: the session's

@@ -1,0 +1,211 @@
+//! `to_char(ts, pattern)` with PostgreSQL's patterns: `to_char(start_time, 'YYYY-MM')`,
+//! `'Dy DD Mon YYYY HH24:MI'`, `'FMDay'`, `'IYYY-"W"IW'` ([`pattern`]). An instant is written
+//! at its wall-clock time in the session's `TimeZone` (its `TZ` is that zone's abbreviation,
+//! its `OF` the offset), as PostgreSQL writes it, and a date as that zone's midnight; a
+//! timestamp without time zone as it is.
+//!
+//! DataFusion's own `to_char` takes chrono's `strftime` patterns (`'%Y-%m'`) and would copy a
+//! PostgreSQL pattern into every row unchanged. A pattern holding `%` is still read as
+//! `strftime` by DataFusion's function (in the value's own zone: a stored instant in UTC), and
+//! so are values other than dates and times (durations).
+
+mod pattern;
+
+use std::sync::{Arc, LazyLock};
+
+use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
+use chrono::{DateTime, Offset, TimeZone};
+use chrono_tz::{OffsetName, Tz};
+use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, DocSection, Documentation, DocumentationBuilder, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility,
+};
+
+use super::text_arg::text_type;
+use super::time_zone::zone_named;
+
+/// The function's name, PostgreSQL's (and DataFusion's, whose function this one replaces).
+const NAME: &str = "to_char";
+
+/// `to_char(value, pattern)`; see the [module docs](self).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ToChar {
+    signature: Signature,
+    /// DataFusion's `to_char`, for `strftime` patterns and durations.
+    strftime: Arc<ScalarUDF>,
+}
+
+impl Default for ToChar {
+    fn default() -> Self {
+        Self {
+            signature: Signature::user_defined(Volatility::Stable),
+            strftime: datafusion::functions::datetime::to_char(),
+        }
+    }
+}
+
+/// Whether values of `t` are written by PostgreSQL's patterns here.
+fn is_datetime(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Timestamp(..) | DataType::Date32 | DataType::Date64
+    )
+}
+
+impl ScalarUDFImpl for ToChar {
+    fn name(&self) -> &str {
+        NAME
+    }
+
+    fn aliases(&self) -> &[String] {
+        self.strftime.aliases()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn coerce_types(&self, types: &[DataType]) -> Result<Vec<DataType>> {
+        let [value, pattern] = types else {
+            return plan_err!("{NAME}(value, pattern) takes two arguments");
+        };
+        let pattern = text_type(NAME, "pattern", pattern)?;
+        match value {
+            v if is_datetime(v) => Ok(vec![v.clone(), pattern]),
+            // DataFusion's function writes these (strftime patterns).
+            DataType::Duration(_) | DataType::Time32(_) | DataType::Time64(_) => {
+                Ok(vec![value.clone(), pattern])
+            }
+            DataType::Null => Ok(vec![
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                pattern,
+            ]),
+            other => plan_err!("{NAME} writes dates and times, not {other}"),
+        }
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [value, pattern] = args.args.as_slice() else {
+            return plan_err!("{NAME}(value, pattern) takes two arguments");
+        };
+        let strftime = match pattern {
+            ColumnarValue::Scalar(p) => p.to_string().contains('%'),
+            ColumnarValue::Array(_) => false,
+        };
+        if strftime || !is_datetime(&value.data_type()) {
+            return self.strftime.invoke_with_args(args);
+        }
+        let zone = args
+            .config_options
+            .execution
+            .time_zone
+            .as_deref()
+            .and_then(zone_named)
+            .unwrap_or(Tz::UTC);
+        let scalar = matches!(
+            (value, pattern),
+            (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))
+        );
+        let out = write_all(value, pattern, args.number_rows, zone)?;
+        if scalar {
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
+        }
+        Ok(ColumnarValue::Array(out))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        static DOC: LazyLock<Documentation> = LazyLock::new(|| {
+            DocumentationBuilder::new_with_details(
+                DocSection {
+                    include: true,
+                    label: "Time and Date Functions",
+                    description: None,
+                },
+                "A date or time as text by a PostgreSQL template pattern (YYYY, MM, DD, HH24, MI, SS, Mon, Day, IW, TZ, FM and TH modifiers, \"quoted text\"); an instant at its wall-clock time in the session's TimeZone. A pattern with % is a strftime pattern, as DataFusion's to_char reads it.",
+                "to_char(value, pattern)",
+            )
+            .with_sql_example(
+                "```sql\n> select to_char(TIMESTAMP '2026-11-03 00:30:00', 'Dy DD Mon YYYY HH24:MI');\nTue 03 Nov 2026 00:30\n```",
+            )
+            .with_argument("value", "A timestamp, timestamptz or date.")
+            .with_argument("pattern", "A PostgreSQL template pattern.")
+            .build()
+        });
+        Some(&DOC)
+    }
+}
+
+/// Every row of `value` written by its row's `pattern`.
+fn write_all(
+    value: &ColumnarValue,
+    pattern: &ColumnarValue,
+    rows: usize,
+    zone: Tz,
+) -> Result<ArrayRef> {
+    let values = value.to_array(rows)?;
+    let instants = matches!(values.data_type(), DataType::Timestamp(_, Some(_)));
+    let dates = matches!(values.data_type(), DataType::Date32 | DataType::Date64);
+    // Microseconds: an instant's UTC value, or a wall-clock time (a date at midnight).
+    let micros = cast(&values, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
+    let micros = micros.as_primitive::<TimestampMicrosecondType>();
+    let patterns = cast(&pattern.to_array(rows)?, &DataType::Utf8)?;
+    let patterns = patterns.as_string::<i32>();
+    let mut parsed: Option<(String, Vec<pattern::Piece>)> = None;
+    let mut out = StringBuilder::with_capacity(micros.len(), micros.len() * 16);
+    let mut text = String::new();
+    for r in 0..micros.len() {
+        if micros.is_null(r) || patterns.is_null(r) {
+            out.append_null();
+            continue;
+        }
+        let source = patterns.value(r);
+        if parsed.as_ref().is_none_or(|(known, _)| known != source) {
+            parsed = Some((source.to_owned(), pattern::parse(source)));
+        }
+        let Some((_, pieces)) = &parsed else {
+            out.append_null();
+            continue;
+        };
+        let Some(at) = DateTime::from_timestamp_micros(micros.value(r)) else {
+            out.append_null();
+            continue;
+        };
+        text.clear();
+        if instants || dates {
+            // A date is an instant to PostgreSQL here: its midnight in the session's zone.
+            let local = if dates {
+                zone.from_local_datetime(&at.naive_utc()).earliest()
+            } else {
+                Some(zone.from_utc_datetime(&at.naive_utc()))
+            };
+            let Some(local) = local else {
+                out.append_null();
+                continue;
+            };
+            let offset = local.offset();
+            let value = pattern::Value {
+                local: local.naive_local(),
+                zone: Some((
+                    offset.fix().local_minus_utc(),
+                    offset.abbreviation().unwrap_or(""),
+                )),
+            };
+            pattern::write(pieces, &value, &mut text);
+        } else {
+            let value = pattern::Value {
+                local: at.naive_utc(),
+                zone: None,
+            };
+            pattern::write(pieces, &value, &mut text);
+        }
+        out.append_value(&text);
+    }
+    Ok(Arc::new(out.finish()))
+}
