@@ -1,6 +1,7 @@
 //! `COPY (query) TO STDOUT` and `COPY table [(columns)] TO STDOUT`: the result streamed batch
-//! by batch, one CopyData message per row, in PostgreSQL's CSV or text layout, so memory does
-//! not grow with the result. `COPY n` counts data rows, not the header.
+//! by batch, one CopyData message per row, in PostgreSQL's CSV, text or binary layout
+//! ([`super::copy_binary`]), so memory does not grow with the result. `COPY n` counts data
+//! rows, not the header.
 
 use std::fmt::Debug;
 
@@ -25,8 +26,10 @@ use crate::export::{CopyFormat, CopyOptions, ForceQuote};
 pub struct CopyOut {
     /// SQL of the rows to write.
     pub query: String,
-    /// Layout and options.
+    /// Layout and options of text and CSV.
     pub options: CopyOptions,
+    /// Whether the layout is PostgreSQL's binary one instead.
+    pub binary: bool,
 }
 
 impl CopyOut {
@@ -59,11 +62,26 @@ impl CopyOut {
                 format!("SELECT {columns} FROM {table_name}")
             }
         };
+        let binary = is_binary(options, legacy_options);
+        let options = if binary {
+            CopyOptions::new(CopyFormat::Text)
+        } else {
+            copy_options(options, legacy_options)?
+        };
         Ok(CopyOut {
             query,
-            options: copy_options(options, legacy_options)?,
+            options,
+            binary,
         })
     }
+}
+
+/// Whether a `COPY`'s options ask for the binary layout (`FORMAT binary`, legacy `BINARY`).
+fn is_binary(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> bool {
+    options
+        .iter()
+        .any(|o| matches!(o, CopyOption::Format(name) if name.value.eq_ignore_ascii_case("binary")))
+        || legacy.iter().any(|o| matches!(o, CopyLegacyOption::Binary))
 }
 
 /// The options of a `COPY`, in the modern (`WITH (FORMAT csv, HEADER)`) or legacy (`CSV
@@ -81,7 +99,7 @@ pub fn copy_options(
                 "binary" => {
                     return Err(sqlstate::error(
                         FEATURE_NOT_SUPPORTED,
-                        "COPY FORMAT binary is not supported yet; use csv or text",
+                        "COPY FROM STDIN in FORMAT binary is not supported; use csv or text",
                     ));
                 }
                 other => {
@@ -99,7 +117,7 @@ pub fn copy_options(
     if legacy.iter().any(|o| matches!(o, CopyLegacyOption::Binary)) {
         return Err(sqlstate::error(
             FEATURE_NOT_SUPPORTED,
-            "COPY BINARY is not supported yet; use csv or text",
+            "COPY FROM STDIN in BINARY is not supported; use csv or text",
         ));
     }
     let mut opts = CopyOptions::new(format);
@@ -183,20 +201,31 @@ where
             .map(|(f, name)| f.as_ref().clone().with_name(name))
             .collect::<Vec<_>>(),
     );
+    let binary = copy
+        .binary
+        .then(|| super::copy_binary::fields(&schema, df.logical_plan()))
+        .transpose()?;
     let mut batches = df.execute_stream().await.map_err(api)?;
     let columns = schema.fields().len();
+    let format = i8::from(binary.is_some());
     client
         .send(PgWireBackendMessage::CopyOutResponse(CopyOutResponse::new(
-            0,
+            format,
             columns as i16,
-            vec![0; columns],
+            vec![i16::from(format); columns],
         )))
         .await?;
-    if let Some(header) = copy.options.header_line(&schema) {
+    // PostgreSQL sends the binary header with the first row (or with the trailer), and
+    // psycopg reads it so.
+    let mut binary_header = binary.as_ref().map(|_| super::copy_binary::header());
+    if let Some(header) = copy
+        .options
+        .header_line(&schema)
+        .filter(|_| binary.is_none())
+    {
+        let header = Bytes::from(header);
         client
-            .feed(PgWireBackendMessage::CopyData(CopyData::new(Bytes::from(
-                header,
-            ))))
+            .feed(PgWireBackendMessage::CopyData(CopyData::new(header)))
             .await?;
     }
     let mut rows = 0usize;
@@ -208,6 +237,17 @@ where
         };
         let Some(batch) = batch else { break };
         let batch = batch.map_err(api)?;
+        if let Some(fields) = &binary {
+            let tuples = super::copy_binary::rows(&batch, fields)?;
+            rows += tuples.len();
+            for tuple in tuples {
+                let tuple = super::copy_binary::after_header(&mut binary_header, tuple);
+                client
+                    .feed(PgWireBackendMessage::CopyData(CopyData::new(tuple)))
+                    .await?;
+            }
+            continue;
+        }
         // The batch's lines in one buffer, sent as slices of it (one allocation a batch,
         // sized by the previous batch).
         let mut text = String::with_capacity(size_hint);
@@ -227,6 +267,13 @@ where
                 .await?;
             start = end;
         }
+    }
+    if binary.is_some() {
+        let trailer = super::copy_binary::trailer();
+        let last = super::copy_binary::after_header(&mut binary_header, trailer);
+        client
+            .feed(PgWireBackendMessage::CopyData(CopyData::new(last)))
+            .await?;
     }
     client
         .feed(PgWireBackendMessage::CopyDone(CopyDone::new()))

@@ -27,6 +27,7 @@ pub mod auth;
 pub mod cancel;
 pub mod column_names;
 pub mod connection;
+pub mod copy_binary;
 pub mod copy_in;
 pub mod copy_out;
 pub mod maintenance;

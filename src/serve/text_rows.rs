@@ -61,7 +61,10 @@ pub async fn respond(df: DataFrame, format: &Format, zone: Tz) -> PgWireResult<Q
 
 /// The rows of `batch` with some columns in binary: `numeric` by [`PgNumeric`], the rest by
 /// arrow-pg.
-fn encode_binary(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> Vec<PgWireResult<DataRow>> {
+pub(super) fn encode_binary(
+    batch: &RecordBatch,
+    fields: &Arc<Vec<FieldInfo>>,
+) -> Vec<PgWireResult<DataRow>> {
     let schema = batch.schema();
     let mut encoder = DataRowEncoder::new(fields.clone());
     (0..batch.num_rows())

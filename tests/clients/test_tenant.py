@@ -160,5 +160,17 @@ def copy_out(db):
     eq(len(text.splitlines()), n, "COPY call_log rows")
 
 
+@test
+def binary_copy_out():
+    """The binary layout goes through the same tenant filter (psycopg reads its rows)."""
+    conn = psycopg.connect(**params("cruise"), autocommit=True)
+    with conn, conn.cursor() as cur, cur.copy(
+            "COPY (SELECT tenant, call_id FROM cdrs) TO STDOUT (FORMAT binary)") as copy:
+        copy.set_types(["text", "text"])
+        rows = list(copy.rows())
+    eq(len(rows), cruise_count(), "binary COPY rows")
+    eq({tenant for tenant, _ in rows}, {"cruise"}, "binary COPY tenants")
+
+
 if __name__ == "__main__":
     run()
