@@ -19,6 +19,7 @@ use crate::error::Result;
 use crate::storage::Store;
 
 mod exists_value;
+mod literal_times;
 mod proven_predicates;
 mod scan_predicates;
 mod text_arg;
@@ -36,7 +37,8 @@ pub const SCHEMA: &str = "public";
 /// Parquet scans evaluate each condition of their predicate once (`scan_predicates`), the
 /// conditions on the cheapest columns first, and skip those the scanned files' statistics prove
 /// true for all rows (`proven_predicates`). `EXISTS` works as a value too (`exists_value`), and
-/// instants are read in the session's `TimeZone` as PostgreSQL reads them (`time_zone`), also
+/// times written to the minute parse (`literal_times`), and instants are read in the session's
+/// `TimeZone` as PostgreSQL reads them (`time_zone`), also
 /// by `to_char`, which takes PostgreSQL's patterns (`to_char`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
@@ -54,6 +56,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
         .with_physical_optimizer_rule(Arc::new(proven_predicates::ProvenScanPredicates))
         .build();
     state.add_analyzer_rule(Arc::new(exists_value::ExistsAsValue));
+    state.add_analyzer_rule(Arc::new(literal_times::MinuteLiterals));
     state.add_analyzer_rule(Arc::new(time_zone::SessionTimeZone));
     let ctx = SessionContext::new_with_state(state);
     let catalog = MemoryCatalogProvider::new();

@@ -1,0 +1,109 @@
+//! [`MinuteLiterals`]: time literals written to the minute (`'2026-11-03 00:30'`,
+//! `'2026-11-03T00:30+01'`), which PostgreSQL reads and Arrow's parser refuses ("error parsing
+//! time"): a text literal cast to a timestamp gets its `:00` seconds before it is parsed.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::Result;
+use datafusion::common::ScalarValue;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
+use datafusion::logical_expr::{Cast, Expr, LogicalPlan};
+use datafusion::optimizer::AnalyzerRule;
+
+/// Completes minute-precision text literals cast to timestamps; see the [module docs](self).
+#[derive(Debug, Default)]
+pub struct MinuteLiterals;
+
+impl AnalyzerRule for MinuteLiterals {
+    fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
+        plan.transform_up_with_subqueries(|node| {
+            node.map_expressions(|expr| expr.transform_up(|e| Ok(completed(e))))
+        })
+        .data()
+    }
+
+    fn name(&self) -> &str {
+        "minute_literals"
+    }
+}
+
+fn completed(expr: Expr) -> Transformed<Expr> {
+    let Expr::Cast(Cast { expr: inner, field }) = &expr else {
+        return Transformed::no(expr);
+    };
+    if !matches!(field.data_type(), DataType::Timestamp(..)) {
+        return Transformed::no(expr);
+    }
+    let Expr::Literal(value, metadata) = inner.as_ref() else {
+        return Transformed::no(expr);
+    };
+    let text = match value {
+        ScalarValue::Utf8(Some(t))
+        | ScalarValue::Utf8View(Some(t))
+        | ScalarValue::LargeUtf8(Some(t)) => t,
+        _ => return Transformed::no(expr),
+    };
+    let Some(seconds) = with_seconds(text) else {
+        return Transformed::no(expr);
+    };
+    let literal = Expr::Literal(ScalarValue::Utf8(Some(seconds)), metadata.clone());
+    Transformed::yes(Expr::Cast(Cast::new_from_field(
+        Box::new(literal),
+        field.clone(),
+    )))
+}
+
+/// `text` with `:00` after its minutes when it is a date and a time to the minute
+/// (`YYYY-MM-DD HH:MM` or with `T`, then the end, an offset or a zone); `None` otherwise.
+fn with_seconds(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+    };
+    let date = digits(0..4) && b.get(4) == Some(&b'-') && digits(5..7) && b.get(7) == Some(&b'-');
+    if !(date && digits(8..10) && matches!(b.get(10), Some(b' ' | b'T'))) {
+        return None;
+    }
+    let hour_end = if digits(11..13) { 13 } else { 12 };
+    if !digits(11..hour_end)
+        || b.get(hour_end) != Some(&b':')
+        || !digits(hour_end + 1..hour_end + 3)
+    {
+        return None;
+    }
+    let minutes_end = hour_end + 3;
+    if matches!(b.get(minutes_end), Some(b':' | b'0'..=b'9' | b'.')) {
+        return None;
+    }
+    Some(format!(
+        "{}:00{}",
+        &text[..minutes_end],
+        &text[minutes_end..]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_seconds;
+
+    #[test]
+    fn minutes_get_seconds_and_nothing_else_changes() {
+        assert_eq!(
+            with_seconds("2026-11-03 00:30").as_deref(),
+            Some("2026-11-03 00:30:00")
+        );
+        assert_eq!(
+            with_seconds("2026-11-03T7:05").as_deref(),
+            Some("2026-11-03T7:05:00")
+        );
+        assert_eq!(
+            with_seconds("2026-11-03 00:30+01").as_deref(),
+            Some("2026-11-03 00:30:00+01")
+        );
+        assert_eq!(with_seconds("2026-11-03 00:30:00"), None);
+        assert_eq!(with_seconds("2026-11-03"), None);
+        assert_eq!(with_seconds("2026-11-03 00:3"), None);
+        assert_eq!(with_seconds("now"), None);
+    }
+}
