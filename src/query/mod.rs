@@ -36,10 +36,10 @@ pub const SCHEMA: &str = "public";
 /// the store's `rates` table (re-read when its version changes, checked once per query).
 /// Parquet scans evaluate each condition of their predicate once (`scan_predicates`), the
 /// conditions on the cheapest columns first, and skip those the scanned files' statistics prove
-/// true for all rows (`proven_predicates`). `EXISTS` works as a value too (`exists_value`), and
-/// times written to the minute parse (`literal_times`), and instants are read in the session's
-/// `TimeZone` as PostgreSQL reads them (`time_zone`), also
-/// by `to_char`, which takes PostgreSQL's patterns (`to_char`).
+/// true for all rows (`proven_predicates`). `EXISTS` works as a value too (`exists_value`);
+/// times written to the minute parse (`literal_times`); instants are read in the session's
+/// `TimeZone` as PostgreSQL reads them (`time_zone`), `to_char` included, which takes
+/// PostgreSQL's patterns (`to_char`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)

@@ -51,16 +51,19 @@ pub fn fields(schema: &Schema, plan: &LogicalPlan) -> PgWireResult<Arc<Vec<Field
     Ok(row_description::of(&fields, plan))
 }
 
-/// The rows of `batch`, one buffer each.
+/// The rows of `batch`, one buffer each, all slices of one allocation.
 pub fn rows(batch: &RecordBatch, fields: &Arc<Vec<FieldInfo>>) -> PgWireResult<Vec<Bytes>> {
-    super::text_rows::encode_binary(batch, fields)
+    let encoded = super::text_rows::encode_binary(batch, fields)
         .into_iter()
-        .map(|row| {
-            let row = row?;
-            let mut tuple = BytesMut::with_capacity(2 + row.data.len());
-            tuple.put_i16(row.field_count);
-            tuple.put_slice(&row.data);
-            Ok(tuple.freeze())
-        })
-        .collect()
+        .collect::<PgWireResult<Vec<_>>>()?;
+    let size = encoded.iter().map(|row| 2 + row.data.len()).sum();
+    let mut all = BytesMut::with_capacity(size);
+    for row in &encoded {
+        all.put_i16(row.field_count);
+        all.put_slice(&row.data);
+    }
+    Ok(encoded
+        .iter()
+        .map(|row| all.split_to(2 + row.data.len()).freeze())
+        .collect())
 }

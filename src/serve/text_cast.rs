@@ -70,13 +70,7 @@ impl ScalarUDFImpl for PgText {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let zone = args
-            .config_options
-            .execution
-            .time_zone
-            .as_deref()
-            .and_then(|z| z.parse::<Tz>().ok())
-            .unwrap_or(Tz::UTC);
+        let zone = crate::query::time_zone::zone_of(&args.config_options).unwrap_or(Tz::UTC);
         let Some(arg) = args.args.first() else {
             return Ok(ColumnarValue::Scalar(ScalarValue::Utf8(None)));
         };

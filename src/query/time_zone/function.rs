@@ -4,10 +4,11 @@
 //! - an instant (`timestamptz`) gives its wall-clock time in `zone`, a `timestamp` without
 //!   time zone: `TIMESTAMPTZ '2026-11-01 23:30:00+00' AT TIME ZONE 'Europe/Amsterdam'` is
 //!   `2026-11-02 00:30:00`;
-//! - a wall-clock time (`timestamp`) gives the instant it is in `zone`: `TIMESTAMP '2026-11-02 00:30:00' AT TIME ZONE 'Europe/Amsterdam'` is
-//!   `2026-11-01 23:30:00+00`. As PostgreSQL reads such times, one skipped by a
-//!   spring-forward night takes the offset of before the change, and one repeated by a
-//!   fall-back night the offset of after it (the later instant).
+//! - a wall-clock time (`timestamp`) gives the instant it is in `zone`: `TIMESTAMP
+//!   '2026-11-02 00:30:00' AT TIME ZONE 'Europe/Amsterdam'` is `2026-11-01 23:30:00+00`. As
+//!   PostgreSQL reads such times, one skipped by a spring-forward night takes the offset of
+//!   before the change, and one repeated by a fall-back night the offset of after it (the
+//!   later instant).
 //!
 //! A `date` or an untyped literal is a `timestamptz` to PostgreSQL here: midnight, or the text,
 //! in the session's zone ([`super::SessionTimeZone`]), then its wall-clock time in `zone`.
@@ -33,7 +34,7 @@ use datafusion::logical_expr::{
 
 use cdrlake_udfs::time::{UTC, ZoneClock};
 
-use crate::query::text_arg::text_type;
+use crate::query::text_arg::{Texts, text_type};
 
 /// The function's name, PostgreSQL's.
 pub const NAME: &str = "timezone";
@@ -112,8 +113,7 @@ impl ScalarUDFImpl for Timezone {
             (zone, ts),
             (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))
         );
-        let zones = cast(&zone.to_array(rows)?, &DataType::Utf8)?;
-        let zones = zones.as_string::<i32>();
+        let zones = Texts::of(zone)?;
         let ts = ts.to_array(rows)?;
         let to_wall_clock = matches!(ts.data_type(), DataType::Timestamp(_, Some(_)));
         // An instant's value is UTC whatever its label: the cast keeps it.
@@ -122,10 +122,10 @@ impl ScalarUDFImpl for Timezone {
         let mut clocks = Clocks::default();
         let out = (0..values.len())
             .map(|r| {
-                if values.is_null(r) || zones.is_null(r) {
+                let Some(name) = zones.get(r).filter(|_| values.is_valid(r)) else {
                     return Ok(None);
-                }
-                let (tz, clock) = clocks.get(zones.value(r))?;
+                };
+                let (tz, clock) = clocks.get(name)?;
                 let value = values.value(r);
                 Ok(if to_wall_clock {
                     clock.local_micros(value)

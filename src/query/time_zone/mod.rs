@@ -12,17 +12,23 @@ pub use session::SessionTimeZone;
 pub use statement::{rewrite, rewrite_df, rewrite_sql};
 
 use chrono_tz::Tz;
+use datafusion::common::config::ConfigOptions;
 use datafusion::prelude::SessionContext;
 
 use crate::error::{Error, Result};
 
 /// The session's `TimeZone` (`SET TimeZone = …`), UTC when none was set.
 pub fn session_zone(ctx: &SessionContext) -> Result<Tz> {
-    let state = ctx.state();
-    let Some(name) = state.config().options().execution.time_zone.clone() else {
+    zone_of(ctx.state().config().options())
+}
+
+/// The `TimeZone` of a session's configuration, UTC when none was set; a name that is no zone
+/// is an error naming it.
+pub fn zone_of(options: &ConfigOptions) -> Result<Tz> {
+    let Some(name) = options.execution.time_zone.as_deref() else {
         return Ok(Tz::UTC);
     };
-    function::zone_named(&name)
-        .or_else(|| session::is_utc(&name).then_some(Tz::UTC))
+    function::zone_named(name)
+        .or_else(|| session::is_utc(name).then_some(Tz::UTC))
         .ok_or_else(|| Error::InvalidArgument(format!("time zone \"{name}\" not recognized")))
 }

@@ -21,9 +21,8 @@
 //! text, date or zone-less time that becomes an instant is read in the session's zone first.
 //! Each rewritten expression keeps its type and its name, so nothing above it changes; with
 //! the session in UTC (the default) the rule changes nothing. Text with an explicit offset
-//! (`'2026-11-02 00:00+00'`) stays that instant. `to_char` is DataFusion's (chrono formats)
-//! and reads the instant's own label: `to_char(start_time AT TIME ZONE 'Europe/Amsterdam',
-//! …)` formats local time.
+//! (`'2026-11-02 00:00+00'`) stays that instant. `to_char` reads the session's zone itself
+//! (`query::to_char`).
 
 use std::sync::Arc;
 

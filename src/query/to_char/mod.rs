@@ -24,8 +24,9 @@ use datafusion::logical_expr::{
     ScalarUDFImpl, Signature, Volatility,
 };
 
+use super::text_arg::Texts;
 use super::text_arg::text_type;
-use super::time_zone::zone_named;
+use super::time_zone::zone_of;
 
 /// The function's name, PostgreSQL's (and DataFusion's, whose function this one replaces).
 const NAME: &str = "to_char";
@@ -102,13 +103,8 @@ impl ScalarUDFImpl for ToChar {
         if strftime || !is_datetime(&value.data_type()) {
             return self.strftime.invoke_with_args(args);
         }
-        let zone = args
-            .config_options
-            .execution
-            .time_zone
-            .as_deref()
-            .and_then(zone_named)
-            .unwrap_or(Tz::UTC);
+        let zone = zone_of(&args.config_options)
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         let scalar = matches!(
             (value, pattern),
             (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))
@@ -155,17 +151,16 @@ fn write_all(
     // Microseconds: an instant's UTC value, or a wall-clock time (a date at midnight).
     let micros = cast(&values, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
     let micros = micros.as_primitive::<TimestampMicrosecondType>();
-    let patterns = cast(&pattern.to_array(rows)?, &DataType::Utf8)?;
-    let patterns = patterns.as_string::<i32>();
+    let patterns = Texts::of(pattern)?;
+    // A literal pattern is parsed once; a column's, whenever it differs from the row before.
     let mut parsed: Option<(String, Vec<pattern::Piece>)> = None;
     let mut out = StringBuilder::with_capacity(micros.len(), micros.len() * 16);
     let mut text = String::new();
     for r in 0..micros.len() {
-        if micros.is_null(r) || patterns.is_null(r) {
+        let Some(source) = patterns.get(r).filter(|_| micros.is_valid(r)) else {
             out.append_null();
             continue;
-        }
-        let source = patterns.value(r);
+        };
         if parsed.as_ref().is_none_or(|(known, _)| known != source) {
             parsed = Some((source.to_owned(), pattern::parse(source)));
         }
