@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
 use datafusion::error::DataFusionError;
-use datafusion::execution::{SendableRecordBatchStream, SessionStateBuilder};
+use datafusion::execution::{FunctionRegistry, SendableRecordBatchStream, SessionStateBuilder};
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::DFParser;
@@ -19,12 +19,16 @@ use crate::error::Result;
 use crate::storage::Store;
 
 mod exists_value;
+mod interval;
 mod literal_times;
+mod pg_names;
 mod proven_predicates;
 mod scan_predicates;
+pub mod syntax;
 mod text_arg;
 pub mod time_zone;
 mod to_char;
+mod width_bucket;
 
 /// Name of the database (catalog) clients connect to.
 pub const DATABASE: &str = "cdr";
@@ -39,7 +43,8 @@ pub const SCHEMA: &str = "public";
 /// true for all rows (`proven_predicates`). `EXISTS` works as a value too (`exists_value`);
 /// times written to the minute parse (`literal_times`); instants are read in the session's
 /// `TimeZone` as PostgreSQL reads them (`time_zone`), `to_char` included, which takes
-/// PostgreSQL's patterns (`to_char`).
+/// PostgreSQL's patterns (`to_char`); intervals multiply and divide by numbers (`interval`);
+/// `width_bucket`, and PostgreSQL's names `variance` and `every` (`pg_names`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
@@ -58,6 +63,12 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     state.add_analyzer_rule(Arc::new(exists_value::ExistsAsValue));
     state.add_analyzer_rule(Arc::new(literal_times::MinuteLiterals));
     state.add_analyzer_rule(Arc::new(time_zone::SessionTimeZone));
+    let interval_mul = Arc::new(ScalarUDF::new_from_impl(interval::IntervalScale::mul()));
+    let interval_div = Arc::new(ScalarUDF::new_from_impl(interval::IntervalScale::div()));
+    state.register_expr_planner(Arc::new(interval::IntervalArithmetic::new(
+        interval_mul.clone(),
+        interval_div.clone(),
+    )))?;
     let ctx = SessionContext::new_with_state(state);
     let catalog = MemoryCatalogProvider::new();
     let schema = StoreSchema::new(store.clone());
@@ -67,6 +78,12 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     cdrlake_udfs::register_all_with_rates(&ctx, settings, rate_source(store));
     ctx.register_udf(ScalarUDF::new_from_impl(time_zone::Timezone::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(to_char::ToChar::default()));
+    ctx.register_udf(interval_mul.as_ref().clone());
+    ctx.register_udf(interval_div.as_ref().clone());
+    ctx.register_udf(ScalarUDF::new_from_impl(
+        width_bucket::WidthBucket::default(),
+    ));
+    pg_names::register(&ctx);
     views::register(&ctx).await?;
     Ok(ctx)
 }
@@ -77,14 +94,14 @@ pub async fn stream(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBat
 }
 
 /// Runs `;`-separated statements in order (a `SET` changes the session for those after it)
-/// and streams the result of the last; `AT TIME ZONE` is PostgreSQL's ([`time_zone::rewrite`]).
+/// and streams the result of the last, each rewritten as PostgreSQL reads it ([`syntax`]).
 pub async fn stream_script(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBatchStream> {
     let name = ctx.state().config().options().sql_parser.dialect;
     let dialect = dialect_from_str(name)
         .ok_or_else(|| DataFusionError::Plan(format!("unsupported SQL dialect {name}")))?;
     let mut statements = DFParser::parse_sql_with_dialect(sql, dialect.as_ref())?;
     for statement in &mut statements {
-        time_zone::rewrite_df(statement);
+        syntax::rewrite_df(statement);
     }
     let last = statements.pop_back();
     for statement in statements {

@@ -17,11 +17,16 @@ use datafusion::common::utils::expr::COUNT_STAR_EXPANSION;
 use datafusion::logical_expr::{Distinct, Expr, JoinType, LogicalPlan};
 use pgwire::api::results::FieldInfo;
 
+use super::duplicate_names::SAME_NAME_ALIAS;
+
 /// What PostgreSQL calls an expression it cannot name.
 const UNNAMED: &str = "?column?";
 
 /// The prefix `datafusion-pg-catalog` gives the aliases it adds to duplicated columns.
 const DUPLICATE_ALIAS: &str = "__alias_";
+
+/// Functions the planner calls for operators, unnamed as operators are.
+const OPERATORS: &[&str] = &["interval_mul", "interval_div"];
 
 /// The UDF the `ARRAY(SELECT …)` rewrite wraps its aggregate in ([`super::pg_functions`]).
 pub const ARRAY_SUBQUERY: &str = "array_or_empty";
@@ -126,6 +131,7 @@ pub fn output_names(plan: &LogicalPlan) -> Vec<String> {
 fn figure(expr: &Expr, input: &LogicalPlan, names: &[String]) -> (String, Strength) {
     let strong = |name: &str| (name.to_owned(), Strength::Strong);
     match expr {
+        Expr::Alias(a) if a.name.starts_with(SAME_NAME_ALIAS) => figure(&a.expr, input, names),
         Expr::Alias(a) => match planner_alias(&a.expr, &a.name, input) {
             Some(name) => strong(&name),
             None => strong(a.name.strip_prefix(DUPLICATE_ALIAS).unwrap_or(&a.name)),
@@ -155,6 +161,7 @@ fn figure(expr: &Expr, input: &LogicalPlan, names: &[String]) -> (String, Streng
                 Some(array) => figure(array, input, names),
                 None => (UNNAMED.to_owned(), Strength::None),
             },
+            name if OPERATORS.contains(&name) => (UNNAMED.to_owned(), Strength::None),
             name => strong(name),
         },
         Expr::AggregateFunction(f) => strong(f.func.name()),

@@ -30,6 +30,7 @@ pub mod connection;
 pub mod copy_binary;
 pub mod copy_in;
 pub mod copy_out;
+pub mod duplicate_names;
 pub mod maintenance;
 pub mod metrics;
 pub mod numeric;

@@ -1,6 +1,6 @@
 //! PostgreSQL functions that clients and BI tools call on connect or while browsing, and
 //! that neither DataFusion nor `datafusion-pg-catalog` provide: `version()` as PostgreSQL
-//! 16 (SQLAlchemy parses it), settings (`current_setting`, `set_config`), sizes and
+//! 16 (SQLAlchemy parses it), `pg_typeof`, settings (`current_setting`, `set_config`), sizes and
 //! visibility (psql `\d+`, `\dt+`); sizes are not tracked and answer 0; `format_type`
 //! ([`super::pg_format_type`]); `array_or_empty` for `ARRAY(SELECT …)`. The lookups by OID
 //! (descriptions, view definitions, function signatures) are [`super::pg_catalog_lookups`].
@@ -14,11 +14,13 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, create_udf,
 };
 use datafusion::prelude::SessionContext;
+use postgres_types::Kind;
 
 use super::auth::{SERVER_VERSION, SERVER_VERSION_NUM};
 use super::column_names::ARRAY_SUBQUERY;
 use super::pg_catalog::Relations;
 use super::pg_catalog_lookups;
+use super::pg_types::{self, ColumnType};
 
 /// What `version()` says.
 pub fn version_string() -> String {
@@ -114,6 +116,9 @@ pub fn register(ctx: &SessionContext, relations: Arc<Relations>) {
     ctx.register_udf(ScalarUDF::new_from_impl(ArrayOrEmpty {
         signature: Signature::any(1, Volatility::Immutable),
     }));
+    ctx.register_udf(ScalarUDF::new_from_impl(PgTypeof {
+        signature: Signature::any(1, Volatility::Immutable),
+    }));
     ctx.register_udf(create_udf(
         "pg_is_in_recovery",
         vec![],
@@ -179,6 +184,39 @@ impl ScalarUDFImpl for ArrayOrEmpty {
             }
             other => Ok(other),
         }
+    }
+}
+
+/// `pg_typeof(value)`: the SQL name of the value's type (`integer`, `timestamp with time
+/// zone`, `text[]`), as the server describes the type to clients.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct PgTypeof {
+    signature: Signature,
+}
+
+impl ScalarUDFImpl for PgTypeof {
+    fn name(&self) -> &str {
+        "pg_typeof"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let Some(field) = args.arg_fields.first() else {
+            return exec_err!("pg_typeof takes one argument");
+        };
+        let ty = ColumnType::of(field.data_type()).ty;
+        let name = match ty.kind() {
+            Kind::Array(element) => format!("{}[]", pg_types::name(element)),
+            _ => pg_types::name(&ty).to_owned(),
+        };
+        Ok(scalar_text(Some(name)))
     }
 }
 

@@ -368,15 +368,17 @@ fn parse(sql: &str) -> PgWireResult<Vec<Statement>> {
     Ok(parse_marked(sql)?.0)
 }
 
-/// The statements of `sql` with our catalog rewrites ([`super::pg_catalog_sql`]) and `AT TIME
-/// ZONE` ([`crate::query::time_zone::rewrite`]) applied, and whether any applied.
+/// The statements of `sql` with our catalog rewrites ([`super::pg_catalog_sql`]) and
+/// PostgreSQL's syntax ([`crate::query::syntax`]) and output names
+/// ([`super::duplicate_names`]) applied, and whether any applied.
 fn parse_marked(sql: &str) -> PgWireResult<(Vec<Statement>, bool)> {
     let mut statements = PostgresCompatibilityParser::new()
         .parse(sql)
         .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
     let mut rewritten = super::pg_catalog_sql::rewrite(&mut statements);
     for statement in &mut statements {
-        rewritten |= crate::query::time_zone::rewrite(statement);
+        rewritten |= crate::query::syntax::rewrite(statement);
+        rewritten |= super::duplicate_names::rewrite(statement);
     }
     Ok((statements, rewritten))
 }

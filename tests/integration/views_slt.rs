@@ -122,9 +122,9 @@ fn run_view_slt(name: &str) -> Result<(), String> {
         .map_err(|e| e.display(false).to_string())
 }
 
-/// A statement as the server and the command line plan it: `AT TIME ZONE` is PostgreSQL's.
+/// A statement as the server and the command line plan it (`AT TIME ZONE`, `FETCH FIRST`…).
 fn client_sql(sql: &str) -> datafusion::error::Result<String> {
-    cdrlake::query::time_zone::rewrite_sql(sql, &GenericDialect {})
+    cdrlake::query::syntax::rewrite_sql(sql, &GenericDialect {})
 }
 
 /// One test per `.slt` file; [`every_slt_file_has_a_test`] keeps the list complete.

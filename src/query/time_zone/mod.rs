@@ -9,7 +9,7 @@ mod statement;
 
 pub use function::{Timezone, zone_named};
 pub use session::SessionTimeZone;
-pub use statement::{rewrite, rewrite_df, rewrite_sql};
+pub use statement::rewrite;
 
 use chrono_tz::Tz;
 use datafusion::common::config::ConfigOptions;

@@ -9,12 +9,10 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::error::Result;
-use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, visit_expressions_mut,
 };
-use datafusion::sql::sqlparser::dialect::{Dialect, PostgreSqlDialect};
+use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 
 use super::function::NAME;
@@ -30,30 +28,6 @@ pub fn rewrite(statement: &mut Statement) -> bool {
         ControlFlow::<()>::Continue(())
     });
     changed
-}
-
-/// [`rewrite`] over DataFusion's statement, whatever it wraps.
-pub fn rewrite_df(statement: &mut DFStatement) -> bool {
-    match statement {
-        DFStatement::Statement(inner) => rewrite(inner),
-        DFStatement::Explain(explain) => rewrite_df(&mut explain.statement),
-        _ => false,
-    }
-}
-
-/// `sql` (statements of `dialect`) with [`rewrite`] applied; the text itself when nothing
-/// applies. For runners that take SQL text (the `.slt` tests).
-pub fn rewrite_sql(sql: &str, dialect: &dyn Dialect) -> Result<String> {
-    let mut statements = DFParser::parse_sql_with_dialect(sql, dialect)?;
-    let mut changed = false;
-    for statement in &mut statements {
-        changed |= rewrite_df(statement);
-    }
-    if !changed {
-        return Ok(sql.to_owned());
-    }
-    let texts: Vec<String> = statements.iter().map(ToString::to_string).collect();
-    Ok(texts.join(";\n"))
 }
 
 /// `timezone(zone, ts)` for `ts AT TIME ZONE zone`.
@@ -115,7 +89,7 @@ mod tests {
     use datafusion::sql::sqlparser::dialect::GenericDialect;
 
     fn rewritten(sql: &str) -> String {
-        rewrite_sql(sql, &PostgreSqlDialect {}).expect("parses")
+        crate::query::syntax::rewrite_sql(sql, &PostgreSqlDialect {}).expect("parses")
     }
 
     #[test]
@@ -142,6 +116,7 @@ mod tests {
     fn other_statements_are_left_as_written() {
         let sql = "select date_trunc('day', start_time)   from cdrs";
         assert_eq!(rewritten(sql), sql);
-        assert_eq!(rewrite_sql(sql, &GenericDialect {}).expect("parses"), sql);
+        let generic = crate::query::syntax::rewrite_sql(sql, &GenericDialect {});
+        assert_eq!(generic.expect("parses"), sql);
     }
 }

@@ -1,0 +1,177 @@
+//! PostgreSQL syntax DataFusion's SQL planner does not take, rewritten in the parsed statement
+//! before it is planned: every statement a client or the command line sends goes through
+//! [`rewrite`] (the views' SQL does not).
+//!
+//! - `AT TIME ZONE` and `date_trunc(field, ts, zone)` ([`super::time_zone::rewrite`]).
+//! - `FETCH FIRST n ROWS ONLY` (the standard's `LIMIT`, which SQL-generating tools write) is
+//!   `LIMIT n`; `FETCH FIRST ROW ONLY` is `LIMIT 1`. `WITH TIES` and `PERCENT` stay refused.
+//! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
+//!   TIME)`: the statement's start as wall-clock time in the session's zone
+//!   ([`super::time_zone::SessionTimeZone`] reads those casts so).
+
+use std::ops::ControlFlow;
+
+use datafusion::error::Result;
+use datafusion::sql::parser::{DFParser, Statement as DFStatement};
+use datafusion::sql::sqlparser::ast::{
+    Expr, FunctionArguments, LimitClause, Query, Statement, Value, VisitMut, VisitorMut,
+};
+use datafusion::sql::sqlparser::dialect::{Dialect, PostgreSqlDialect};
+use datafusion::sql::sqlparser::parser::Parser;
+
+/// Rewrites `statement` in place; true when anything changed.
+pub fn rewrite(statement: &mut Statement) -> bool {
+    let mut rewriter = Rewriter { changed: false };
+    let _ = statement.visit(&mut rewriter);
+    super::time_zone::rewrite(statement) | rewriter.changed
+}
+
+/// [`rewrite`] over DataFusion's statement, whatever it wraps.
+pub fn rewrite_df(statement: &mut DFStatement) -> bool {
+    match statement {
+        DFStatement::Statement(inner) => rewrite(inner),
+        DFStatement::Explain(explain) => rewrite_df(&mut explain.statement),
+        _ => false,
+    }
+}
+
+/// `sql` (statements of `dialect`) with [`rewrite`] applied; the text itself when nothing
+/// applies. For runners that take SQL text (the `.slt` tests).
+pub fn rewrite_sql(sql: &str, dialect: &dyn Dialect) -> Result<String> {
+    let mut statements = DFParser::parse_sql_with_dialect(sql, dialect)?;
+    let mut changed = false;
+    for statement in &mut statements {
+        changed |= rewrite_df(statement);
+    }
+    if !changed {
+        return Ok(sql.to_owned());
+    }
+    let texts: Vec<String> = statements.iter().map(ToString::to_string).collect();
+    Ok(texts.join(";\n"))
+}
+
+struct Rewriter {
+    changed: bool,
+}
+
+impl VisitorMut for Rewriter {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
+        self.changed |= fetch_as_limit(query);
+        ControlFlow::Continue(())
+    }
+
+    fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        if let Some(local) = local_time(expr) {
+            *expr = local;
+            self.changed = true;
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// `FETCH FIRST n ROWS ONLY` as `LIMIT n`, keeping an `OFFSET`.
+fn fetch_as_limit(query: &mut Query) -> bool {
+    let Some(fetch) = &query.fetch else {
+        return false;
+    };
+    if fetch.with_ties || fetch.percent {
+        return false;
+    }
+    let rows = fetch
+        .quantity
+        .clone()
+        .unwrap_or_else(|| Expr::value(Value::Number("1".into(), false)));
+    let limit = match query.limit_clause.take() {
+        None => LimitClause::LimitOffset {
+            limit: Some(rows),
+            offset: None,
+            limit_by: vec![],
+        },
+        Some(LimitClause::LimitOffset {
+            limit: None,
+            offset,
+            limit_by,
+        }) => LimitClause::LimitOffset {
+            limit: Some(rows),
+            offset,
+            limit_by,
+        },
+        // Both LIMIT and FETCH: PostgreSQL refuses it, and so does the planner.
+        Some(other) => {
+            query.limit_clause = Some(other);
+            return false;
+        }
+    };
+    query.limit_clause = Some(limit);
+    query.fetch = None;
+    true
+}
+
+/// `LOCALTIMESTAMP` and `LOCALTIME` (without a precision) as casts of `now()`.
+fn local_time(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    let [name] = function.name.0.as_slice() else {
+        return None;
+    };
+    if !matches!(function.args, FunctionArguments::None) {
+        return None;
+    }
+    let name = name.to_string();
+    let sql = if name.eq_ignore_ascii_case("localtimestamp") {
+        "CAST(now() AS TIMESTAMP)"
+    } else if name.eq_ignore_ascii_case("localtime") {
+        "CAST(now() AS TIME)"
+    } else {
+        return None;
+    };
+    Parser::new(&PostgreSqlDialect {})
+        .try_with_sql(sql)
+        .ok()?
+        .parse_expr()
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rewritten(sql: &str) -> String {
+        rewrite_sql(sql, &PostgreSqlDialect {}).expect("parses")
+    }
+
+    #[test]
+    fn fetch_first_is_a_limit() {
+        assert_eq!(
+            rewritten("SELECT a FROM t ORDER BY a FETCH FIRST 5 ROWS ONLY"),
+            "SELECT a FROM t ORDER BY a LIMIT 5"
+        );
+        assert_eq!(
+            rewritten("SELECT a FROM t OFFSET 2 ROWS FETCH NEXT 1 ROW ONLY"),
+            "SELECT a FROM t LIMIT 1 OFFSET 2 ROWS"
+        );
+        assert_eq!(
+            rewritten("SELECT a FROM t FETCH FIRST ROW ONLY"),
+            "SELECT a FROM t LIMIT 1"
+        );
+        assert_eq!(
+            rewritten("SELECT * FROM (SELECT a FROM t FETCH FIRST 3 ROWS ONLY) s"),
+            "SELECT * FROM (SELECT a FROM t LIMIT 3) s"
+        );
+        let ties = "SELECT a FROM t ORDER BY a FETCH FIRST 5 ROWS WITH TIES";
+        assert_eq!(rewritten(ties), ties);
+    }
+
+    #[test]
+    fn local_times_are_casts_of_now() {
+        assert_eq!(
+            rewritten("SELECT localtimestamp, LOCALTIME"),
+            "SELECT CAST(now() AS TIMESTAMP), CAST(now() AS TIME)"
+        );
+        let column = "SELECT \"localtimestamp\" FROM t";
+        assert_eq!(rewritten(column), column);
+    }
+}
