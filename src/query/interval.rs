@@ -13,11 +13,11 @@ use arrow::array::{Array, AsArray, IntervalMonthDayNanoArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, IntervalMonthDayNano, IntervalUnit};
 use arrow::error::ArrowError;
-use datafusion::common::{DFSchema, DataFusionError, Result, ScalarValue, exec_err, plan_err};
+use datafusion::common::{DFSchema, DataFusionError, Result, exec_err, plan_err};
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
 use datafusion::logical_expr::{
-    ColumnarValue, DocSection, Documentation, DocumentationBuilder, Expr, ExprSchemable,
-    ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Documentation, Expr, ExprSchemable, ScalarFunctionArgs, ScalarUDF,
+    ScalarUDFImpl, Signature, Volatility,
 };
 use datafusion::sql::sqlparser::ast::BinaryOperator;
 
@@ -116,10 +116,7 @@ impl ScalarUDFImpl for IntervalScale {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let scalar = super::udf::all_scalar(&args.args);
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let [intervals, numbers] = arrays.as_slice() else {
             return exec_err!("{}(interval, number) takes two arguments", self.name());
@@ -137,21 +134,12 @@ impl ScalarUDFImpl for IntervalScale {
             });
         }
         let out: Arc<dyn Array> = Arc::new(IntervalMonthDayNanoArray::from(out));
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
-        }
-        Ok(ColumnarValue::Array(out))
+        super::udf::result(out, scalar)
     }
 
     fn documentation(&self) -> Option<&Documentation> {
         static DOC: LazyLock<Documentation> = LazyLock::new(|| {
-            DocumentationBuilder::new_with_details(
-                DocSection {
-                    include: true,
-                    label: "Time and Date Functions",
-                    description: None,
-                },
-                "An interval multiplied (interval_mul, the operator interval * number) or divided (interval_div, interval / number) as PostgreSQL does: whole months and days kept, fractions cascaded into days (30 a month) and time (86,400 s a day), to the microsecond. NULL when either argument is.",
+            super::udf::documentation("Time and Date Functions", "An interval multiplied (interval_mul, the operator interval * number) or divided (interval_div, interval / number) as PostgreSQL does: whole months and days kept, fractions cascaded into days (30 a month) and time (86,400 s a day), to the microsecond. NULL when either argument is.",
                 "interval_mul(interval, factor)",
             )
             .with_sql_example(

@@ -128,10 +128,14 @@ fn local_time(expr: &Expr) -> Option<Expr> {
     } else {
         return None;
     };
+    parse_expr(sql)
+}
+
+/// One PostgreSQL expression parsed (the rewrites' replacements), `None` when it does not parse.
+pub fn parse_expr(sql: &str) -> Option<Expr> {
     Parser::new(&PostgreSqlDialect {})
         .try_with_sql(sql)
-        .ok()?
-        .parse_expr()
+        .and_then(|mut p| p.parse_expr())
         .ok()
 }
 

@@ -8,10 +8,9 @@ use std::sync::{Arc, LazyLock};
 use arrow::array::{Array, AsArray, Int32Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int32Type};
-use datafusion::common::{DataFusionError, Result, ScalarValue, exec_err, plan_err};
+use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
 use datafusion::logical_expr::{
-    ColumnarValue, DocSection, Documentation, DocumentationBuilder, ScalarFunctionArgs,
-    ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
 /// `width_bucket(operand, low, high, count)`; see the [module docs](self).
@@ -59,10 +58,7 @@ impl ScalarUDFImpl for WidthBucket {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let scalar = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let scalar = super::udf::all_scalar(&args.args);
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let [operand, low, high, count] = arrays.as_slice() else {
             return exec_err!("width_bucket takes four arguments");
@@ -91,21 +87,12 @@ impl ScalarUDFImpl for WidthBucket {
             });
         }
         let out: Arc<dyn Array> = Arc::new(Int32Array::from(out));
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
-        }
-        Ok(ColumnarValue::Array(out))
+        super::udf::result(out, scalar)
     }
 
     fn documentation(&self) -> Option<&Documentation> {
         static DOC: LazyLock<Documentation> = LazyLock::new(|| {
-            DocumentationBuilder::new_with_details(
-                DocSection {
-                    include: true,
-                    label: "Math Functions",
-                    description: None,
-                },
-                "The bucket (1 to count) of count equal-width buckets from low to high that operand falls in: 0 below low, count + 1 at or above high; a range from high to low counts down. PostgreSQL's width_bucket for numbers. NULL when any argument is.",
+            super::udf::documentation("Math Functions", "The bucket (1 to count) of count equal-width buckets from low to high that operand falls in: 0 below low, count + 1 at or above high; a range from high to low counts down. PostgreSQL's width_bucket for numbers. NULL when any argument is.",
                 "width_bucket(operand, low, high, count)",
             )
             .with_sql_example("```sql\n> select width_bucket(125, 0, 600, 10);\n3\n```")

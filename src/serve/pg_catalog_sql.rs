@@ -33,8 +33,6 @@ use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,
     visit_expressions_mut,
 };
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 
 /// Rewrites `statements` in place; true when anything changed.
 pub fn rewrite(statements: &mut [Statement]) -> bool {
@@ -348,15 +346,13 @@ fn array_subquery(expr: &Expr) -> Option<Expr> {
 /// The expression `sql` (written by a rewrite of this module family); None if it does not
 /// parse.
 pub(super) fn parse_expr(sql: &str) -> Option<Expr> {
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(sql)
-        .and_then(|mut p| p.parse_expr())
-        .ok()
+    crate::query::syntax::parse_expr(sql)
 }
 
 /// `sql` as one of the rewrites of this module family leaves it (for their unit tests).
 #[cfg(test)]
 pub(super) fn rewritten_by(rewrite: fn(&mut Statement) -> bool, sql: &str) -> String {
+    use datafusion::sql::sqlparser::{dialect::PostgreSqlDialect, parser::Parser};
     let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap_or_default();
     if let Some(statement) = statements.first_mut() {
         rewrite(statement);
@@ -370,6 +366,7 @@ pub(super) fn rewritten_by(rewrite: fn(&mut Statement) -> bool, sql: &str) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::sql::sqlparser::{dialect::PostgreSqlDialect, parser::Parser};
 
     fn rewritten(sql: &str) -> String {
         let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).unwrap();

@@ -26,10 +26,9 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use chrono::{DateTime, LocalResult, Offset, TimeZone};
 use chrono_tz::Tz;
-use datafusion::common::{DataFusionError, Result, ScalarValue, plan_err};
+use datafusion::common::{DataFusionError, Result, plan_err};
 use datafusion::logical_expr::{
-    ColumnarValue, Documentation, DocumentationBuilder, ScalarFunctionArgs, ScalarUDFImpl,
-    Signature, Volatility,
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
 
 use cdrlake_udfs::time::{UTC, ZoneClock};
@@ -109,10 +108,7 @@ impl ScalarUDFImpl for Timezone {
         let [zone, ts] = args.args.as_slice() else {
             return plan_err!("{NAME}(zone, timestamp) takes two arguments");
         };
-        let scalar = matches!(
-            (zone, ts),
-            (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))
-        );
+        let scalar = crate::query::udf::all_scalar(&args.args);
         let zones = Texts::of(zone)?;
         let ts = ts.to_array(rows)?;
         let to_wall_clock = matches!(ts.data_type(), DataType::Timestamp(_, Some(_)));
@@ -139,21 +135,12 @@ impl ScalarUDFImpl for Timezone {
         } else {
             Arc::new(out.with_timezone(UTC))
         };
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
-        }
-        Ok(ColumnarValue::Array(out))
+        crate::query::udf::result(out, scalar)
     }
 
     fn documentation(&self) -> Option<&Documentation> {
         static DOC: LazyLock<Documentation> = LazyLock::new(|| {
-            DocumentationBuilder::new_with_details(
-                datafusion::logical_expr::DocSection {
-                    include: true,
-                    label: "Time and Date Functions",
-                    description: None,
-                },
-                "PostgreSQL's timezone(zone, ts), which `ts AT TIME ZONE zone` calls: the wall-clock time in zone of an instant (timestamptz, or a date at midnight in the session's zone → timestamp), or the instant of a wall-clock time in zone (timestamp → timestamptz; a time skipped by a spring-forward night takes the offset of before it, a repeated one the offset of after it). zone is an IANA name, in any case.",
+            crate::query::udf::documentation("Time and Date Functions", "PostgreSQL's timezone(zone, ts), which `ts AT TIME ZONE zone` calls: the wall-clock time in zone of an instant (timestamptz, or a date at midnight in the session's zone → timestamp), or the instant of a wall-clock time in zone (timestamp → timestamptz; a time skipped by a spring-forward night takes the offset of before it, a repeated one the offset of after it). zone is an IANA name, in any case.",
                 "timezone(zone, ts)",
             )
             .with_sql_example(

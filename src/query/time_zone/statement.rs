@@ -12,8 +12,6 @@ use std::ops::ControlFlow;
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, visit_expressions_mut,
 };
-use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
-use datafusion::sql::sqlparser::parser::Parser;
 
 use super::function::NAME;
 
@@ -76,17 +74,12 @@ fn date_trunc_in_zone(expr: &Expr) -> Option<Expr> {
 }
 
 fn parse(sql: &str) -> Option<Expr> {
-    Parser::new(&PostgreSqlDialect {})
-        .try_with_sql(sql)
-        .ok()?
-        .parse_expr()
-        .ok()
+    crate::query::syntax::parse_expr(sql)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use datafusion::sql::sqlparser::dialect::GenericDialect;
+    use datafusion::sql::sqlparser::dialect::{GenericDialect, PostgreSqlDialect};
 
     fn rewritten(sql: &str) -> String {
         crate::query::syntax::rewrite_sql(sql, &PostgreSqlDialect {}).expect("parses")

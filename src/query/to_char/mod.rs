@@ -18,10 +18,10 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use chrono::{DateTime, Offset, TimeZone};
 use chrono_tz::{OffsetName, Tz};
-use datafusion::common::{Result, ScalarValue, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
-    ColumnarValue, DocSection, Documentation, DocumentationBuilder, ScalarFunctionArgs, ScalarUDF,
-    ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 
 use super::text_arg::Texts;
@@ -105,26 +105,14 @@ impl ScalarUDFImpl for ToChar {
         }
         let zone = zone_of(&args.config_options)
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
-        let scalar = matches!(
-            (value, pattern),
-            (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_))
-        );
+        let scalar = super::udf::all_scalar(&args.args);
         let out = write_all(value, pattern, args.number_rows, zone)?;
-        if scalar {
-            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
-        }
-        Ok(ColumnarValue::Array(out))
+        super::udf::result(out, scalar)
     }
 
     fn documentation(&self) -> Option<&Documentation> {
         static DOC: LazyLock<Documentation> = LazyLock::new(|| {
-            DocumentationBuilder::new_with_details(
-                DocSection {
-                    include: true,
-                    label: "Time and Date Functions",
-                    description: None,
-                },
-                "A date or time as text by a PostgreSQL template pattern (YYYY, MM, DD, HH24, MI, SS, Mon, Day, IW, TZ, FM and TH modifiers, \"quoted text\"); an instant at its wall-clock time in the session's TimeZone. A pattern with % is a strftime pattern, as DataFusion's to_char reads it.",
+            super::udf::documentation("Time and Date Functions", "A date or time as text by a PostgreSQL template pattern (YYYY, MM, DD, HH24, MI, SS, Mon, Day, IW, TZ, FM and TH modifiers, \"quoted text\"); an instant at its wall-clock time in the session's TimeZone. A pattern with % is a strftime pattern, as DataFusion's to_char reads it.",
                 "to_char(value, pattern)",
             )
             .with_sql_example(
