@@ -17,6 +17,7 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, Ident, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, VisitMut, VisitorMut,
+    visit_expressions_mut,
 };
 
 /// The prefix of the aliases [`rewrite`] adds; the names of their columns are PostgreSQL's
@@ -110,13 +111,23 @@ fn alias_select(select: &mut Select, sorted: &[Expr]) -> bool {
 }
 
 /// The name DataFusion gives `expr` as a column, near enough: a cast is named after what it
-/// casts, a column after its last name part (a qualified and an unqualified reference to one
-/// column share a name), anything else after its text.
+/// casts (at any depth: `f(a::date)` is named `f(a)`), a column after its last name part (a
+/// qualified and an unqualified reference to one column share a name), anything else after
+/// its text.
 fn name_key(expr: &Expr) -> String {
     match strip_casts(expr) {
         Expr::Identifier(ident) => ident_key(ident),
         Expr::CompoundIdentifier(parts) => parts.last().map(ident_key).unwrap_or_default(),
-        other => other.to_string(),
+        other => {
+            let mut uncast = other.clone();
+            let _ = visit_expressions_mut(&mut uncast, |e| {
+                if let Expr::Cast { expr, .. } = e {
+                    *e = (**expr).clone();
+                }
+                ControlFlow::<()>::Continue(())
+            });
+            uncast.to_string()
+        }
     }
 }
 
@@ -184,6 +195,14 @@ mod tests {
         let same =
             "SELECT start_time::DATE, count(*) FROM cdrs GROUP BY 1 ORDER BY start_time::DATE";
         assert_eq!(rewritten(same), same);
+    }
+
+    #[test]
+    fn casts_inside_expressions_are_named_after_what_they_cast() {
+        assert_eq!(
+            rewritten("SELECT pg_typeof(a), pg_typeof(a::date) FROM t"),
+            "SELECT pg_typeof(a), pg_typeof(a::DATE) AS __same_name_1 FROM t"
+        );
     }
 
     #[test]

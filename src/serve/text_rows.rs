@@ -59,8 +59,8 @@ pub async fn respond(df: DataFrame, format: &Format, zone: Tz) -> PgWireResult<Q
     Ok(QueryResponse::new(fields, rows))
 }
 
-/// The rows of `batch` with some columns in binary: `numeric` by [`PgNumeric`], the rest by
-/// arrow-pg.
+/// The rows of `batch` with some columns in binary: `numeric` by [`PgNumeric`], NULL
+/// intervals as NULL, the rest by arrow-pg.
 pub(super) fn encode_binary(
     batch: &RecordBatch,
     fields: &Arc<Vec<FieldInfo>>,
@@ -85,6 +85,10 @@ pub(super) fn encode_binary(
                             scale: *scale,
                         });
                         encoder.encode_field(&value)?;
+                    }
+                    // arrow-pg writes a NULL interval as a zero one.
+                    DataType::Interval(_) if array.is_null(row) => {
+                        encoder.encode_field(&None::<i64>)?;
                     }
                     _ => arrow_pg::encoder::encode_value(
                         &mut encoder,

@@ -368,6 +368,52 @@ def to_char_patterns_as_postgres():
                 eq(described(ours, sql), described(ref, sql), sql)
 
 
+# PostgreSQL syntax and functions analysts write, which DataFusion's planner lacks: interval
+# arithmetic with numbers, width_bucket, variance, every, FETCH FIRST, LOCALTIMESTAMP, and
+# output columns that share a name (a cast is named after its column). Same names and values.
+ANALYST = [
+    "SELECT interval '1 month' / 7, interval '1 month' * 1.5, interval '1 day' * 1.5",
+    "SELECT 90 * interval '1 second', 2.5 * interval '3 days 4 hours',"
+    " interval '1 mon 1 day 1 hour' * 0.3, interval '1 mon' * 0.1234567",
+    "SELECT interval '1 hour' / 3, interval '-1 day 2 hours' * 2, interval '1 day' / 1.5,"
+    " CAST(NULL AS INTEGER) * interval '1 second'",
+    "SELECT g * interval '1 minute' AS m, interval '1 hour' * g FROM (VALUES (1), (0), (-3)) AS v(g)"
+    " ORDER BY g",
+    "SELECT width_bucket(125, 0, 600, 10), width_bucket(-1, 0, 600, 10),"
+    " width_bucket(600, 0, 600, 10), width_bucket(5.35, 10, 0, 5), width_bucket(NULL, 0, 1, 2)",
+    "SELECT width_bucket(x, 0, 600, 10) AS b, count(*) FROM (VALUES (0), (59), (60), (601)) AS v(x)"
+    " GROUP BY 1 ORDER BY 1",
+    # variance of float8 (of integers PostgreSQL's is numeric, DataFusion's float8).
+    "SELECT variance(x), every(x > 0), every(x > 2)"
+    " FROM (VALUES (CAST(2 AS DOUBLE PRECISION)), (4), (6)) AS v(x)",
+    "SELECT x FROM (VALUES (3), (1), (2)) AS v(x) ORDER BY x FETCH FIRST 2 ROWS ONLY",
+    "SELECT x FROM (VALUES (3), (1), (2)) AS v(x) ORDER BY x OFFSET 1 ROWS FETCH NEXT 1 ROW ONLY",
+    "SELECT localtimestamp - CAST(now() AS TIMESTAMP) < interval '1 second' AS close",
+    "SELECT 1, 1, 'a', 'a'",
+    "SELECT d::date, d, d::text FROM (VALUES (TIMESTAMPTZ '2026-11-02 23:30:00+00')) AS v(d)",
+    "SELECT d::date FROM (VALUES (TIMESTAMPTZ '2026-11-02 23:30:00+00'), (TIMESTAMPTZ"
+    " '2026-11-01 10:00:00+00')) AS v(d) ORDER BY d",
+    "SELECT * FROM (SELECT d::date, d FROM (VALUES (DATE '2026-11-02')) AS v(d)) s",
+    "SELECT start_time::date, start_time, CAST(start_time AS TEXT), cdrs.start_time FROM cdrs"
+    " WHERE false",
+    "SELECT tenant, tenant, count(*), count(*) FROM cdrs WHERE false GROUP BY tenant",
+    "SELECT c.*, c.start_time::date FROM (SELECT call_id, start_time FROM cdrs) c WHERE false",
+]
+
+
+@test
+def analyst_sql_as_postgres():
+    ours, ref = both()
+    with ours, ref:
+        for sql in ANALYST:
+            eq(described(ours, sql), described(ref, sql), sql)
+            eq(described(ours, sql, binary=True), described(ref, sql, binary=True), sql)
+        # pg_typeof is a regtype, which has no binary form in psycopg: text only.
+        sql = "SELECT pg_typeof(duration_s), pg_typeof(start_time), pg_typeof(call_id),"
+        sql += " pg_typeof(charge), pg_typeof(start_time::date) FROM cdrs LIMIT 1"
+        eq(described(ours, sql), described(ref, sql), sql)
+
+
 # COPY in the binary layout (ADBC, Polars and DuckDB's scanner read results so): byte for byte
 # PostgreSQL's file for the same values, NULLs, numeric scales and an empty result included.
 BINARY_COPY = [
