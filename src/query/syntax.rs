@@ -5,6 +5,9 @@
 //! - `AT TIME ZONE` and `date_trunc(field, ts, zone)` ([`super::time_zone::rewrite`]).
 //! - `FETCH FIRST n ROWS ONLY` (the standard's `LIMIT`, which SQL-generating tools write) is
 //!   `LIMIT n`; `FETCH FIRST ROW ONLY` is `LIMIT 1`. `WITH TIES` and `PERCENT` stay refused.
+//! - `SELECT generate_series(1, 3)` returns a row a value in PostgreSQL (a set-returning
+//!   function in the select list) and one array in DataFusion: it is `unnest(generate_series(1,
+//!   3)) AS generate_series`, named as PostgreSQL names it unless aliased.
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
 //!   TIME)`: the statement's start as wall-clock time in the session's zone
 //!   ([`super::time_zone::SessionTimeZone`] reads those casts so).
@@ -14,7 +17,8 @@ use std::ops::ControlFlow;
 use datafusion::error::Result;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArguments, LimitClause, Query, Statement, Value, VisitMut, VisitorMut,
+    Expr, FunctionArguments, Ident, LimitClause, Query, Select, SelectItem, SetExpr, Statement,
+    Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::{Dialect, PostgreSqlDialect};
 use datafusion::sql::sqlparser::parser::Parser;
@@ -59,6 +63,9 @@ impl VisitorMut for Rewriter {
 
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         self.changed |= fetch_as_limit(query);
+        if let SetExpr::Select(select) = query.body.as_mut() {
+            self.changed |= unnest_series(select);
+        }
         ControlFlow::Continue(())
     }
 
@@ -107,6 +114,33 @@ fn fetch_as_limit(query: &mut Query) -> bool {
     query.limit_clause = Some(limit);
     query.fetch = None;
     true
+}
+
+/// `generate_series(…)` selected (not inside an expression) as the rows of its values.
+fn unnest_series(select: &mut Select) -> bool {
+    let mut changed = false;
+    for item in &mut select.projection {
+        let (series, alias) = match item {
+            SelectItem::UnnamedExpr(e) if is_series(e) => (&*e, Ident::new(SERIES)),
+            SelectItem::ExprWithAlias { expr, alias } if is_series(expr) => (&*expr, alias.clone()),
+            _ => continue,
+        };
+        let Some(unnested) = parse_expr(&format!("unnest({series})")) else {
+            continue;
+        };
+        *item = SelectItem::ExprWithAlias {
+            expr: unnested,
+            alias,
+        };
+        changed = true;
+    }
+    changed
+}
+
+const SERIES: &str = "generate_series";
+
+fn is_series(expr: &Expr) -> bool {
+    matches!(expr, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case(SERIES))
 }
 
 /// `LOCALTIMESTAMP` and `LOCALTIME` (without a precision) as casts of `now()`.
@@ -167,6 +201,16 @@ mod tests {
         );
         let ties = "SELECT a FROM t ORDER BY a FETCH FIRST 5 ROWS WITH TIES";
         assert_eq!(rewritten(ties), ties);
+    }
+
+    #[test]
+    fn a_selected_series_is_its_rows() {
+        assert_eq!(
+            rewritten("SELECT generate_series(1, 3), generate_series(1, 9, 4) AS n"),
+            "SELECT unnest(generate_series(1, 3)) AS generate_series, unnest(generate_series(1, 9, 4)) AS n"
+        );
+        let inside = "SELECT * FROM generate_series(1, 3) AS g";
+        assert_eq!(rewritten(inside), inside);
     }
 
     #[test]

@@ -369,8 +369,8 @@ def to_char_patterns_as_postgres():
 
 
 # PostgreSQL syntax and functions analysts write, which DataFusion's planner lacks: interval
-# arithmetic with numbers, width_bucket, variance, every, FETCH FIRST, LOCALTIMESTAMP, and
-# output columns that share a name (a cast is named after its column). Same names and values.
+# arithmetic with numbers, width_bucket, variance, every, FETCH FIRST, LOCALTIMESTAMP,
+# generate_series in the select list, and output columns that share a name (a cast is named after its column). Same names and values.
 ANALYST = [
     "SELECT interval '1 month' / 7, interval '1 month' * 1.5, interval '1 day' * 1.5",
     "SELECT 90 * interval '1 second', 2.5 * interval '3 days 4 hours',"
@@ -390,6 +390,8 @@ ANALYST = [
     "SELECT x FROM (VALUES (3), (1), (2)) AS v(x) ORDER BY x OFFSET 1 ROWS FETCH NEXT 1 ROW ONLY",
     "SELECT localtimestamp - CAST(now() AS TIMESTAMP) < interval '1 second' AS close",
     "SELECT 1, 1, 'a', 'a'",
+    "SELECT generate_series(1, 3)",
+    "SELECT 'x' AS x, generate_series(10, 1, -4) AS n",
     "SELECT d::date, d, d::text FROM (VALUES (TIMESTAMPTZ '2026-11-02 23:30:00+00')) AS v(d)",
     "SELECT d::date FROM (VALUES (TIMESTAMPTZ '2026-11-02 23:30:00+00'), (TIMESTAMPTZ"
     " '2026-11-01 10:00:00+00')) AS v(d) ORDER BY d",
