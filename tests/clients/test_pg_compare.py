@@ -416,6 +416,39 @@ def analyst_sql_as_postgres():
         eq(described(ours, sql), described(ref, sql), sql)
 
 
+# to_char of numbers by PostgreSQL's number patterns (money in reports and exports).
+NUMBER_PATTERNS = [
+    "9999", "0000", "9999.99", "FM9999.99", "FM9999.00", "9,999.99", "FM999G999G990D00",
+    "999G999D99", "S9999", "9999S", "9999MI", "MI9999", "PL9999", "SG9999.9", "9999PR",
+    "FM9999PR", "0.99", "FM0.00", "99", "FMS9999.9", ".99", "fm9g999d00", "FM0000.0000",
+    '"EUR" FM999.00', "9 9 9", "9999.", "9999999999999999999999.9999",
+]
+NUMBER_VALUES = [
+    "CAST(0 AS NUMERIC)", "5", "-5", "1234.5", "-1234.567", "0.5", "-0.004", "123456789",
+    "12.345", "CAST(12.345 AS NUMERIC(10,3))", "CAST(-7 AS INTEGER)", "CAST(NULL AS NUMERIC)",
+    "CAST(2.5 AS DOUBLE PRECISION)", "CAST(-0.125 AS DOUBLE PRECISION)",
+    "CAST(1e20 AS DOUBLE PRECISION)", "CAST(1234.5678 AS REAL)", "CAST(99999999999999999999 AS NUMERIC)",
+]
+
+
+@test
+def to_char_numbers_as_postgres():
+    ours, ref = both()
+    with ours, ref:
+        for value in NUMBER_VALUES:
+            texts = ", ".join(f"to_char({value}, '{p}')" for p in NUMBER_PATTERNS)
+            sql = f"SELECT {texts}"
+            eq(described(ours, sql), described(ref, sql), sql)
+        # Stored charges (numeric(18,6)) as money: rounded half up to cents, grouped by 3.
+        sql = "SELECT charge, to_char(charge, 'FM999G990D00') FROM cdrs"
+        sql += " WHERE charge IS NOT NULL ORDER BY charge DESC LIMIT 300"
+        rows = ours.execute(sql).fetchall()
+        cents = decimal.Decimal("0.01")
+        expected = [(c, f"{c.quantize(cents, decimal.ROUND_HALF_UP):,.2f}") for c, _ in rows]
+        eq(rows, expected, sql)
+        eq(len(rows), 300, "stored charges")
+
+
 # COPY in the binary layout (ADBC, Polars and DuckDB's scanner read results so): byte for byte
 # PostgreSQL's file for the same values, NULLs, numeric scales and an empty result included.
 BINARY_COPY = [

@@ -2,20 +2,22 @@
 //! `'Dy DD Mon YYYY HH24:MI'`, `'FMDay'`, `'IYYY-"W"IW'` ([`pattern`]). An instant is written
 //! at its wall-clock time in the session's `TimeZone` (its `TZ` is that zone's abbreviation,
 //! its `OF` the offset), as PostgreSQL writes it, and a date as that zone's midnight; a
-//! timestamp without time zone as it is.
+//! timestamp without time zone as it is. A number is written by PostgreSQL's number patterns
+//! (`'FM999G990D00'`, [`number`]).
 //!
 //! DataFusion's own `to_char` takes chrono's `strftime` patterns (`'%Y-%m'`) and would copy a
 //! PostgreSQL pattern into every row unchanged. A pattern holding `%` is still read as
 //! `strftime` by DataFusion's function (in the value's own zone: a stored instant in UTC), and
-//! so are values other than dates and times (durations).
+//! so are durations and times of day.
 
+mod number;
 mod pattern;
 
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
+use arrow::datatypes::{DataType, Decimal128Type, Float64Type, TimeUnit, TimestampMicrosecondType};
 use chrono::{DateTime, Offset, TimeZone};
 use chrono_tz::{OffsetName, Tz};
 use datafusion::common::{Result, plan_err};
@@ -80,11 +82,12 @@ impl ScalarUDFImpl for ToChar {
             DataType::Duration(_) | DataType::Time32(_) | DataType::Time64(_) => {
                 Ok(vec![value.clone(), pattern])
             }
+            v if v.is_numeric() => Ok(vec![v.clone(), pattern]),
             DataType::Null => Ok(vec![
                 DataType::Timestamp(TimeUnit::Microsecond, None),
                 pattern,
             ]),
-            other => plan_err!("{NAME} writes dates and times, not {other}"),
+            other => plan_err!("{NAME} writes numbers, dates and times, not {other}"),
         }
     }
 
@@ -100,12 +103,16 @@ impl ScalarUDFImpl for ToChar {
             ColumnarValue::Scalar(p) => p.to_string().contains('%'),
             ColumnarValue::Array(_) => false,
         };
+        let scalar = super::udf::all_scalar(&args.args);
+        if value.data_type().is_numeric() {
+            let out = write_numbers(value, pattern, args.number_rows)?;
+            return super::udf::result(out, scalar);
+        }
         if strftime || !is_datetime(&value.data_type()) {
             return self.strftime.invoke_with_args(args);
         }
         let zone = zone_of(&args.config_options)
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
-        let scalar = super::udf::all_scalar(&args.args);
         let out = write_all(value, pattern, args.number_rows, zone)?;
         super::udf::result(out, scalar)
     }
@@ -126,6 +133,76 @@ impl ScalarUDFImpl for ToChar {
     }
 }
 
+/// The parse of a pattern, kept while the rows' pattern stays the same: a literal pattern is
+/// parsed once, a column's whenever it differs from the row before.
+struct Parsed<T> {
+    last: Option<(String, T)>,
+}
+
+impl<T> Default for Parsed<T> {
+    fn default() -> Self {
+        Self { last: None }
+    }
+}
+
+impl<T> Parsed<T> {
+    /// The parse of `source`, by `parse` when it is not the last one's.
+    fn of(&mut self, source: &str, parse: impl FnOnce(&str) -> Result<T>) -> Result<&T> {
+        if self.last.as_ref().is_none_or(|(known, _)| known != source) {
+            self.last = Some((source.to_owned(), parse(source)?));
+        }
+        match &self.last {
+            Some((_, parsed)) => Ok(parsed),
+            None => plan_err!("{NAME}: no pattern"),
+        }
+    }
+}
+
+/// Every number of `value` written by its row's number `pattern` ([`number`]).
+fn write_numbers(value: &ColumnarValue, pattern: &ColumnarValue, rows: usize) -> Result<ArrayRef> {
+    let values = value.to_array(rows)?;
+    let patterns = Texts::of(pattern)?;
+    // The significant digits of a float (C's DBL_DIG and FLT_DIG).
+    let significant = match values.data_type() {
+        DataType::Float64 => 15,
+        _ => 6,
+    };
+    let float = values.data_type().is_floating();
+    let numbers = match values.data_type() {
+        t if t.is_floating() => cast(&values, &DataType::Float64)?,
+        DataType::Decimal128(..) => values,
+        DataType::Decimal256(_, s) | DataType::Decimal64(_, s) | DataType::Decimal32(_, s) => {
+            cast(&values, &DataType::Decimal128(38, *s))?
+        }
+        _ => cast(&values, &DataType::Decimal128(38, 0))?,
+    };
+    let scale = match numbers.data_type() {
+        DataType::Decimal128(_, s) => *s,
+        _ => 0,
+    };
+    let mut parsed = Parsed::default();
+    let mut out = StringBuilder::with_capacity(numbers.len(), numbers.len() * 12);
+    let mut text = String::new();
+    for r in 0..numbers.len() {
+        let Some(source) = patterns.get(r).filter(|_| numbers.is_valid(r)) else {
+            out.append_null();
+            continue;
+        };
+        let pattern = parsed.of(source, number::parse)?;
+        let (negative, int, frac) = if float {
+            let v = numbers.as_primitive::<Float64Type>().value(r);
+            number::float_parts(v, pattern.decimals(), significant)
+        } else {
+            let v = numbers.as_primitive::<Decimal128Type>().value(r);
+            number::decimal_parts(v, scale, pattern.decimals())
+        };
+        text.clear();
+        pattern.write(negative, &int, &frac, &mut text);
+        out.append_value(&text);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
 /// Every row of `value` written by its row's `pattern`.
 fn write_all(
     value: &ColumnarValue,
@@ -140,8 +217,7 @@ fn write_all(
     let micros = cast(&values, &DataType::Timestamp(TimeUnit::Microsecond, None))?;
     let micros = micros.as_primitive::<TimestampMicrosecondType>();
     let patterns = Texts::of(pattern)?;
-    // A literal pattern is parsed once; a column's, whenever it differs from the row before.
-    let mut parsed: Option<(String, Vec<pattern::Piece>)> = None;
+    let mut parsed = Parsed::default();
     let mut out = StringBuilder::with_capacity(micros.len(), micros.len() * 16);
     let mut text = String::new();
     for r in 0..micros.len() {
@@ -149,13 +225,7 @@ fn write_all(
             out.append_null();
             continue;
         };
-        if parsed.as_ref().is_none_or(|(known, _)| known != source) {
-            parsed = Some((source.to_owned(), pattern::parse(source)));
-        }
-        let Some((_, pieces)) = &parsed else {
-            out.append_null();
-            continue;
-        };
+        let pieces = parsed.of(source, |s| Ok(pattern::parse(s)))?;
         let Some(at) = DateTime::from_timestamp_micros(micros.value(r)) else {
             out.append_null();
             continue;
