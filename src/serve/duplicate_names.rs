@@ -112,8 +112,8 @@ fn alias_select(select: &mut Select, sorted: &[Expr]) -> bool {
 
 /// The name DataFusion gives `expr` as a column, near enough: a cast is named after what it
 /// casts (at any depth: `f(a::date)` is named `f(a)`), a column after its last name part (a
-/// qualified and an unqualified reference to one column share a name), anything else after
-/// its text.
+/// qualified and an unqualified reference to one column share a name), an interval literal
+/// after its value (all taken as one), anything else after its text.
 fn name_key(expr: &Expr) -> String {
     match strip_casts(expr) {
         Expr::Identifier(ident) => ident_key(ident),
@@ -121,8 +121,12 @@ fn name_key(expr: &Expr) -> String {
         other => {
             let mut uncast = other.clone();
             let _ = visit_expressions_mut(&mut uncast, |e| {
-                if let Expr::Cast { expr, .. } = e {
-                    *e = (**expr).clone();
+                match e {
+                    Expr::Cast { expr, .. } => *e = (**expr).clone(),
+                    // Named by its value: `interval '90 minutes'` and `interval '1.5 hours'`
+                    // are one name; all are taken as one.
+                    Expr::Interval(_) => *e = Expr::Identifier(Ident::new("interval")),
+                    _ => {}
                 }
                 ControlFlow::<()>::Continue(())
             });
@@ -202,6 +206,14 @@ mod tests {
         assert_eq!(
             rewritten("SELECT pg_typeof(a), pg_typeof(a::date) FROM t"),
             "SELECT pg_typeof(a), pg_typeof(a::DATE) AS __same_name_1 FROM t"
+        );
+    }
+
+    #[test]
+    fn interval_literals_may_share_a_value() {
+        assert_eq!(
+            rewritten("SELECT INTERVAL '90 minutes', INTERVAL '1.5 hours'"),
+            "SELECT INTERVAL '90 minutes', INTERVAL '1.5 hours' AS __same_name_1"
         );
     }
 

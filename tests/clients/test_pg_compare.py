@@ -389,7 +389,7 @@ ANALYST = [
     "SELECT x FROM (VALUES (3), (1), (2)) AS v(x) ORDER BY x FETCH FIRST 2 ROWS ONLY",
     "SELECT x FROM (VALUES (3), (1), (2)) AS v(x) ORDER BY x OFFSET 1 ROWS FETCH NEXT 1 ROW ONLY",
     "SELECT localtimestamp - CAST(now() AS TIMESTAMP) < interval '1 second' AS close",
-    "SELECT 1, 1, 'a', 'a'",
+    "SELECT 1, 1, 'a', 'a', interval '90 minutes' * 1, interval '1.5 hours' * 1",
     "SELECT generate_series(1, 3)",
     "SELECT 'x' AS x, generate_series(10, 1, -4) AS n",
     "SELECT d::date, d, d::text FROM (VALUES (TIMESTAMPTZ '2026-11-02 23:30:00+00')) AS v(d)",
