@@ -18,6 +18,8 @@ use crate::catalog::{CdrlakeOptions, StoreSchema, rate_source, settings_table, v
 use crate::error::Result;
 use crate::storage::Store;
 
+pub mod column_names;
+mod duplicate_names;
 mod exists_value;
 mod interval;
 mod literal_times;
@@ -95,7 +97,8 @@ pub async fn stream(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBat
 }
 
 /// Runs `;`-separated statements in order (a `SET` changes the session for those after it)
-/// and streams the result of the last, each rewritten as PostgreSQL reads it ([`syntax`]).
+/// and streams the result of the last, each rewritten as PostgreSQL reads it ([`syntax`]); the
+/// result's columns have PostgreSQL's names ([`column_names`]), as over the wire.
 pub async fn stream_script(ctx: &SessionContext, sql: &str) -> Result<SendableRecordBatchStream> {
     let name = ctx.state().config().options().sql_parser.dialect;
     let dialect = dialect_from_str(name)
@@ -112,11 +115,13 @@ pub async fn stream_script(ctx: &SessionContext, sql: &str) -> Result<SendableRe
     match last {
         Some(statement) => {
             let plan = ctx.state().statement_to_plan(statement).await?;
-            Ok(ctx
+            let names = column_names::output_names(&plan);
+            let stream = ctx
                 .execute_logical_plan(plan)
                 .await?
                 .execute_stream()
-                .await?)
+                .await?;
+            Ok(column_names::renamed(stream, names))
         }
         None => stream(ctx, sql).await,
     }

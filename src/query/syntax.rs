@@ -3,6 +3,8 @@
 //! [`rewrite`] (the views' SQL does not).
 //!
 //! - `AT TIME ZONE` and `date_trunc(field, ts, zone)` ([`super::time_zone::rewrite`]).
+//! - Output columns that would share a name get aliases of their own
+//!   ([`super::duplicate_names`]); results carry PostgreSQL's names ([`super::column_names`]).
 //! - `FETCH FIRST n ROWS ONLY` (the standard's `LIMIT`, which SQL-generating tools write) is
 //!   `LIMIT n`; `FETCH FIRST ROW ONLY` is `LIMIT 1`. `WITH TIES` and `PERCENT` stay refused.
 //! - `SELECT generate_series(1, 3)` returns a row a value in PostgreSQL (a set-returning
@@ -27,7 +29,9 @@ use datafusion::sql::sqlparser::parser::Parser;
 pub fn rewrite(statement: &mut Statement) -> bool {
     let mut rewriter = Rewriter { changed: false };
     let _ = statement.visit(&mut rewriter);
-    super::time_zone::rewrite(statement) | rewriter.changed
+    super::time_zone::rewrite(statement)
+        | super::duplicate_names::rewrite(statement)
+        | rewriter.changed
 }
 
 /// [`rewrite`] over DataFusion's statement, whatever it wraps.
@@ -217,7 +221,7 @@ mod tests {
     fn local_times_are_casts_of_now() {
         assert_eq!(
             rewritten("SELECT localtimestamp, LOCALTIME"),
-            "SELECT CAST(now() AS TIMESTAMP), CAST(now() AS TIME)"
+            "SELECT CAST(now() AS TIMESTAMP), CAST(now() AS TIME) AS __same_name_1"
         );
         let column = "SELECT \"localtimestamp\" FROM t";
         assert_eq!(rewritten(column), column);

@@ -194,7 +194,7 @@ where
         timed_out = &mut stop => return Err(cancel::canceled(timed_out)),
     };
     // The header names the columns as PostgreSQL does (`count`, not `count(*)`).
-    let names = super::column_names::output_names(df.logical_plan());
+    let names = crate::query::column_names::output_names(df.logical_plan());
     let fields = df.schema().as_arrow().fields().iter().zip(names);
     let schema = datafusion::arrow::datatypes::Schema::new(
         fields

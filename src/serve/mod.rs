@@ -15,7 +15,7 @@
 //! - [`parameters`]: parameter types as PostgreSQL describes them;
 //! - [`numeric`]: unconstrained `numeric` keeping the scale of its values;
 //! - [`numeric_wire`]: `numeric` in the binary format with its column's scale;
-//! - [`column_names`]: result columns named as PostgreSQL names them;
+//! - result columns are named as PostgreSQL names them ([`crate::query::column_names`]);
 //! - [`sqlstate`]: errors to SQLSTATE codes;
 //! - [`text_rows`]: text results in PostgreSQL's spelling;
 //! - [`pg_functions`]: the PostgreSQL functions clients call that DataFusion lacks;
@@ -25,12 +25,10 @@
 
 pub mod auth;
 pub mod cancel;
-pub mod column_names;
 pub mod connection;
 pub mod copy_binary;
 pub mod copy_in;
 pub mod copy_out;
-pub mod duplicate_names;
 pub mod maintenance;
 pub mod metrics;
 pub mod numeric;

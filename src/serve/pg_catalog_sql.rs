@@ -4,7 +4,7 @@
 //! - `ARRAY(SELECT e FROM … [ORDER BY …])` (psql `\d`, `\d+`): a scalar subquery
 //!   `array_or_empty((SELECT array_agg(e ORDER BY …) FROM …))`, where `array_or_empty`
 //!   ([`super::pg_functions`]) makes the NULL of an empty subquery `{}`, as PostgreSQL
-//!   gives it (and names the column `array`, [`super::column_names`]).
+//!   gives it (and names the column `array`, [`crate::query::column_names`]).
 //! - `ARRAY(SELECT … FROM unnest(t.reloptions) …)` (psql `\d`, the options of a TOAST
 //!   table): cdrlake relations have no options and no TOAST tables (`reloptions` is always
 //!   NULL, `reltoastrelid` 0), so this is the empty array — and DataFusion cannot plan an
@@ -27,7 +27,7 @@
 
 use std::ops::ControlFlow;
 
-use super::column_names::ARRAY_SUBQUERY;
+use crate::query::column_names::ARRAY_SUBQUERY;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,

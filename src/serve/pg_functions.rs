@@ -17,10 +17,10 @@ use datafusion::prelude::SessionContext;
 use postgres_types::Kind;
 
 use super::auth::{SERVER_VERSION, SERVER_VERSION_NUM};
-use super::column_names::ARRAY_SUBQUERY;
 use super::pg_catalog::Relations;
 use super::pg_catalog_lookups;
 use super::pg_types::{self, ColumnType};
+use crate::query::column_names::ARRAY_SUBQUERY;
 
 /// What `version()` says.
 pub fn version_string() -> String {

@@ -369,8 +369,7 @@ fn parse(sql: &str) -> PgWireResult<Vec<Statement>> {
 }
 
 /// The statements of `sql` with our catalog rewrites ([`super::pg_catalog_sql`]) and
-/// PostgreSQL's syntax ([`crate::query::syntax`]) and output names
-/// ([`super::duplicate_names`]) applied, and whether any applied.
+/// PostgreSQL's syntax ([`crate::query::syntax`]) applied, and whether any applied.
 fn parse_marked(sql: &str) -> PgWireResult<(Vec<Statement>, bool)> {
     let mut statements = PostgresCompatibilityParser::new()
         .parse(sql)
@@ -378,7 +377,6 @@ fn parse_marked(sql: &str) -> PgWireResult<(Vec<Statement>, bool)> {
     let mut rewritten = super::pg_catalog_sql::rewrite(&mut statements);
     for statement in &mut statements {
         rewritten |= crate::query::syntax::rewrite(statement);
-        rewritten |= super::duplicate_names::rewrite(statement);
     }
     Ok((statements, rewritten))
 }

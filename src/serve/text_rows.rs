@@ -33,7 +33,7 @@ fn api(e: datafusion::error::DataFusionError) -> PgWireError {
 }
 
 /// Streams the rows of `df` in the client's result `format`, its columns named as
-/// PostgreSQL names them ([`super::column_names`]): text columns in PostgreSQL's spelling (as COPY
+/// PostgreSQL names them ([`crate::query::column_names`]): text columns in PostgreSQL's spelling (as COPY
 /// writes them); binary columns as arrow-pg encodes them, except `numeric`, which carries
 /// its column's scale ([`PgNumeric`]).
 pub async fn respond(df: DataFrame, format: &Format, zone: Tz) -> PgWireResult<QueryResponse> {
@@ -150,7 +150,7 @@ fn encode(
 
 /// The fields with PostgreSQL's names for unaliased expressions, guessed from DataFusion's
 /// names, for results whose plan the server does not see (cursors, `SHOW`); results of
-/// queries are named from their plans ([`super::column_names`]).
+/// queries are named from their plans ([`crate::query::column_names`]).
 pub fn rename(fields: &[FieldInfo]) -> Arc<Vec<FieldInfo>> {
     Arc::new(
         fields

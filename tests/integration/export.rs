@@ -98,31 +98,57 @@ fn xlsx_has_typed_cells_a_frozen_header_and_opens_in_openpyxl() {
     }
 }
 
-/// `export --format csv` writes PostgreSQL's CSV: what `COPY … TO STDOUT WITH (FORMAT csv,
-/// HEADER)` and psql's `\copy` give for the same values.
-#[test]
-fn csv_export_is_postgresql_csv() {
+/// A store holding a generated rate deck.
+fn rates_store() -> Scratch {
     let s = Scratch::new();
     s.generate(10, &[]);
     let rates = s.path("gen").join("rates.csv");
     s.ok(&["ingest", rates.to_str().expect("path")]);
+    s
+}
+
+/// The CSV file `export` writes for `sql`.
+fn export_csv(s: &Scratch, sql: &str) -> String {
     let out = s.path("out.csv");
+    let out = out.to_str().expect("path");
+    s.ok(&["export", "--format", "csv", "--output", out, sql]);
+    std::fs::read_to_string(out).expect("csv")
+}
+
+/// `export --format csv` writes PostgreSQL's CSV: what `COPY … TO STDOUT WITH (FORMAT csv,
+/// HEADER)` and psql's `\copy` give for the same values.
+#[test]
+fn csv_export_is_postgresql_csv() {
+    let s = rates_store();
     let sql = "SELECT 1 AS n, 'a,b' AS s, CAST(NULL AS TEXT) AS missing, '' AS empty, true AS t, \
                CAST(1.50 AS DECIMAL(10,2)) AS money, \
                CAST('2026-11-01 10:00:00.5' AS TIMESTAMP) AS at, 'say \"hi\"' AS quote";
-    s.ok(&[
-        "export",
-        "--format",
-        "csv",
-        "--output",
-        out.to_str().expect("path"),
-        sql,
-    ]);
     assert_eq!(
-        std::fs::read_to_string(&out).expect("csv"),
+        export_csv(&s, sql),
         "n,s,missing,empty,t,money,at,quote\n\
          1,\"a,b\",,\"\",t,1.50,2026-11-01 10:00:00.5,\"say \"\"hi\"\"\"\n"
     );
+}
+
+/// An export's header and `cdrlake query`'s have PostgreSQL's names, as COPY's header over the
+/// wire: `count`, `sum`, `?column?`, a cast named after its column, and columns that share a
+/// name (which DataFusion alone refuses to plan).
+#[test]
+fn exports_and_queries_name_columns_as_postgresql() {
+    let s = rates_store();
+    let sql = "SELECT count(*), sum(min_s), 1 + 1, max(valid_from)::date, max(valid_from)::text, \
+               'x', 'x' FROM rates WHERE false";
+    assert_eq!(
+        export_csv(&s, sql),
+        "count,sum,?column?,max,max,?column?,?column?\n0,,2,,,x,x\n"
+    );
+    let printed = s.ok(&[
+        "query",
+        "--csv",
+        "SELECT prefix, prefix, count(*) FROM rates \
+                         GROUP BY prefix ORDER BY prefix LIMIT 1",
+    ]);
+    assert!(printed.starts_with("prefix,prefix,count\n"), "{printed}");
 }
 
 /// An export in a customer's zone (mission anchor D9): after `SET TimeZone`, the CSV writes

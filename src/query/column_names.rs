@@ -7,15 +7,19 @@
 //!
 //! The names are read off the planned (not yet analyzed) query: the top-level plan's
 //! expressions, each column followed to the expression that made it (through aggregates,
-//! windows, subqueries, sorts). They rename the wire's row description only; the plan keeps
-//! DataFusion's names, which must stay unique (PostgreSQL allows `?column?` twice).
+//! windows, subqueries, sorts). They name the server's row descriptions and COPY headers and
+//! the command line's results and exports; the plan keeps DataFusion's names, which must stay
+//! unique (PostgreSQL allows `?column?` twice; [`super::duplicate_names`]).
 
 use std::sync::Arc;
 
-use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::utils::expr::COUNT_STAR_EXPANSION;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::logical_expr::{Distinct, Expr, JoinType, LogicalPlan};
-use pgwire::api::results::FieldInfo;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use futures::StreamExt;
 
 use super::duplicate_names::SAME_NAME_ALIAS;
 
@@ -40,29 +44,34 @@ enum Strength {
     Strong,
 }
 
-/// `fields` renamed to PostgreSQL's names of `plan`'s output columns (unchanged when the
-/// counts differ, which they never should).
-pub fn rename(fields: &[FieldInfo], plan: &LogicalPlan) -> Arc<Vec<FieldInfo>> {
-    let names = output_names(plan);
-    Arc::new(
-        fields
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let name = match names.get(i) {
-                    Some(n) if names.len() == fields.len() => n.clone(),
-                    _ => f.name().to_owned(),
-                };
-                FieldInfo::new(
-                    name,
-                    f.table_id(),
-                    f.column_id(),
-                    f.datatype().clone(),
-                    f.format(),
-                )
-            })
-            .collect(),
-    )
+/// `stream` with its columns named `names` (unchanged when the counts differ).
+pub fn renamed(stream: SendableRecordBatchStream, names: Vec<String>) -> SendableRecordBatchStream {
+    let schema = stream.schema();
+    let same = names
+        .iter()
+        .map(String::as_str)
+        .eq(schema.fields().iter().map(|f| f.name().as_str()));
+    if same || names.len() != schema.fields().len() {
+        return stream;
+    }
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(names)
+        .map(|(f, name)| f.as_ref().clone().with_name(name))
+        .collect();
+    let named = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let batches = stream.map({
+        let named = named.clone();
+        move |batch| {
+            let batch = batch?;
+            Ok(RecordBatch::try_new(
+                named.clone(),
+                batch.columns().to_vec(),
+            )?)
+        }
+    });
+    Box::pin(RecordBatchStreamAdapter::new(named, batches))
 }
 
 /// PostgreSQL's names of the output columns of `plan`, one per field of its schema.
@@ -91,6 +100,13 @@ pub fn output_names(plan: &LogicalPlan) -> Vec<String> {
                 .map(|e| figure(&e.clone().unalias_nested().data, &w.input, &input).0);
             let window: Vec<String> = window.collect();
             input.into_iter().chain(window).collect()
+        }
+        // Each output column comes from an input column (unnested or passed through).
+        LogicalPlan::Unnest(u) => {
+            let input = output_names(&u.input);
+            let from = |i: &usize| input.get(*i).cloned();
+            let names: Option<Vec<String>> = u.dependency_indices.iter().map(from).collect();
+            names.unwrap_or_default()
         }
         LogicalPlan::Filter(f) => output_names(&f.input),
         LogicalPlan::Sort(s) => output_names(&s.input),

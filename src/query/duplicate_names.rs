@@ -164,10 +164,12 @@ fn is_column(expr: &Expr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::rewrite;
-    use crate::serve::pg_catalog_sql::rewritten_by;
+    use datafusion::sql::sqlparser::{dialect::PostgreSqlDialect, parser::Parser};
 
     fn rewritten(sql: &str) -> String {
-        rewritten_by(rewrite, sql)
+        let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).expect("parses");
+        rewrite(&mut statements[0]);
+        statements[0].to_string()
     }
 
     #[test]
