@@ -113,7 +113,8 @@ fn alias_select(select: &mut Select, sorted: &[Expr]) -> bool {
 /// The name DataFusion gives `expr` as a column, near enough: a cast is named after what it
 /// casts (at any depth: `f(a::date)` is named `f(a)`), a column after its last name part (a
 /// qualified and an unqualified reference to one column share a name), an interval literal
-/// after its value (all taken as one), anything else after its text.
+/// after its value (all taken as one), a scalar subquery as `<subquery>`, anything else after
+/// its text.
 fn name_key(expr: &Expr) -> String {
     match strip_casts(expr) {
         Expr::Identifier(ident) => ident_key(ident),
@@ -126,6 +127,8 @@ fn name_key(expr: &Expr) -> String {
                     // Named by its value: `interval '90 minutes'` and `interval '1.5 hours'`
                     // are one name; all are taken as one.
                     Expr::Interval(_) => *e = Expr::Identifier(Ident::new("interval")),
+                    // DataFusion names every scalar subquery `<subquery>`.
+                    Expr::Subquery(_) => *e = Expr::Identifier(Ident::new("<subquery>")),
                     _ => {}
                 }
                 ControlFlow::<()>::Continue(())

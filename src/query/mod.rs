@@ -30,7 +30,7 @@ pub mod syntax;
 mod text_arg;
 pub mod time_zone;
 mod to_char;
-mod udf;
+pub(crate) mod udf;
 mod width_bucket;
 
 /// Name of the database (catalog) clients connect to.

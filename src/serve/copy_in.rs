@@ -2,20 +2,24 @@
 //! through the same ingest pipeline as `cdrlake ingest` (validation, deduplication, rejects
 //! with line numbers, atomic commits), so `psql \copy` loads data. The client's bytes are
 //! spooled to a temporary file as they arrive (memory stays flat whatever the size) and
-//! ingested when the client ends the copy; `COPY n` counts the rows accepted.
+//! ingested when the client ends the copy; `COPY n` counts the rows accepted. `FORMAT binary`
+//! (ADBC's bulk ingest, psycopg's binary copy) is read into CSV first
+//! ([`super::copy_binary_in`]).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use datafusion::sql::sqlparser::ast::{CopySource, Statement};
+use std::io::Write;
 use tokio::io::AsyncWriteExt;
 
 use super::Shared;
-use super::copy_out::copy_options;
-use super::sqlstate::{self, FEATURE_NOT_SUPPORTED};
-use crate::export::CopyFormat;
+use super::copy_binary_in::{self, BinaryCopyError};
+use super::copy_out::{copy_options, is_binary};
+use super::sqlstate::{self, BAD_COPY_FILE_FORMAT, FEATURE_NOT_SUPPORTED, UNDEFINED_COLUMN};
+use crate::export::{CopyFormat, CopyOptions};
 use crate::ingest::{self, FileReport, IngestOptions};
-use crate::schema;
+use crate::schema::{self, ColumnType, TableDef};
 use crate::storage::Store;
 use pgwire::error::{PgWireError, PgWireResult};
 
@@ -24,9 +28,60 @@ pub struct CopyIn {
     table: String,
     path: PathBuf,
     file: tokio::fs::File,
+    /// For binary data: the CSV header and the types of the copied columns.
+    binary: Option<(String, Vec<ColumnType>)>,
 }
 
 static SPOOLS: AtomicU64 = AtomicU64::new(0);
+
+/// A new spool file in the temporary directory.
+fn spool_path(extension: &str) -> PathBuf {
+    let n = SPOOLS.fetch_add(1, Ordering::Relaxed);
+    let name = format!("cdrlake-copy-{}-{n}.{extension}", std::process::id());
+    std::env::temp_dir().join(name)
+}
+
+/// The types of `names`, columns of `def` (of `table`); an unknown one is an error.
+fn column_types(def: &TableDef, names: &[String], table: &str) -> PgWireResult<Vec<ColumnType>> {
+    names
+        .iter()
+        .map(|name| {
+            def.columns
+                .iter()
+                .find(|c| c.name == *name)
+                .map(|c| c.ty)
+                .ok_or_else(|| {
+                    sqlstate::error(
+                        UNDEFINED_COLUMN,
+                        format!("column \"{name}\" of relation \"{table}\" does not exist"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// Writes the binary copy data in `binary` to `csv` as CSV under `header`.
+async fn binary_to_csv(
+    binary: PathBuf,
+    csv: PathBuf,
+    header: String,
+    types: Vec<ColumnType>,
+) -> PgWireResult<()> {
+    let convert = move || -> Result<u64, BinaryCopyError> {
+        let input = std::io::BufReader::new(std::fs::File::open(&binary)?);
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&csv)?);
+        out.write_all(format!("{header}\n").as_bytes())?;
+        let rows = copy_binary_in::to_csv(input, &types, &mut out)?;
+        out.flush()?;
+        Ok(rows)
+    };
+    match tokio::task::spawn_blocking(convert).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(BinaryCopyError::Io(e))) => Err(e.into()),
+        Ok(Err(e)) => Err(sqlstate::error(BAD_COPY_FILE_FORMAT, e.to_string())),
+        Err(e) => Err(PgWireError::ApiError(Box::new(e))),
+    }
+}
 
 /// The ingest format that feeds `table` over COPY.
 fn format_for(table: &str) -> PgWireResult<&'static str> {
@@ -55,7 +110,11 @@ impl CopyIn {
         else {
             return Err(sqlstate::error(FEATURE_NOT_SUPPORTED, "not a COPY FROM"));
         };
-        let opts = copy_options(options, legacy_options)?;
+        let binary = is_binary(options, legacy_options);
+        let opts = match binary {
+            true => CopyOptions::new(CopyFormat::Csv),
+            false => copy_options(options, legacy_options)?,
+        };
         if opts.format != CopyFormat::Csv || opts.delimiter != ',' || opts.quote != '"' {
             return Err(sqlstate::error(
                 FEATURE_NOT_SUPPORTED,
@@ -72,11 +131,13 @@ impl CopyIn {
         } else {
             columns.iter().map(|c| c.value.clone()).collect()
         };
-        let n = SPOOLS.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("cdrlake-copy-{}-{n}.csv", std::process::id()));
+        let binary = match binary {
+            false => None,
+            true => Some((names.join(","), column_types(def, &names, table)?)),
+        };
+        let path = spool_path(if binary.is_some() { "bin" } else { "csv" });
         let mut file = tokio::fs::File::create(&path).await?;
-        if !opts.header {
+        if !opts.header && binary.is_none() {
             file.write_all(format!("{}\n", names.join(",")).as_bytes())
                 .await?;
         }
@@ -84,8 +145,14 @@ impl CopyIn {
             table: table.to_owned(),
             path,
             file,
+            binary,
         };
         Ok((copy, names.len()))
+    }
+
+    /// The copy's format code on the wire: 1 for binary, 0 for text.
+    pub fn format(&self) -> i8 {
+        i8::from(self.binary.is_some())
     }
 
     /// Appends a chunk of the client's data.
@@ -96,6 +163,13 @@ impl CopyIn {
     /// Ingests what was received, holding the store's writer lock.
     pub async fn finish(mut self, shared: &Shared) -> PgWireResult<FileReport> {
         self.file.flush().await?;
+        if let Some((header, types)) = self.binary.take() {
+            let csv = spool_path("csv");
+            let converted = binary_to_csv(self.path.clone(), csv.clone(), header, types).await;
+            let _ = tokio::fs::remove_file(&self.path).await;
+            self.path = csv;
+            converted?;
+        }
         let api = |e: crate::Error| PgWireError::ApiError(Box::new(e));
         let _serial = shared.writer.lock().await;
         let (store, _lock) = Store::open_for_writing(shared.store.location().clone())

@@ -77,7 +77,7 @@ impl CopyOut {
 }
 
 /// Whether a `COPY`'s options ask for the binary layout (`FORMAT binary`, legacy `BINARY`).
-fn is_binary(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> bool {
+pub(super) fn is_binary(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> bool {
     options
         .iter()
         .any(|o| matches!(o, CopyOption::Format(name) if name.value.eq_ignore_ascii_case("binary")))
@@ -85,7 +85,8 @@ fn is_binary(options: &[CopyOption], legacy: &[CopyLegacyOption]) -> bool {
 }
 
 /// The options of a `COPY`, in the modern (`WITH (FORMAT csv, HEADER)`) or legacy (`CSV
-/// HEADER`, `DELIMITER AS ','`) spelling psql's `\copy` and older drivers send.
+/// HEADER`, `DELIMITER AS ','`) spelling psql's `\copy` and older drivers send; a binary copy
+/// ([`is_binary`]) has none.
 pub fn copy_options(
     options: &[CopyOption],
     legacy: &[CopyLegacyOption],
@@ -99,7 +100,7 @@ pub fn copy_options(
                 "binary" => {
                     return Err(sqlstate::error(
                         FEATURE_NOT_SUPPORTED,
-                        "COPY FROM STDIN in FORMAT binary is not supported; use csv or text",
+                        "FORMAT binary has no text layout options (read by is_binary first)",
                     ));
                 }
                 other => {
@@ -117,7 +118,7 @@ pub fn copy_options(
     if legacy.iter().any(|o| matches!(o, CopyLegacyOption::Binary)) {
         return Err(sqlstate::error(
             FEATURE_NOT_SUPPORTED,
-            "COPY FROM STDIN in BINARY is not supported; use csv or text",
+            "BINARY has no text layout options (read by is_binary first)",
         ));
     }
     let mut opts = CopyOptions::new(format);

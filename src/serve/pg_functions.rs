@@ -113,6 +113,7 @@ pub fn register(ctx: &SessionContext, relations: Arc<Relations>) {
         Arc::new(|args| map_text(&args[0], |v| Ok(Some(quote_literal(v))))),
     ));
     ctx.register_udf(super::pg_format_type::udf());
+    ctx.register_udf(super::pg_parse_ident::udf());
     ctx.register_udf(ScalarUDF::new_from_impl(ArrayOrEmpty {
         signature: Signature::any(1, Volatility::Immutable),
     }));

@@ -141,9 +141,10 @@ impl Session {
             },
             Kind::CopyIn(table) => match CopyIn::start(stmt, &table).await {
                 Ok((copy, columns)) => {
+                    let format = copy.format();
                     *self.copy_in.lock().await = Some(copy);
                     Ok(Response::CopyIn(CopyResponse::new(
-                        0,
+                        format,
                         columns,
                         futures::stream::empty(),
                     )))

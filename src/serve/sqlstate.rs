@@ -29,6 +29,8 @@ pub const OUT_OF_MEMORY: &str = "53200";
 pub const FEATURE_NOT_SUPPORTED: &str = "0A000";
 /// Data exception (a rule of the data was broken).
 pub const DATA_EXCEPTION: &str = "22000";
+/// Binary COPY data that is not PostgreSQL's binary copy file.
+pub const BAD_COPY_FILE_FORMAT: &str = "22P04";
 /// A message that breaks the wire protocol.
 pub const PROTOCOL_VIOLATION: &str = "08P01";
 /// Anything else.

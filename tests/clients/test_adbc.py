@@ -64,5 +64,43 @@ def a_tenant_bound_user_reads_its_rows_only():
         eq(got.to_pylist(), [{"tenant": "cruise"}], "tenants seen by cruise")
 
 
+@test
+def bulk_ingest_appends_through_binary_copy():
+    # adbc_ingest (Polars' write_database, pandas' to_sql through ADBC) sends an Arrow table as
+    # COPY … FROM STDIN (FORMAT binary); the rates go through ingest and read back as sent.
+    import datetime
+    import decimal
+
+    import pyarrow as pa
+
+    valid_from = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    deck = pa.table({
+        "tenant": ["adbc-ingest", "adbc-ingest"],
+        "prefix": ["99990", "99991"],
+        "rate_per_min": pa.array([decimal.Decimal("0.012300"), decimal.Decimal("1.500000")],
+                                 pa.decimal128(18, 6)),
+        "min_s": pa.array([60, 1], pa.int32()),
+        "increment_s": pa.array([60, 1], pa.int32()),
+        "connect_fee": pa.array([decimal.Decimal("0"), decimal.Decimal("0.5")],
+                                pa.decimal128(18, 6)),
+        "currency": ["EUR", "EUR"],
+        "valid_from": pa.array([valid_from, valid_from], pa.timestamp("us", tz="UTC")),
+    })
+    with connect() as conn:
+        cur = conn.cursor()
+        eq(cur.adbc_ingest("rates", deck, mode="append"), 2, "rows ingested")
+        cur.close()
+        conn.commit()
+        got = table(conn, "SELECT prefix, rate_per_min, min_s, connect_fee, valid_from FROM rates"
+                          " WHERE tenant = 'adbc-ingest' ORDER BY prefix")
+        # ADBC reads numeric as its text, from PostgreSQL as from cdrlake.
+        eq(got.to_pylist(), [
+            {"prefix": "99990", "rate_per_min": "0.012300", "min_s": 60,
+             "connect_fee": "0.000000", "valid_from": valid_from},
+            {"prefix": "99991", "rate_per_min": "1.500000", "min_s": 1,
+             "connect_fee": "0.500000", "valid_from": valid_from},
+        ], "rates read back")
+
+
 if __name__ == "__main__":
     run()
