@@ -18,10 +18,12 @@ use crate::catalog::{CdrlakeOptions, StoreSchema, rate_source, settings_table, v
 use crate::error::Result;
 use crate::storage::Store;
 
+mod age;
 pub mod column_names;
 mod duplicate_names;
 mod exists_value;
 mod interval;
+mod justify;
 mod literal_times;
 mod pg_names;
 mod proven_predicates;
@@ -47,7 +49,8 @@ pub const SCHEMA: &str = "public";
 /// times written to the minute parse (`literal_times`); instants are read in the session's
 /// `TimeZone` as PostgreSQL reads them (`time_zone`), `to_char` included, which takes
 /// PostgreSQL's patterns (`to_char`); intervals multiply and divide by numbers (`interval`);
-/// `width_bucket`, and PostgreSQL's names `variance` and `every` (`pg_names`).
+/// `age`, `justify_hours`/`_days`/`_interval`, `width_bucket`, and PostgreSQL's names
+/// `variance` and `every` (`pg_names`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
@@ -86,6 +89,10 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     ctx.register_udf(ScalarUDF::new_from_impl(
         width_bucket::WidthBucket::default(),
     ));
+    ctx.register_udf(ScalarUDF::new_from_impl(age::Age::default()));
+    for udf in justify::udfs() {
+        ctx.register_udf(udf);
+    }
     pg_names::register(&ctx);
     views::register(&ctx).await?;
     Ok(ctx)

@@ -10,6 +10,8 @@
 //! - `SELECT generate_series(1, 3)` returns a row a value in PostgreSQL (a set-returning
 //!   function in the select list) and one array in DataFusion: it is `unnest(generate_series(1,
 //!   3)) AS generate_series`, named as PostgreSQL names it unless aliased.
+//! - `age(ts)` is `age(CAST(now() AS DATE), ts)`: the age at today's midnight in the session's
+//!   zone ([`super::age`]).
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
 //!   TIME)`: the statement's start as wall-clock time in the session's zone
 //!   ([`super::time_zone::SessionTimeZone`] reads those casts so).
@@ -19,8 +21,8 @@ use std::ops::ControlFlow;
 use datafusion::error::Result;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArguments, Ident, LimitClause, Query, Select, SelectItem, SetExpr, Statement,
-    Value, VisitMut, VisitorMut,
+    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, LimitClause, Query, Select,
+    SelectItem, SetExpr, Statement, Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::{Dialect, PostgreSqlDialect};
 use datafusion::sql::sqlparser::parser::Parser;
@@ -74,7 +76,7 @@ impl VisitorMut for Rewriter {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-        if let Some(local) = local_time(expr) {
+        if let Some(local) = local_time(expr).or_else(|| age_today(expr)) {
             *expr = local;
             self.changed = true;
         }
@@ -147,6 +149,27 @@ fn is_series(expr: &Expr) -> bool {
     matches!(expr, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case(SERIES))
 }
 
+/// `age(ts)`, with one argument, as the age at today's midnight.
+fn age_today(expr: &Expr) -> Option<Expr> {
+    let Expr::Function(function) = expr else {
+        return None;
+    };
+    if !function
+        .name
+        .to_string()
+        .eq_ignore_ascii_case(super::age::NAME)
+    {
+        return None;
+    }
+    let FunctionArguments::List(list) = &function.args else {
+        return None;
+    };
+    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(ts))] = list.args.as_slice() else {
+        return None;
+    };
+    parse_expr(&format!("{}(CAST(now() AS DATE), {ts})", super::age::NAME))
+}
+
 /// `LOCALTIMESTAMP` and `LOCALTIME` (without a precision) as casts of `now()`.
 fn local_time(expr: &Expr) -> Option<Expr> {
     let Expr::Function(function) = expr else {
@@ -215,6 +238,14 @@ mod tests {
         );
         let inside = "SELECT * FROM generate_series(1, 3) AS g";
         assert_eq!(rewritten(inside), inside);
+    }
+
+    #[test]
+    fn age_of_one_time_is_at_todays_midnight() {
+        assert_eq!(
+            rewritten("SELECT age(start_time) AS a, age(end_time, start_time) AS b FROM cdrs"),
+            "SELECT age(CAST(now() AS DATE), start_time) AS a, age(end_time, start_time) AS b FROM cdrs"
+        );
     }
 
     #[test]

@@ -400,6 +400,13 @@ ANALYST = [
     " WHERE false",
     "SELECT tenant, tenant, count(*), count(*) FROM cdrs WHERE false GROUP BY tenant",
     "SELECT c.*, c.start_time::date FROM (SELECT call_id, start_time FROM cdrs) c WHERE false",
+    "SELECT justify_hours(interval '27 hours'), justify_days(interval '35 days'),"
+    " justify_interval(interval '1 mon -1 hour'), justify_hours(interval '1 day -1 hour'),"
+    " justify_days(interval '-35 days'), justify_interval(interval '-27 hours')",
+    "SELECT age(TIMESTAMPTZ '2026-11-23 10:00:00+00', TIMESTAMPTZ '2026-09-20 06:00:00+00'),"
+    " age(TIMESTAMP '2026-03-31 00:00:00', TIMESTAMP '2026-02-28 12:00:00'),"
+    " age(TIMESTAMP '2026-01-31 00:00:00', TIMESTAMP '2026-03-01 00:00:00'),"
+    " age(DATE '2026-11-23', DATE '2020-02-29'), age(CAST(now() AS DATE)) AS zero",
 ]
 
 
@@ -410,6 +417,12 @@ def analyst_sql_as_postgres():
         for sql in ANALYST:
             eq(described(ours, sql), described(ref, sql), sql)
             eq(described(ours, sql, binary=True), described(ref, sql, binary=True), sql)
+        # age reads instants on the session's calendar: across the end of summer time in
+        # Amsterdam two local midnights are 2 days apart (in UTC, 2 days and an hour).
+        for conn in (ours, ref):
+            conn.execute(AMSTERDAM)
+        sql = "SELECT age(TIMESTAMPTZ '2026-10-26 00:00:00+01', TIMESTAMPTZ '2026-10-24 00:00:00+02')"
+        eq(described(ours, sql), described(ref, sql), sql)
         # pg_typeof is a regtype, which has no binary form in psycopg: text only.
         sql = "SELECT pg_typeof(duration_s), pg_typeof(start_time), pg_typeof(call_id),"
         sql += " pg_typeof(charge), pg_typeof(start_time::date) FROM cdrs LIMIT 1"
