@@ -32,6 +32,7 @@ pub mod syntax;
 mod text_arg;
 pub mod time_zone;
 mod to_char;
+mod to_timestamp;
 pub(crate) mod udf;
 mod width_bucket;
 
@@ -90,6 +91,10 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
         width_bucket::WidthBucket::default(),
     ));
     ctx.register_udf(ScalarUDF::new_from_impl(age::Age::default()));
+    ctx.register_udf(ScalarUDF::new_from_impl(
+        to_timestamp::ToTimestamp::timestamp(ctx.state().config().options()),
+    ));
+    ctx.register_udf(ScalarUDF::new_from_impl(to_timestamp::ToTimestamp::date()));
     for udf in justify::udfs() {
         ctx.register_udf(udf);
     }

@@ -370,7 +370,8 @@ def to_char_patterns_as_postgres():
 
 # PostgreSQL syntax and functions analysts write, which DataFusion's planner lacks: interval
 # arithmetic with numbers, width_bucket, variance, every, FETCH FIRST, LOCALTIMESTAMP,
-# generate_series in the select list, and output columns that share a name (a cast is named after its column). Same names and values.
+# generate_series in the select list, age, justify_*, to_timestamp/to_date with PostgreSQL's
+# patterns, and output columns that share a name (a cast is named after its column). Same names and values.
 ANALYST = [
     "SELECT interval '1 month' / 7, interval '1 month' * 1.5, interval '1 day' * 1.5",
     "SELECT 90 * interval '1 second', 2.5 * interval '3 days 4 hours',"
@@ -407,6 +408,13 @@ ANALYST = [
     " age(TIMESTAMP '2026-03-31 00:00:00', TIMESTAMP '2026-02-28 12:00:00'),"
     " age(TIMESTAMP '2026-01-31 00:00:00', TIMESTAMP '2026-03-01 00:00:00'),"
     " age(DATE '2026-11-23', DATE '2020-02-29'), age(CAST(now() AS DATE)) AS zero",
+    "SELECT to_timestamp('2026-11-23 14:05:09', 'YYYY-MM-DD HH24:MI:SS'),"
+    " to_date('23.11.2026', 'DD.MM.YYYY'), to_date('2026/11/23', 'YYYY-MM-DD'),"
+    " to_date('20261123', 'YYYYMMDD'), to_date('95-11-23', 'YY-MM-DD')",
+    "SELECT to_timestamp('23 nov 2026 2:05 pm', 'DD Mon YYYY HH12:MI AM'),"
+    " to_timestamp('2026-11-23 14:05 +05:30', 'YYYY-MM-DD HH24:MI TZH:TZM'),"
+    " to_timestamp('2026-11-23 14:05:09.5', 'YYYY-MM-DD HH24:MI:SS.MS'),"
+    " to_date('Monday, 23 November 2026', 'Day, DD Month YYYY'), to_date('  2026 -  11-23x', 'YYYY-MM-DD')",
 ]
 
 
@@ -422,6 +430,12 @@ def analyst_sql_as_postgres():
         for conn in (ours, ref):
             conn.execute(AMSTERDAM)
         sql = "SELECT age(TIMESTAMPTZ '2026-10-26 00:00:00+01', TIMESTAMPTZ '2026-10-24 00:00:00+02')"
+        eq(described(ours, sql), described(ref, sql), sql)
+        # to_timestamp reads a wall-clock time in the session's zone, DST gaps and repeats
+        # as PostgreSQL does.
+        sql = "SELECT to_timestamp('2026-03-29 02:30', 'YYYY-MM-DD HH24:MI'),"
+        sql += " to_timestamp('2026-10-25 02:30', 'YYYY-MM-DD HH24:MI'),"
+        sql += " to_timestamp('2026-11-23 00:30', 'YYYY-MM-DD HH24:MI')"
         eq(described(ours, sql), described(ref, sql), sql)
         # pg_typeof is a regtype, which has no binary form in psycopg: text only.
         sql = "SELECT pg_typeof(duration_s), pg_typeof(start_time), pg_typeof(call_id),"

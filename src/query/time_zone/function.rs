@@ -156,7 +156,7 @@ impl ScalarUDFImpl for Timezone {
 
 /// The instant whose wall-clock time in `tz` is `local` (microseconds of the local calendar),
 /// by PostgreSQL's rules for skipped and repeated times; `None` outside chrono's range.
-fn instant_of(tz: Tz, local: i64) -> Option<i64> {
+pub fn instant_of(tz: Tz, local: i64) -> Option<i64> {
     let naive = DateTime::from_timestamp_micros(local)?.naive_utc();
     let offset = match tz.from_local_datetime(&naive) {
         LocalResult::Single(at) => return Some(at.timestamp_micros()),

@@ -7,7 +7,7 @@ mod function;
 mod session;
 mod statement;
 
-pub use function::{Timezone, zone_named};
+pub use function::{Timezone, instant_of, zone_named};
 pub use session::SessionTimeZone;
 pub use statement::rewrite;
 

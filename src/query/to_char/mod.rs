@@ -11,7 +11,7 @@
 //! so are durations and times of day.
 
 mod number;
-mod pattern;
+pub(super) mod pattern;
 
 use std::sync::{Arc, LazyLock};
 
@@ -135,7 +135,7 @@ impl ScalarUDFImpl for ToChar {
 
 /// The parse of a pattern, kept while the rows' pattern stays the same: a literal pattern is
 /// parsed once, a column's whenever it differs from the row before.
-struct Parsed<T> {
+pub(super) struct Parsed<T> {
     last: Option<(String, T)>,
 }
 
@@ -147,7 +147,7 @@ impl<T> Default for Parsed<T> {
 
 impl<T> Parsed<T> {
     /// The parse of `source`, by `parse` when it is not the last one's.
-    fn of(&mut self, source: &str, parse: impl FnOnce(&str) -> Result<T>) -> Result<&T> {
+    pub(super) fn of(&mut self, source: &str, parse: impl FnOnce(&str) -> Result<T>) -> Result<&T> {
         if self.last.as_ref().is_none_or(|(known, _)| known != source) {
             self.last = Some((source.to_owned(), parse(source)?));
         }
