@@ -15,12 +15,10 @@ use arrow::datatypes::{
 };
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Timelike};
 use chrono_tz::Tz;
-use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
-
-use super::time_zone::zone_of;
 
 /// The function's name.
 pub const NAME: &str = "age";
@@ -75,8 +73,7 @@ impl ScalarUDFImpl for Age {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let scalar = super::udf::all_scalar(&args.args);
-        let zone =
-            zone_of(&args.config_options).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let zone = super::udf::session_zone(&args.config_options)?;
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let [later, earlier] = arrays.as_slice() else {
             return exec_err!("{NAME}(later, earlier) takes two arguments");

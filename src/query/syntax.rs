@@ -21,8 +21,8 @@ use std::ops::ControlFlow;
 use datafusion::error::Result;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, LimitClause, Query, Select,
-    SelectItem, SetExpr, Statement, Value, VisitMut, VisitorMut,
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, LimitClause, Query,
+    Select, SelectItem, SetExpr, Statement, Value, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::{Dialect, PostgreSqlDialect};
 use datafusion::sql::sqlparser::parser::Parser;
@@ -146,25 +146,13 @@ fn unnest_series(select: &mut Select) -> bool {
 const SERIES: &str = "generate_series";
 
 fn is_series(expr: &Expr) -> bool {
-    matches!(expr, Expr::Function(f) if f.name.to_string().eq_ignore_ascii_case(SERIES))
+    call(expr, SERIES).is_some()
 }
 
 /// `age(ts)`, with one argument, as the age at today's midnight.
 fn age_today(expr: &Expr) -> Option<Expr> {
-    let Expr::Function(function) = expr else {
-        return None;
-    };
-    if !function
-        .name
-        .to_string()
-        .eq_ignore_ascii_case(super::age::NAME)
-    {
-        return None;
-    }
-    let FunctionArguments::List(list) = &function.args else {
-        return None;
-    };
-    let [FunctionArg::Unnamed(FunctionArgExpr::Expr(ts))] = list.args.as_slice() else {
+    let args = call_args(expr, super::age::NAME)?;
+    let [ts] = args.as_slice() else {
         return None;
     };
     parse_expr(&format!("{}(CAST(now() AS DATE), {ts})", super::age::NAME))
@@ -172,24 +160,43 @@ fn age_today(expr: &Expr) -> Option<Expr> {
 
 /// `LOCALTIMESTAMP` and `LOCALTIME` (without a precision) as casts of `now()`.
 fn local_time(expr: &Expr) -> Option<Expr> {
+    const LOCAL: [(&str, &str); 2] = [
+        ("localtimestamp", "CAST(now() AS TIMESTAMP)"),
+        ("localtime", "CAST(now() AS TIME)"),
+    ];
+    let without_parentheses = |f: &Function| matches!(f.args, FunctionArguments::None);
+    let (_, sql) = LOCAL
+        .iter()
+        .find(|(name, _)| call(expr, name).is_some_and(without_parentheses))?;
+    parse_expr(sql)
+}
+
+/// `expr` when it calls the function `name` (unqualified, in any case).
+fn call<'a>(expr: &'a Expr, name: &str) -> Option<&'a Function> {
     let Expr::Function(function) = expr else {
         return None;
     };
-    let [name] = function.name.0.as_slice() else {
+    let [called] = function.name.0.as_slice() else {
         return None;
     };
-    if !matches!(function.args, FunctionArguments::None) {
-        return None;
-    }
-    let name = name.to_string();
-    let sql = if name.eq_ignore_ascii_case("localtimestamp") {
-        "CAST(now() AS TIMESTAMP)"
-    } else if name.eq_ignore_ascii_case("localtime") {
-        "CAST(now() AS TIME)"
-    } else {
+    called
+        .to_string()
+        .eq_ignore_ascii_case(name)
+        .then_some(function)
+}
+
+/// The arguments of `expr` when it calls `name` with positional expressions only.
+pub(crate) fn call_args<'a>(expr: &'a Expr, name: &str) -> Option<Vec<&'a Expr>> {
+    let FunctionArguments::List(list) = &call(expr, name)?.args else {
         return None;
     };
-    parse_expr(sql)
+    list.args
+        .iter()
+        .map(|arg| match arg {
+            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
+            _ => None,
+        })
+        .collect()
 }
 
 /// One PostgreSQL expression parsed (the rewrites' replacements), `None` when it does not parse.

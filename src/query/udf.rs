@@ -1,9 +1,12 @@
-//! What the query layer's functions (`timezone`, `to_char`, `interval_mul`, `width_bucket`)
-//! share: a result that is one value when every argument was, and their documentation's
+//! What the query layer's functions (`timezone`, `to_char`, `interval_mul`, `width_bucket`,
+//! `age`, `to_timestamp`…) share: a result that is one value when every argument was, the
+//! session's zone, the error of an argument a user got wrong, and their documentation's
 //! section.
 
 use arrow::array::ArrayRef;
-use datafusion::common::{Result, ScalarValue};
+use chrono_tz::Tz;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{ColumnarValue, DocSection, DocumentationBuilder};
 
 /// Whether every argument is one value for all rows (a literal).
@@ -18,6 +21,16 @@ pub(crate) fn result(out: ArrayRef, scalar: bool) -> Result<ColumnarValue> {
         return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?));
     }
     Ok(ColumnarValue::Array(out))
+}
+
+/// The session's `TimeZone` in `options` ([`super::time_zone::zone_of`]) as a function's error.
+pub(crate) fn session_zone(options: &ConfigOptions) -> Result<Tz> {
+    super::time_zone::zone_of(options).map_err(|e| DataFusionError::External(Box::new(e)))
+}
+
+/// An argument a user got wrong, `message` saying how (SQLSTATE 22023 on the wire).
+pub(crate) fn invalid(message: impl Into<String>) -> DataFusionError {
+    DataFusionError::External(Box::new(crate::Error::InvalidArgument(message.into())))
 }
 
 /// The documentation of a function in the section `label` of the function list.

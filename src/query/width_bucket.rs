@@ -8,10 +8,12 @@ use std::sync::{Arc, LazyLock};
 use arrow::array::{Array, AsArray, Int32Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int32Type};
-use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
+
+use super::udf::invalid;
 
 /// `width_bucket(operand, low, high, count)`; see the [module docs](self).
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -145,10 +147,6 @@ fn bucket(operand: f64, low: f64, high: f64, count: i32) -> Result<i32> {
     // The fraction may round to 1.0, which would be a lie: the last bucket at most.
     let bucket = (f64::from(count) * fraction) as i32;
     Ok(bucket.min(count - 1) + 1)
-}
-
-fn invalid(message: &str) -> DataFusionError {
-    DataFusionError::External(Box::new(crate::Error::InvalidArgument(message.to_owned())))
 }
 
 #[cfg(test)]

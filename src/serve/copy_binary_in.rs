@@ -65,10 +65,10 @@ pub fn to_csv(
     if &signature != SIGNATURE {
         return Err(BinaryCopyError::Signature);
     }
-    if read_u32(&mut input)? & WITH_OIDS != 0 {
+    if u32::from_be_bytes(read(&mut input)?) & WITH_OIDS != 0 {
         return Err(BinaryCopyError::Oids);
     }
-    let extension = read_u32(&mut input)?;
+    let extension = u32::from_be_bytes(read(&mut input)?);
     std::io::copy(
         &mut (&mut input).take(u64::from(extension)),
         &mut std::io::sink(),
@@ -78,7 +78,7 @@ pub fn to_csv(
     loop {
         // The trailer ends the data; so does its end between tuples, as PostgreSQL takes it
         // (ADBC sends no trailer).
-        let count = match read_i16(&mut input) {
+        let count = match read(&mut input).map(i16::from_be_bytes) {
             Ok(-1) => return Ok(rows),
             Ok(count) => count,
             Err(e) if e.kind() == ErrorKind::UnexpectedEof => return Ok(rows),
@@ -96,7 +96,7 @@ pub fn to_csv(
             if i > 0 {
                 out.write_all(b",")?;
             }
-            let Ok(len) = usize::try_from(read_i32(&mut input)?) else {
+            let Ok(len) = usize::try_from(i32::from_be_bytes(read(&mut input)?)) else {
                 continue; // -1: NULL, an empty unquoted field
             };
             field.resize(len, 0);
@@ -221,22 +221,11 @@ fn numeric(bytes: &[u8]) -> Result<String, String> {
     Ok(text)
 }
 
-fn read_i16(input: &mut impl Read) -> std::io::Result<i16> {
-    let mut b = [0u8; 2];
-    input.read_exact(&mut b)?;
-    Ok(i16::from_be_bytes(b))
-}
-
-fn read_i32(input: &mut impl Read) -> std::io::Result<i32> {
-    let mut b = [0u8; 4];
-    input.read_exact(&mut b)?;
-    Ok(i32::from_be_bytes(b))
-}
-
-fn read_u32(input: &mut impl Read) -> std::io::Result<u32> {
-    let mut b = [0u8; 4];
-    input.read_exact(&mut b)?;
-    Ok(u32::from_be_bytes(b))
+/// The next `N` bytes of `input` (a big-endian number of the copy format).
+fn read<const N: usize>(input: &mut impl Read) -> std::io::Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    input.read_exact(&mut bytes)?;
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use arrow::array::{Array, AsArray, BooleanArray, ListBuilder, StringBuilder};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field};
-use datafusion::common::{DataFusionError, Result, exec_err, plan_err};
+use datafusion::common::{Result, exec_err, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
@@ -69,10 +69,10 @@ impl ScalarUDFImpl for ParseIdent {
                 continue;
             }
             let parts = split(texts.value(r), strict.value(r)).map_err(|message| {
-                DataFusionError::External(Box::new(crate::Error::InvalidArgument(format!(
+                crate::query::udf::invalid(format!(
                     "string is not a valid identifier: \"{}\" ({message})",
                     texts.value(r)
-                ))))
+                ))
             })?;
             for part in parts {
                 out.values().append_value(part);

@@ -26,7 +26,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use chrono::{DateTime, LocalResult, Offset, TimeZone};
 use chrono_tz::Tz;
-use datafusion::common::{DataFusionError, Result, plan_err};
+use datafusion::common::{Result, plan_err};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
 };
@@ -199,9 +199,7 @@ impl Clocks {
             Some(i) => i,
             None => {
                 let tz = zone_named(name).ok_or_else(|| {
-                    DataFusionError::External(Box::new(crate::Error::InvalidArgument(format!(
-                        "time zone \"{name}\" not recognized"
-                    ))))
+                    crate::query::udf::invalid(format!("time zone \"{name}\" not recognized"))
                 })?;
                 self.zones.push((name.to_owned(), tz, ZoneClock::new(tz)));
                 self.zones.len() - 1

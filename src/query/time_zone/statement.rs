@@ -9,9 +9,7 @@
 
 use std::ops::ControlFlow;
 
-use datafusion::sql::sqlparser::ast::{
-    Expr, FunctionArg, FunctionArgExpr, FunctionArguments, Statement, visit_expressions_mut,
-};
+use datafusion::sql::sqlparser::ast::{Expr, Statement, visit_expressions_mut};
 
 use super::function::NAME;
 
@@ -42,40 +40,16 @@ fn at_time_zone(expr: &Expr) -> Option<Expr> {
 
 /// PostgreSQL's `date_trunc(field, ts, zone)` through `timezone`.
 fn date_trunc_in_zone(expr: &Expr) -> Option<Expr> {
-    let Expr::Function(function) = expr else {
+    let args = call_args(expr, "date_trunc")?;
+    let [field, ts, zone] = args.as_slice() else {
         return None;
     };
-    let [name] = function.name.0.as_slice() else {
-        return None;
-    };
-    if !name.to_string().eq_ignore_ascii_case("date_trunc") {
-        return None;
-    }
-    let FunctionArguments::List(list) = &function.args else {
-        return None;
-    };
-    let unnamed: Vec<&Expr> = list
-        .args
-        .iter()
-        .filter_map(|arg| match arg {
-            FunctionArg::Unnamed(FunctionArgExpr::Expr(e)) => Some(e),
-            _ => None,
-        })
-        .collect();
-    let [field, ts, zone] = unnamed.as_slice() else {
-        return None;
-    };
-    if list.args.len() != 3 {
-        return None;
-    }
     parse(&format!(
         "{NAME}({zone}, date_trunc({field}, {NAME}({zone}, {ts})))"
     ))
 }
 
-fn parse(sql: &str) -> Option<Expr> {
-    crate::query::syntax::parse_expr(sql)
-}
+use crate::query::syntax::{call_args, parse_expr as parse};
 
 #[cfg(test)]
 mod tests {

@@ -28,7 +28,6 @@ use datafusion::logical_expr::{
 
 use super::text_arg::Texts;
 use super::text_arg::text_type;
-use super::time_zone::zone_of;
 
 /// The function's name, PostgreSQL's (and DataFusion's, whose function this one replaces).
 const NAME: &str = "to_char";
@@ -111,8 +110,7 @@ impl ScalarUDFImpl for ToChar {
         if strftime || !is_datetime(&value.data_type()) {
             return self.strftime.invoke_with_args(args);
         }
-        let zone = zone_of(&args.config_options)
-            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        let zone = super::udf::session_zone(&args.config_options)?;
         let out = write_all(value, pattern, args.number_rows, zone)?;
         super::udf::result(out, scalar)
     }

@@ -46,8 +46,25 @@ pub struct Pattern {
     post: usize,
     /// The first integer place that is a `0`.
     zero_from: Option<usize>,
+    /// Which fraction places are `0` (kept in fill mode) rather than `9`.
+    fraction_zeros: Vec<bool>,
     /// `S` before the first digit place (anchored to the number's start).
     leading_sign: bool,
+    /// Where the sign goes before the number.
+    sign: SignColumn,
+}
+
+/// What is written just before a number's first character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SignColumn {
+    /// `S` before the digits: `+` or `-`.
+    Anchored,
+    /// `PR`: `<` for a negative number.
+    Bracket,
+    /// Nothing: `MI`, `SG` or a trailing `S` write the sign in their place.
+    None,
+    /// No sign keyword: `-`, or a blank.
+    Minus,
 }
 
 /// Keywords, longest first, and what they are.
@@ -119,11 +136,30 @@ pub fn parse(pattern: &str) -> Result<Pattern> {
         .iter()
         .position(|t| *t == Token::Sign)
         .is_some_and(|s| first_digit.is_none_or(|d| s < d));
+    let fraction_zeros = after
+        .iter()
+        .filter(|t| matches!(t, Token::Digit { .. }))
+        .map(|t| *t == Token::Digit { zero: true })
+        .collect();
+    let in_place = tokens.contains(&Token::Minus)
+        || tokens.contains(&Token::PlusMinus)
+        || (tokens.contains(&Token::Sign) && !leading_sign);
+    let sign = if leading_sign {
+        SignColumn::Anchored
+    } else if tokens.contains(&Token::Brackets) {
+        SignColumn::Bracket
+    } else if in_place {
+        SignColumn::None
+    } else {
+        SignColumn::Minus
+    };
     Ok(Pattern {
         pre: digits(before),
         post: digits(after),
         zero_from,
+        fraction_zeros,
         leading_sign,
+        sign,
         fill,
         tokens,
     })
@@ -141,18 +177,10 @@ impl Pattern {
     pub fn write(&self, negative: bool, int: &str, frac: &str, out: &mut String) {
         let overflow = int.len() > self.pre;
         // The fraction places written: in fill mode trailing zeros of `9` places are not.
-        let fraction_places = self
-            .tokens
-            .iter()
-            .filter(|t| matches!(t, Token::Digit { .. }));
-        let kinds: Vec<bool> = fraction_places
-            .skip(self.pre)
-            .map(|t| *t == Token::Digit { zero: true })
-            .collect();
         let mut shown_frac = frac.len();
         if self.fill && !overflow {
             while shown_frac > 0
-                && !kinds[shown_frac - 1]
+                && !self.fraction_zeros[shown_frac - 1]
                 && frac.as_bytes()[shown_frac - 1] == b'0'
             {
                 shown_frac -= 1;
@@ -165,22 +193,13 @@ impl Pattern {
             other => other,
         };
         let pad = self.pre.saturating_sub(int.len());
-        let explicit = self
-            .tokens
-            .iter()
-            .any(|t| matches!(t, Token::Minus | Token::PlusMinus | Token::Brackets))
-            || (self.tokens.contains(&Token::Sign) && !self.leading_sign);
         let blank = if self.fill { "" } else { " " };
-        let anchored = if self.leading_sign {
-            if negative { "-" } else { "+" }
-        } else if self.tokens.contains(&Token::Brackets) {
-            if negative { "<" } else { blank }
-        } else if explicit {
-            ""
-        } else if negative {
-            "-"
-        } else {
-            blank
+        let anchored = match (self.sign, negative) {
+            (SignColumn::Anchored, true) | (SignColumn::Minus, true) => "-",
+            (SignColumn::Anchored, false) => "+",
+            (SignColumn::Bracket, true) => "<",
+            (SignColumn::None, _) => "",
+            (SignColumn::Bracket | SignColumn::Minus, false) => blank,
         };
         let mut started = false;
         let mut place = 0;

@@ -16,14 +16,14 @@ use std::sync::{Arc, LazyLock};
 use arrow::array::{Array, Date32Array, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType, Field, FieldRef, TimeUnit};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::{DataFusionError, Result, ScalarValue};
+use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl,
     Signature, Volatility,
 };
 
 use super::text_arg::Texts;
-use super::time_zone::{instant_of, zone_of};
+use super::time_zone::instant_of;
 use super::to_char::{Parsed, pattern};
 
 /// `to_timestamp` or `to_date`; see the [module docs](self).
@@ -131,12 +131,10 @@ impl ScalarUDFImpl for ToTimestamp {
             return self.strftime.invoke_with_args(args);
         }
         let scalar = super::udf::all_scalar(&args.args);
-        let zone =
-            zone_of(&args.config_options).map_err(|e| DataFusionError::External(Box::new(e)))?;
+        let zone = super::udf::session_zone(&args.config_options)?;
         let texts = Texts::of(&args.args[0])?;
         let patterns = Texts::of(&args.args[1])?;
-        let invalid =
-            |m: String| DataFusionError::External(Box::new(crate::Error::InvalidArgument(m)));
+        let invalid = super::udf::invalid;
         let mut parsed = Parsed::default();
         let mut micros = Vec::with_capacity(args.number_rows);
         for r in 0..args.number_rows {

@@ -116,7 +116,8 @@ pub fn read(pieces: &[Piece], text: &str) -> Result<Fields, String> {
                         })?;
                     }
                     Field::Meridiem { .. } => {
-                        let upper = rest.to_ascii_uppercase();
+                        let upper: String = rest.chars().take(4).collect();
+                        let upper = upper.to_ascii_uppercase();
                         let (pm, len) = [
                             ("AM", false, 2),
                             ("PM", true, 2),
@@ -249,7 +250,8 @@ fn fraction(rest: &mut &str, width: usize) -> Result<u32, String> {
 /// The index of the name in `names` the input starts with (full, else its first three letters),
 /// in any case; the input moves past it.
 fn name(rest: &mut &str, names: &[&str]) -> Option<u32> {
-    let lower = rest.to_lowercase();
+    // The longest name is 9 letters.
+    let lower: String = rest.chars().take(9).collect::<String>().to_lowercase();
     for (i, full) in names.iter().enumerate() {
         let len = if lower.starts_with(full) {
             full.len()
