@@ -32,6 +32,10 @@ const DUPLICATE_ALIAS: &str = "__alias_";
 /// Functions the planner calls for operators, unnamed as operators are.
 const OPERATORS: &[&str] = &["interval_mul", "interval_div"];
 
+/// Functions the server plans casts as, named as casts are: `CAST(e AS regclass)` is
+/// `regclass(e)` (`serve::pg_regclass`).
+const CASTS: &[(&str, &str)] = &[("regclass", "regclass")];
+
 /// The UDF the `ARRAY(SELECT …)` rewrite wraps its aggregate in ([`super::pg_functions`]).
 pub const ARRAY_SUBQUERY: &str = "array_or_empty";
 
@@ -178,7 +182,17 @@ fn figure(expr: &Expr, input: &LogicalPlan, names: &[String]) -> (String, Streng
                 None => (UNNAMED.to_owned(), Strength::None),
             },
             name if OPERATORS.contains(&name) => (UNNAMED.to_owned(), Strength::None),
-            name => strong(name),
+            name => match (CASTS.iter().find(|(f, _)| *f == name), f.args.as_slice()) {
+                (Some((_, type_name)), [arg]) => {
+                    let inner = figure(arg, input, names);
+                    if inner.1 > Strength::Weak {
+                        inner
+                    } else {
+                        ((*type_name).to_owned(), Strength::Weak)
+                    }
+                }
+                _ => strong(name),
+            },
         },
         Expr::AggregateFunction(f) => strong(f.func.name()),
         Expr::WindowFunction(w) => strong(w.fun.name()),

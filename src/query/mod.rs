@@ -22,11 +22,13 @@ mod age;
 pub mod column_names;
 mod duplicate_names;
 mod exists_value;
+mod format;
 mod interval;
 mod justify;
 mod literal_times;
 mod pg_names;
 mod proven_predicates;
+pub(crate) mod quote;
 mod scan_predicates;
 pub mod syntax;
 mod text_arg;
@@ -51,7 +53,8 @@ pub const SCHEMA: &str = "public";
 /// `TimeZone` as PostgreSQL reads them (`time_zone`), `to_char` included, which takes
 /// PostgreSQL's patterns (`to_char`); intervals multiply and divide by numbers (`interval`);
 /// `age`, `justify_hours`/`_days`/`_interval`, `width_bucket`, and PostgreSQL's names
-/// `variance` and `every` (`pg_names`).
+/// `variance` and `every` (`pg_names`), `format` and `quote_ident`/`_literal`/`_nullable`
+/// (`format`, `quote`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_default_catalog_and_schema(DATABASE, SCHEMA)
@@ -96,6 +99,10 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     ));
     ctx.register_udf(ScalarUDF::new_from_impl(to_timestamp::ToTimestamp::date()));
     for udf in justify::udfs() {
+        ctx.register_udf(udf);
+    }
+    ctx.register_udf(ScalarUDF::new_from_impl(format::Format::default()));
+    for udf in quote::udfs() {
         ctx.register_udf(udf);
     }
     pg_names::register(&ctx);

@@ -47,6 +47,7 @@ pub mod pg_format_type;
 pub mod pg_functions;
 pub mod pg_information_schema;
 pub mod pg_parse_ident;
+pub mod pg_regclass;
 pub mod pg_types;
 pub mod row_description;
 pub mod scram;
@@ -140,6 +141,11 @@ impl Shared {
                 .build();
             *state = with_numeric;
         }
+        // Lists the relations, fixing their OIDs, before any client names one (`regclass`).
+        ctx.sql("SELECT oid FROM pg_catalog.pg_class")
+            .await?
+            .collect()
+            .await?;
         Ok(Shared {
             base: ctx.state(),
             users: Arc::new(Users::from_config(&config.users)?),

@@ -7,7 +7,7 @@
 //! - `pg_attribute.atttypmod` carries numeric precision and scale, so
 //!   `format_type(atttypid, atttypmod)` says `numeric(18,6)` as PostgreSQL does;
 //! - array columns psql reads (`pg_class.reloptions`, `pg_namespace.nspacl`, `pg_proc.proacl`,
-//!   …) are `text[]` ([`ARRAY_COLUMNS`]);
+//!   …) are `text[]`, `pg_constraint.conkey`/`confkey` `smallint[]` ([`ARRAY_COLUMNS`]);
 //! - `pg_views` lists the views of `schemas/views/` with their definitions;
 //! - `pg_type`'s `regproc` columns are `pg_proc` OIDs ([`super::pg_catalog_types`]).
 //!
@@ -188,7 +188,8 @@ impl Relations {
         self.0.read().ok()?.get(&oid).cloned()
     }
 
-    fn oid_of(&self, schema: &str, name: &str) -> Option<i32> {
+    /// The OID of `schema`.`name`, if a scan of `pg_class` has listed it.
+    pub(super) fn oid_of(&self, schema: &str, name: &str) -> Option<i32> {
         let map = self.0.read().ok()?;
         map.iter()
             .find(|(_, r)| r.schema == schema && r.name == name)
@@ -220,30 +221,75 @@ enum Patch {
     Attribute,
     Proc,
     Description,
+    Constraint,
 }
 
-/// Array columns (`text[]`, always NULL here) that psql passes to `array_to_string` or
-/// `||`, missing from `datafusion-pg-catalog` or typed there as text: (table, column).
-const ARRAY_COLUMNS: &[(&str, &str)] = &[
-    ("pg_class", "reloptions"),
-    ("pg_class", "relacl"),
-    ("pg_namespace", "nspacl"),
-    ("pg_proc", "proacl"),
-    ("pg_proc", "proconfig"),
+/// Array columns psql passes to `array_to_string` or `||`, missing from
+/// `datafusion-pg-catalog` or typed there as text: (table, column, element type). The
+/// `text[]` ones are always NULL here; `pg_constraint`'s column numbers (`smallint[]`, which
+/// Metabase's foreign-key sync compares with `= ANY(c.conkey)`) are read from the text
+/// datafusion-pg-catalog gives them (`[2, 20, 3]`).
+const ARRAY_COLUMNS: &[(&str, &str, DataType)] = &[
+    ("pg_class", "reloptions", DataType::Utf8),
+    ("pg_class", "relacl", DataType::Utf8),
+    ("pg_namespace", "nspacl", DataType::Utf8),
+    ("pg_proc", "proacl", DataType::Utf8),
+    ("pg_proc", "proconfig", DataType::Utf8),
+    ("pg_constraint", "conkey", DataType::Int16),
+    ("pg_constraint", "confkey", DataType::Int16),
 ];
 
-/// The schema of `table` with its [`ARRAY_COLUMNS`] typed `text[]` (added when missing).
+/// The schema of `table` with its [`ARRAY_COLUMNS`] typed as arrays (added when missing).
 fn with_array_columns(table: &str, schema: &SchemaRef) -> SchemaRef {
-    let list = DataType::new_list(DataType::Utf8, true);
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-    for (_, column) in ARRAY_COLUMNS.iter().filter(|(t, _)| *t == table) {
-        let field = Field::new(*column, list.clone(), true);
+    for (_, column, element) in ARRAY_COLUMNS.iter().filter(|(t, _, _)| *t == table) {
+        let field = Field::new(*column, DataType::new_list(element.clone(), true), true);
         match fields.iter().position(|f| f.name() == column) {
             Some(i) => fields[i] = field,
             None => fields.push(field),
         }
     }
     Arc::new(Schema::new(fields))
+}
+
+/// `batch` with its text columns that `schema` types `smallint[]` read as such (`[1, 2]`);
+/// other columns as they are.
+fn with_number_lists(schema: &SchemaRef, batch: &RecordBatch) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{Int16Builder, ListBuilder};
+    let int2_list = DataType::new_list(DataType::Int16, true);
+    let mut columns = batch.columns().to_vec();
+    let mut fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    for (i, field) in batch.schema().fields().iter().enumerate() {
+        let wanted = schema.field_with_name(field.name()).ok();
+        if wanted.map(|f| f.data_type()) != Some(&int2_list) || field.data_type() != &DataType::Utf8
+        {
+            continue;
+        }
+        let texts = batch.column(i).as_string::<i32>();
+        let mut list = ListBuilder::new(Int16Builder::new());
+        for text in texts.iter() {
+            let Some(text) = text else {
+                list.append(false);
+                continue;
+            };
+            let numbers = text.trim_matches(|c| matches!(c, '[' | ']' | '{' | '}'));
+            for n in numbers.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                list.values().append_option(n.parse::<i16>().ok());
+            }
+            list.append(true);
+        }
+        columns[i] = Arc::new(list.finish());
+        fields[i] = Field::new(field.name(), int2_list.clone(), true);
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// `batch` as a batch of `schema`: its columns by name, NULL where the types differ.
@@ -267,6 +313,7 @@ impl Patch {
             "pg_attribute" => Patch::Attribute,
             "pg_proc" => Patch::Proc,
             "pg_description" => Patch::Description,
+            "pg_constraint" => Patch::Constraint,
             _ => return None,
         })
     }
@@ -412,6 +459,7 @@ impl Patched {
         let base = collect(&self.base, ctx).await?;
         match self.patch {
             Patch::Class | Patch::Namespace => fit(&self.schema, &base),
+            Patch::Constraint => fit(&self.schema, &with_number_lists(&self.schema, &base)?),
             Patch::Attribute => fit(&self.schema, &self.typmods(base).await?),
             Patch::Proc => {
                 let rows: Vec<Vec<(&str, ScalarValue)>> = procs()

@@ -21,6 +21,8 @@
 //! - `user` is `session_user`, as `current_user` already is.
 //! - `oid::regtype::text` (asyncpg's type introspection) is `format_type(oid, NULL)`, the
 //!   type's name: DataFusion's `regtype` is the OID itself.
+//! - `CAST(e AS regclass)` of an expression is `regclass(e)`, the relation's OID
+//!   ([`super::pg_regclass`]); datafusion-pg-catalog only rewrites literals.
 //! - asyncpg's type introspection query ([`super::pg_catalog_sql_asyncpg`]).
 //! - functions in FROM ([`super::pg_catalog_sql_from`]): `unnest(a) x`,
 //!   `generate_series(…) i` and `string_to_array(…) s`.
@@ -28,6 +30,7 @@
 use std::ops::ControlFlow;
 
 use crate::query::column_names::ARRAY_SUBQUERY;
+use crate::query::syntax::call_args;
 
 use datafusion::sql::sqlparser::ast::{
     Expr, FunctionArguments, OrderByKind, Query, SelectItem, SetExpr, Statement, TableFactor,
@@ -44,6 +47,8 @@ pub fn rewrite(statements: &mut [Statement]) -> bool {
             if let Some(new) = array_subquery(expr)
                 .or_else(|| user(expr))
                 .or_else(|| regtype_text(expr))
+                .or_else(|| regclass_cast(expr))
+                .or_else(|| regclass_lookup(expr))
             {
                 *expr = new;
                 changed = true;
@@ -291,6 +296,52 @@ fn regtype_text(expr: &Expr) -> Option<Expr> {
         return None;
     }
     parse_expr(&format!("format_type({oid}, NULL)"))
+}
+
+/// `regclass(e)` ([`super::pg_regclass`]) for `CAST(e AS regclass)` where `e` is not a
+/// literal (datafusion-pg-catalog has rewritten those); None for anything else.
+fn regclass_cast(expr: &Expr) -> Option<Expr> {
+    let Expr::Cast {
+        expr: inner,
+        data_type,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    let name = data_type.to_string().to_ascii_lowercase();
+    if name != "regclass" && name != "pg_catalog.regclass" {
+        return None;
+    }
+    parse_expr(&format!("{}({inner})", super::pg_regclass::NAME))
+}
+
+/// `regclass('name')` for the look-up datafusion-pg-catalog writes for `'name'::regclass`, a
+/// subquery over `pg_class` and `parse_ident('name'::TEXT)`, which finds no unqualified
+/// `pg_catalog` table (`'pg_class'::regclass`, the `classoid` of table descriptions) and gives
+/// `pg_class` its own OID; None for anything else (a `$1::regclass` keeps that look-up).
+fn regclass_lookup(expr: &Expr) -> Option<Expr> {
+    use datafusion::sql::sqlparser::ast::{Value, visit_expressions};
+
+    let Expr::Subquery(query) = expr else {
+        return None;
+    };
+    let text = query.to_string();
+    if !text.contains("pg_catalog.pg_class") || !text.contains("array_length(parts, 1)") {
+        return None;
+    }
+    let mut name = None;
+    let _ = visit_expressions(query, |e| {
+        if let Some([Expr::Cast { expr: arg, .. }]) = call_args(e, "parse_ident").as_deref()
+            && let Expr::Value(v) = arg.as_ref()
+            && let Value::SingleQuotedString(s) = &v.value
+        {
+            name = Some(s.clone());
+        }
+        ControlFlow::<()>::Continue(())
+    });
+    let name = name?.replace('\'', "''");
+    parse_expr(&format!("{}('{name}')", super::pg_regclass::NAME))
 }
 
 /// `ARRAY(SELECT e …)` as `(SELECT array_agg(e) …)`; None for anything else.

@@ -105,13 +105,11 @@ pub fn register(ctx: &SessionContext, relations: Arc<Relations>) {
         Volatility::Stable,
         Arc::new(|_| Ok(scalar_text(None))),
     ));
-    ctx.register_udf(create_udf(
-        "quote_literal",
-        vec![DataType::Utf8],
-        DataType::Utf8,
-        Volatility::Immutable,
-        Arc::new(|args| map_text(&args[0], |v| Ok(Some(quote_literal(v))))),
-    ));
+    // After datafusion-pg-catalog's quote_ident, which quoted quoted names as they were.
+    for udf in crate::query::quote::udfs() {
+        ctx.register_udf(udf);
+    }
+    ctx.register_udf(super::pg_regclass::udf(relations.clone()));
     ctx.register_udf(super::pg_format_type::udf());
     ctx.register_udf(super::pg_parse_ident::udf());
     ctx.register_udf(ScalarUDF::new_from_impl(ArrayOrEmpty {
@@ -218,16 +216,6 @@ impl ScalarUDFImpl for PgTypeof {
             _ => pg_types::name(&ty).to_owned(),
         };
         Ok(scalar_text(Some(name)))
-    }
-}
-
-/// `quote_literal`: single quotes doubled; with a backslash, PostgreSQL's `E'…'` form.
-fn quote_literal(v: &str) -> String {
-    let quoted = v.replace('\'', "''");
-    if v.contains('\\') {
-        format!("E'{}'", quoted.replace('\\', "\\\\"))
-    } else {
-        format!("'{quoted}'")
     }
 }
 

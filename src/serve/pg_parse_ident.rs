@@ -84,7 +84,7 @@ impl ScalarUDFImpl for ParseIdent {
 }
 
 /// The parts of `text`; with `strict`, nothing may follow the last one.
-fn split(text: &str, strict: bool) -> Result<Vec<String>, &'static str> {
+pub(super) fn split(text: &str, strict: bool) -> Result<Vec<String>, &'static str> {
     let mut parts = Vec::new();
     let mut rest = text.trim_start();
     loop {

@@ -95,7 +95,8 @@ pub fn code_of(e: &DataFusionError) -> &'static str {
 
 /// Planning errors carry their kind only in the message; these are DataFusion's wordings.
 fn plan_code(message: &str) -> &'static str {
-    if message.contains("table '") && message.contains("not found") {
+    let relation = message.starts_with("relation \"") && message.ends_with("does not exist");
+    if relation || (message.contains("table '") && message.contains("not found")) {
         UNDEFINED_TABLE
     } else if message.contains("Invalid function") || message.contains("function '") {
         UNDEFINED_FUNCTION

@@ -8,6 +8,8 @@ would display from its result; the statement must succeed and show it:
   databases  the cdr database    tables   cdrs (and the other stored tables)
   views      call_log, with its definition
   columns    the cdrs columns, with PostgreSQL types (timestamptz, numeric(18,6))
+  columns_described   the same, with each column's description
+  tables_described    the stored tables, with their descriptions
   privileges cdrs and call_log   types    PostgreSQL's base types (int4, text, timestamptz),
                                           and (Npgsql) _int4 as an array of int4
 """
@@ -64,6 +66,12 @@ def check(expect, cols, rows):
         assert "public" in values, values
     elif expect == "databases":
         assert "cdr" in values, values
+    elif expect == "tables_described":
+        check("tables", cols, rows)
+        assert any("append-only" in v for v in values), values
+    elif expect == "columns_described":
+        check("columns", cols, rows)
+        assert "Unique id of the call within its tenant (Call ID / Transaction ID)" in values, values
     elif expect in ("tables", "privileges"):
         for t in TABLES:
             assert t in values, (t, values)

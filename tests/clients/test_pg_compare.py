@@ -415,6 +415,22 @@ ANALYST = [
     " to_timestamp('2026-11-23 14:05 +05:30', 'YYYY-MM-DD HH24:MI TZH:TZM'),"
     " to_timestamp('2026-11-23 14:05:09.5', 'YYYY-MM-DD HH24:MI:SS.MS'),"
     " to_date('Monday, 23 November 2026', 'Day, DD Month YYYY'), to_date('  2026 -  11-23x', 'YYYY-MM-DD')",
+    # format and quoting (schema browsers name tables with format('%I.%I', …)).
+    "SELECT format('%I.%I', 'public', 'cdrs'), format('%I', 'Call Log'), format('%s|%L|%L', NULL,"
+    " 'it''s', NULL), format('100%%'), format('%2$s %1$s %s', 'a', 'b'), format('[%5s][%-5s]',"
+    " 'ab', 'cd'), format('[%*s][%-*s][%*s]', 4, 'x', 4, 'y', -3, 'z'), format('[%1$*2$s]', 'x', 3),"
+    " format(NULL, 'a'), format('%s', CAST(NULL AS TEXT)), format('[%3s]', CAST(NULL AS TEXT))",
+    "SELECT format('%s %s %s %s %L', 1.50, true, DATE '2026-11-24', TIMESTAMPTZ '2026-11-24"
+    " 10:00:00+00', 42), format('%s', interval '90 minutes')",
+    "SELECT quote_ident('cdrs'), quote_ident('Call Log'), quote_ident('user'), quote_ident('name'),"
+    " quote_ident('say \"hi\"'), quote_ident('1st'), quote_literal('it''s'), quote_literal(E'a\\\\b'),"
+    " quote_literal(42), quote_nullable(CAST(NULL AS TEXT)), quote_nullable('x'),"
+    " quote_literal(CAST(NULL AS TEXT))",
+    # regclass of PostgreSQL's catalog tables: their fixed OIDs (pg_description's classoid).
+    # (Aliased: an oid is an int4 here, and a cast to it is named so.)
+    "SELECT 'pg_class'::regclass::oid AS a, 'pg_catalog.pg_proc'::regclass::oid AS b,"
+    " CAST(CAST('pg_type' AS TEXT) AS regclass)::oid AS c, CAST(format('%I.%I', 'pg_catalog',"
+    " 'pg_namespace') AS regclass)::oid, 'pg_class'::regclass = 1259 AS d",
 ]
 
 
