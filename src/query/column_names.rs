@@ -36,6 +36,9 @@ const OPERATORS: &[&str] = &["interval_mul", "interval_div"];
 /// `regclass(e)` (`serve::pg_regclass`).
 const CASTS: &[(&str, &str)] = &[("regclass", "regclass")];
 
+/// Functions planned for PostgreSQL syntax, named as PostgreSQL names that syntax.
+const SYNTAX: &[(&str, &str)] = &[(super::substring::NAME, "substring")];
+
 /// The UDF the `ARRAY(SELECT …)` rewrite wraps its aggregate in ([`super::pg_functions`]).
 pub const ARRAY_SUBQUERY: &str = "array_or_empty";
 
@@ -90,11 +93,20 @@ pub fn output_names(plan: &LogicalPlan) -> Vec<String> {
         }
         LogicalPlan::Aggregate(a) => {
             let input = output_names(&a.input);
-            a.group_expr
-                .iter()
-                .chain(&a.aggr_expr)
-                .map(|e| figure(&e.clone().unalias_nested().data, &a.input, &input).0)
-                .collect()
+            let name = |e: &Expr| figure(&e.clone().unalias_nested().data, &a.input, &input).0;
+            // ROLLUP, CUBE and GROUPING SETS: a column per grouped expression, then the
+            // grouping id DataFusion adds.
+            let mut names: Vec<String> = match a.group_expr.as_slice() {
+                [Expr::GroupingSet(set)] => {
+                    let mut names: Vec<String> =
+                        set.distinct_expr().into_iter().map(name).collect();
+                    names.push(datafusion::logical_expr::Aggregate::INTERNAL_GROUPING_ID.into());
+                    names
+                }
+                groups => groups.iter().map(name).collect(),
+            };
+            names.extend(a.aggr_expr.iter().map(name));
+            names
         }
         LogicalPlan::Window(w) => {
             let input = output_names(&w.input);
@@ -182,6 +194,12 @@ fn figure(expr: &Expr, input: &LogicalPlan, names: &[String]) -> (String, Streng
                 None => (UNNAMED.to_owned(), Strength::None),
             },
             name if OPERATORS.contains(&name) => (UNNAMED.to_owned(), Strength::None),
+            name if SYNTAX.iter().any(|(f, _)| *f == name) => strong(
+                SYNTAX
+                    .iter()
+                    .find(|(f, _)| *f == name)
+                    .map_or(name, |(_, n)| *n),
+            ),
             name => match (CASTS.iter().find(|(f, _)| *f == name), f.args.as_slice()) {
                 (Some((_, type_name)), [arg]) => {
                     let inner = figure(arg, input, names);
@@ -247,7 +265,14 @@ fn defining<'a>(expr: &'a Expr, input: &'a LogicalPlan) -> &'a Expr {
         return expr;
     };
     let made = match input {
-        LogicalPlan::Aggregate(a) => a.group_expr.iter().chain(&a.aggr_expr).nth(i),
+        // The grouped expressions (a grouping set's, then its id), then the aggregates.
+        LogicalPlan::Aggregate(a) => {
+            match i.checked_sub(a.schema.fields().len() - a.aggr_expr.len()) {
+                Some(j) => a.aggr_expr.get(j),
+                None if matches!(a.group_expr.as_slice(), [Expr::GroupingSet(_)]) => None,
+                None => a.group_expr.get(i),
+            }
+        }
         LogicalPlan::Window(w) => i
             .checked_sub(w.input.schema().fields().len())
             .and_then(|j| w.window_expr.get(j)),

@@ -30,6 +30,8 @@ mod pg_names;
 mod proven_predicates;
 pub(crate) mod quote;
 mod scan_predicates;
+mod similar_to;
+mod substring;
 pub mod syntax;
 mod text_arg;
 pub mod time_zone;
@@ -64,9 +66,15 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     // decoding pass per condition; cheapest columns first means the later passes decode only
     // the rows that are left (the month's per-account totals: -15% CPU, benches/RESULTS.md).
     config.options_mut().execution.parquet.reorder_filters = true;
-    let mut state = SessionStateBuilder::new()
+    let mut builder = SessionStateBuilder::new()
         .with_config(config)
-        .with_default_features()
+        .with_default_features();
+    // Ahead of DataFusion's, which plans every `substring(x FROM …)` as a start position.
+    builder
+        .expr_planners()
+        .get_or_insert_default()
+        .insert(0, Arc::new(substring::SubstringPattern));
+    let mut state = builder
         .with_physical_optimizer_rule(Arc::new(scan_predicates::DistinctScanPredicates))
         .with_physical_optimizer_rule(Arc::new(proven_predicates::ProvenScanPredicates))
         .build();
@@ -102,6 +110,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
         ctx.register_udf(udf);
     }
     ctx.register_udf(ScalarUDF::new_from_impl(format::Format::default()));
+    ctx.register_udf(substring::udf());
     for udf in quote::udfs() {
         ctx.register_udf(udf);
     }

@@ -1,13 +1,27 @@
 //! DataFusion's functions under the other names PostgreSQL gives them: `variance` (the sample
-//! variance, DataFusion's `var_samp`) and `every` (the SQL standard's `bool_and`).
+//! variance, DataFusion's `var_samp`), `every` (the SQL standard's `bool_and`) and `sign`
+//! (DataFusion's `signum`).
 
 use datafusion::prelude::SessionContext;
 
 /// (DataFusion's aggregate, PostgreSQL's other name for it).
 const AGGREGATES: &[(&str, &str)] = &[("var_samp", "variance"), ("bool_and", "every")];
 
+/// (DataFusion's scalar function, PostgreSQL's other name for it).
+const SCALARS: &[(&str, &str)] = &[("signum", "sign")];
+
 /// Registers the other names in `ctx`.
 pub fn register(ctx: &SessionContext) {
+    for (name, alias) in SCALARS {
+        let Some(udf) = ctx.state().scalar_functions().get(*name).cloned() else {
+            tracing::warn!(
+                function = name,
+                "no such function: its PostgreSQL name is missing"
+            );
+            continue;
+        };
+        ctx.register_udf(udf.as_ref().clone().with_aliases([*alias]));
+    }
     for (name, alias) in AGGREGATES {
         let Some(udaf) = ctx.state().aggregate_functions().get(*name).cloned() else {
             tracing::warn!(

@@ -12,6 +12,8 @@
 //!   3)) AS generate_series`, named as PostgreSQL names it unless aliased.
 //! - `age(ts)` is `age(CAST(now() AS DATE), ts)`: the age at today's midnight in the session's
 //!   zone ([`super::age`]).
+//! - `x SIMILAR TO 'pattern'` is `x ~ 'regex'`, PostgreSQL's translation of the pattern
+//!   ([`super::similar_to`]).
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
 //!   TIME)`: the statement's start as wall-clock time in the session's zone
 //!   ([`super::time_zone::SessionTimeZone`] reads those casts so).
@@ -76,7 +78,10 @@ impl VisitorMut for Rewriter {
     }
 
     fn post_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
-        if let Some(local) = local_time(expr).or_else(|| age_today(expr)) {
+        if let Some(local) = local_time(expr)
+            .or_else(|| age_today(expr))
+            .or_else(|| super::similar_to::rewrite(expr))
+        {
             *expr = local;
             self.changed = true;
         }

@@ -426,6 +426,19 @@ ANALYST = [
     " quote_ident('say \"hi\"'), quote_ident('1st'), quote_literal('it''s'), quote_literal(E'a\\\\b'),"
     " quote_literal(42), quote_nullable(CAST(NULL AS TEXT)), quote_nullable('x'),"
     " quote_literal(CAST(NULL AS TEXT))",
+    # SIMILAR TO: the SQL pattern against the whole text (DataFusion read it as a regex).
+    "SELECT 'abc' SIMILAR TO 'a%', 'xabcx' SIMILAR TO 'abc', '1.5' SIMILAR TO '1.5',"
+    " '105' SIMILAR TO '1.5', 'ab' NOT SIMILAR TO '(a|b)+', '100%' SIMILAR TO '100#%' ESCAPE '#',"
+    " CAST(NULL AS TEXT) SIMILAR TO 'a', '0031' SIMILAR TO '(0|00)3_'",
+    # substring(text FROM pattern): the match, or its first group.
+    "SELECT substring('+31201234567' FROM '^\\+(\\d{2})'), substring('abc123' FROM '\\d+'),"
+    " substring('abc' FROM 'z'), substring(CAST(NULL AS TEXT) FROM 'a'), substring('a-b' FROM '(x)?-')",
+    "SELECT substring(x FROM '\\d+') AS d FROM (VALUES ('a1'), (NULL), ('b22')) AS v(x) ORDER BY 1",
+    "SELECT sign(-2.5), sign(3), sign(0)",
+    "SELECT x, count(*) FROM (VALUES ('a'), ('b'), ('a')) AS v(x) GROUP BY ROLLUP (x)"
+    " ORDER BY x NULLS LAST",
+    "SELECT x, y, count(*), sum(y) FROM (VALUES ('a', 1), ('b', 2)) AS v(x, y)"
+    " GROUP BY GROUPING SETS ((x), (y), ()) ORDER BY 1, 2",
     # regclass of PostgreSQL's catalog tables: their fixed OIDs (pg_description's classoid).
     # (Aliased: an oid is an int4 here, and a cast to it is named so.)
     "SELECT 'pg_class'::regclass::oid AS a, 'pg_catalog.pg_proc'::regclass::oid AS b,"
