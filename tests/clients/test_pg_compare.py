@@ -426,6 +426,16 @@ ANALYST = [
     " quote_ident('say \"hi\"'), quote_ident('1st'), quote_literal('it''s'), quote_literal(E'a\\\\b'),"
     " quote_literal(42), quote_nullable(CAST(NULL AS TEXT)), quote_nullable('x'),"
     " quote_literal(CAST(NULL AS TEXT))",
+    # to_char of intervals: talk time as HH24:MI:SS, hours past 24, negative spans.
+    "SELECT to_char(interval '90 minutes', 'HH24:MI'), to_char(interval '30 hours 1 minute"
+    " 1 second', 'HH24:MI:SS'), to_char(interval '13 hours', 'HH12 AM'), to_char(interval '0',"
+    " 'HH:MI'), to_char(interval '1 year 2 months 3 days 2 hours', 'YYYY-MM-DD HH24'),"
+    " to_char(interval '-90 minutes', 'HH24:MI'), to_char(interval '3725 seconds',"
+    " 'FMHH24:MI:SS'), to_char(interval '3725 seconds', 'SSSS'), to_char(interval '1.5 seconds',"
+    " 'SS.MS US FF2'), to_char(interval '5 months', 'Q DDD CC'), to_char(interval '-14 months"
+    " -3 days', 'YYYY MM DD'), to_char(interval '2 hours', 'HH24th')",
+    "SELECT to_char(x * interval '1 second', 'HH24:MI:SS') AS talk FROM (VALUES (59), (3600),"
+    " (NULL), (100000)) AS v(x)",
     # SIMILAR TO: the SQL pattern against the whole text (DataFusion read it as a regex).
     "SELECT 'abc' SIMILAR TO 'a%', 'xabcx' SIMILAR TO 'abc', '1.5' SIMILAR TO '1.5',"
     " '105' SIMILAR TO '1.5', 'ab' NOT SIMILAR TO '(a|b)+', '100%' SIMILAR TO '100#%' ESCAPE '#',"

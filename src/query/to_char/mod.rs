@@ -3,13 +3,15 @@
 //! at its wall-clock time in the session's `TimeZone` (its `TZ` is that zone's abbreviation,
 //! its `OF` the offset), as PostgreSQL writes it, and a date as that zone's midnight; a
 //! timestamp without time zone as it is. A number is written by PostgreSQL's number patterns
-//! (`'FM999G990D00'`, [`number`]).
+//! (`'FM999G990D00'`, [`number`]), an interval by the time fields of the patterns
+//! (`to_char(sum(duration_s) * interval '1 second', 'HH24:MI:SS')`, [`interval`]).
 //!
 //! DataFusion's own `to_char` takes chrono's `strftime` patterns (`'%Y-%m'`) and would copy a
 //! PostgreSQL pattern into every row unchanged. A pattern holding `%` is still read as
 //! `strftime` by DataFusion's function (in the value's own zone: a stored instant in UTC), and
 //! so are durations and times of day.
 
+mod interval;
 mod number;
 pub(super) mod pattern;
 
@@ -17,7 +19,10 @@ use std::sync::{Arc, LazyLock};
 
 use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Decimal128Type, Float64Type, TimeUnit, TimestampMicrosecondType};
+use arrow::datatypes::{
+    DataType, Decimal128Type, Float64Type, IntervalMonthDayNanoType, IntervalUnit, TimeUnit,
+    TimestampMicrosecondType,
+};
 use chrono::{DateTime, Offset, TimeZone};
 use chrono_tz::{OffsetName, Tz};
 use datafusion::common::{Result, plan_err};
@@ -82,11 +87,15 @@ impl ScalarUDFImpl for ToChar {
                 Ok(vec![value.clone(), pattern])
             }
             v if v.is_numeric() => Ok(vec![v.clone(), pattern]),
+            DataType::Interval(_) => Ok(vec![
+                DataType::Interval(IntervalUnit::MonthDayNano),
+                pattern,
+            ]),
             DataType::Null => Ok(vec![
                 DataType::Timestamp(TimeUnit::Microsecond, None),
                 pattern,
             ]),
-            other => plan_err!("{NAME} writes numbers, dates and times, not {other}"),
+            other => plan_err!("{NAME} writes numbers, dates, times and intervals, not {other}"),
         }
     }
 
@@ -107,6 +116,10 @@ impl ScalarUDFImpl for ToChar {
             let out = write_numbers(value, pattern, args.number_rows)?;
             return super::udf::result(out, scalar);
         }
+        if matches!(value.data_type(), DataType::Interval(_)) {
+            let out = write_intervals(value, pattern, args.number_rows)?;
+            return super::udf::result(out, scalar);
+        }
         if strftime || !is_datetime(&value.data_type()) {
             return self.strftime.invoke_with_args(args);
         }
@@ -123,7 +136,7 @@ impl ScalarUDFImpl for ToChar {
             .with_sql_example(
                 "```sql\n> select to_char(TIMESTAMP '2026-11-03 00:30:00', 'Dy DD Mon YYYY HH24:MI');\nTue 03 Nov 2026 00:30\n```",
             )
-            .with_argument("value", "A timestamp, timestamptz or date.")
+            .with_argument("value", "A timestamp, timestamptz, date, interval or number.")
             .with_argument("pattern", "A PostgreSQL template pattern.")
             .build()
         });
@@ -196,6 +209,37 @@ fn write_numbers(value: &ColumnarValue, pattern: &ColumnarValue, rows: usize) ->
         };
         text.clear();
         pattern.write(negative, &int, &frac, &mut text);
+        out.append_value(&text);
+    }
+    Ok(Arc::new(out.finish()))
+}
+
+/// Every interval of `value` written by its row's `pattern` ([`interval`]).
+fn write_intervals(
+    value: &ColumnarValue,
+    pattern: &ColumnarValue,
+    rows: usize,
+) -> Result<ArrayRef> {
+    let values = value.to_array(rows)?;
+    let values = cast(&values, &DataType::Interval(IntervalUnit::MonthDayNano))?;
+    let spans = values.as_primitive::<IntervalMonthDayNanoType>();
+    let patterns = Texts::of(pattern)?;
+    let mut parsed = Parsed::default();
+    let mut out = StringBuilder::with_capacity(spans.len(), spans.len() * 8);
+    let mut text = String::new();
+    for r in 0..spans.len() {
+        let Some(source) = patterns.get(r).filter(|_| spans.is_valid(r)) else {
+            out.append_null();
+            continue;
+        };
+        let pieces = parsed.of(source, |s| Ok(pattern::parse(s)))?;
+        let v = spans.value(r);
+        text.clear();
+        interval::write(
+            pieces,
+            &interval::Span::of(v.months, v.days, v.nanoseconds),
+            &mut text,
+        )?;
         out.append_value(&text);
     }
     Ok(Arc::new(out.finish()))

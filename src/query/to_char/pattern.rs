@@ -452,7 +452,7 @@ pub fn write(pieces: &[Piece], value: &Value<'_>, out: &mut String) {
 }
 
 /// A number of at least `width` digits (`width` 0 in fill mode: no padding).
-fn number(out: &mut String, n: i64, width: usize) {
+pub(super) fn number(out: &mut String, n: i64, width: usize) {
     if n < 0 {
         let _ = write!(out, "-{:0width$}", -n);
     } else {
@@ -461,7 +461,7 @@ fn number(out: &mut String, n: i64, width: usize) {
 }
 
 /// A name in `case`, blank-padded to `pad` characters.
-fn name(out: &mut String, text: &str, case: Case, pad: usize) {
+pub(super) fn name(out: &mut String, text: &str, case: Case, pad: usize) {
     let start = out.len();
     match case {
         Case::Upper => out.push_str(&text.to_uppercase()),
@@ -473,7 +473,7 @@ fn name(out: &mut String, text: &str, case: Case, pad: usize) {
 }
 
 /// The English ordinal suffix of `n`.
-fn suffix(n: i64) -> &'static str {
+pub(super) fn suffix(n: i64) -> &'static str {
     match (n % 100, n % 10) {
         (11..=13, _) => "th",
         (_, 1) => "st",
@@ -484,7 +484,7 @@ fn suffix(n: i64) -> &'static str {
 }
 
 /// The last `digits` digits of `year` (all of them for 4 and more).
-fn year_digits(year: i64, digits: u8) -> (i64, usize) {
+pub(super) fn year_digits(year: i64, digits: u8) -> (i64, usize) {
     match digits {
         1 => (year % 10, 1),
         2 => (year % 100, 2),
