@@ -26,6 +26,7 @@ mod format;
 mod interval;
 mod justify;
 mod literal_times;
+mod ordered_set;
 mod pg_names;
 mod proven_predicates;
 pub(crate) mod quote;
@@ -55,7 +56,7 @@ pub const SCHEMA: &str = "public";
 /// `TimeZone` as PostgreSQL reads them (`time_zone`), `to_char` included, which takes
 /// PostgreSQL's patterns (`to_char`); intervals multiply and divide by numbers (`interval`);
 /// `age`, `justify_hours`/`_days`/`_interval`, `width_bucket`, and PostgreSQL's names
-/// `variance` and `every` (`pg_names`), `format` and `quote_ident`/`_literal`/`_nullable`
+/// `variance` and `every` (`pg_names`), `mode` and `percentile_disc` (`ordered_set`), `format` and `quote_ident`/`_literal`/`_nullable`
 /// (`format`, `quote`).
 pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
@@ -111,6 +112,9 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     }
     ctx.register_udf(ScalarUDF::new_from_impl(format::Format::default()));
     ctx.register_udf(substring::udf());
+    for udaf in ordered_set::udafs() {
+        ctx.register_udaf(udaf);
+    }
     for udf in quote::udfs() {
         ctx.register_udf(udf);
     }

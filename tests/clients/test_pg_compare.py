@@ -436,6 +436,15 @@ ANALYST = [
     " -3 days', 'YYYY MM DD'), to_char(interval '2 hours', 'HH24th')",
     "SELECT to_char(x * interval '1 second', 'HH24:MI:SS') AS talk FROM (VALUES (59), (3600),"
     " (NULL), (100000)) AS v(x)",
+    # Ordered-set aggregates: the most frequent value, a value at a fraction.
+    "SELECT mode() WITHIN GROUP (ORDER BY x), mode() WITHIN GROUP (ORDER BY x DESC),"
+    " percentile_disc(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0) WITHIN GROUP (ORDER BY x),"
+    " percentile_disc(1) WITHIN GROUP (ORDER BY x), percentile_disc(0.25) WITHIN GROUP (ORDER BY"
+    " x DESC) FROM (VALUES (1), (2), (2), (3), (3), (NULL)) AS v(x)",
+    "SELECT g, mode() WITHIN GROUP (ORDER BY x) AS m, percentile_disc(0.9) WITHIN GROUP (ORDER BY"
+    " d) AS p FROM (VALUES (1, 'a', DATE '2026-11-01'), (1, 'b', DATE '2026-11-03'), (1, 'b', NULL),"
+    " (2, 'c', NULL), (3, NULL, NULL)) AS v(g, x, d) GROUP BY g ORDER BY g",
+    "SELECT mode() WITHIN GROUP (ORDER BY x) FROM (VALUES (1)) AS v(x) WHERE false",
     # SIMILAR TO: the SQL pattern against the whole text (DataFusion read it as a regex).
     "SELECT 'abc' SIMILAR TO 'a%', 'xabcx' SIMILAR TO 'abc', '1.5' SIMILAR TO '1.5',"
     " '105' SIMILAR TO '1.5', 'ab' NOT SIMILAR TO '(a|b)+', '100%' SIMILAR TO '100#%' ESCAPE '#',"
