@@ -6,12 +6,15 @@
 //! scaled each on its own, whole months and days kept, a fraction of a month cascaded into
 //! days (30 a month) and a fraction of a day into time (86,400 seconds a day), never upwards,
 //! to the microsecond.
+//!
+//! A date plus or minus an interval is a timestamp, as in PostgreSQL (`DATE '2026-11-22' +
+//! interval '1 hour'` is `2026-11-22 01:00:00`); DataFusion kept a date and dropped the time.
 
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{Array, AsArray, IntervalMonthDayNanoArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type, IntervalMonthDayNano, IntervalUnit};
+use arrow::datatypes::{DataType, Float64Type, IntervalMonthDayNano, IntervalUnit, TimeUnit};
 use arrow::error::ArrowError;
 use datafusion::common::{DFSchema, DataFusionError, Result, exec_err, plan_err};
 use datafusion::logical_expr::planner::{ExprPlanner, PlannerResult, RawBinaryExpr};
@@ -25,7 +28,8 @@ const DAYS_PER_MONTH: f64 = 30.0;
 const SECS_PER_DAY: f64 = 86_400.0;
 const NANOS_PER_MICRO: i64 = 1_000;
 
-/// Plans `interval * number`, `number * interval` and `interval / number`.
+/// Plans `interval * number`, `number * interval` and `interval / number`, and a date plus
+/// or minus an interval.
 #[derive(Debug)]
 pub struct IntervalArithmetic {
     mul: Arc<ScalarUDF>,
@@ -48,6 +52,24 @@ impl ExprPlanner for IntervalArithmetic {
         let interval = |e: &Expr| matches!(e.get_type(schema), Ok(DataType::Interval(_)));
         let number = |e: &Expr| e.get_type(schema).is_ok_and(|t| t.is_numeric());
         let RawBinaryExpr { op, left, right } = expr;
+        let date = |e: &Expr| matches!(e.get_type(schema), Ok(DataType::Date32 | DataType::Date64));
+        let timestamp = |e: Expr| {
+            let ts = DataType::Timestamp(TimeUnit::Microsecond, None);
+            Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), ts))
+        };
+        // A date and an interval make a timestamp, as in PostgreSQL: the time is kept.
+        match op {
+            BinaryOperator::Plus if date(&left) && interval(&right) => {
+                return Ok(PlannerResult::Planned(timestamp(left) + right));
+            }
+            BinaryOperator::Plus if interval(&left) && date(&right) => {
+                return Ok(PlannerResult::Planned(left + timestamp(right)));
+            }
+            BinaryOperator::Minus if date(&left) && interval(&right) => {
+                return Ok(PlannerResult::Planned(timestamp(left) - right));
+            }
+            _ => {}
+        }
         let (udf, interval, number) = match op {
             BinaryOperator::Multiply if interval(&left) && number(&right) => {
                 (&self.mul, left, right)

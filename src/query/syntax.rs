@@ -127,21 +127,27 @@ fn fetch_as_limit(query: &mut Query) -> bool {
     true
 }
 
-/// `generate_series(…)` selected (not inside an expression) as the rows of its values.
+/// `generate_series(…)` selected (not inside an expression, but maybe cast:
+/// `generate_series(…)::date`) as the rows of its values.
 fn unnest_series(select: &mut Select) -> bool {
     let mut changed = false;
     for item in &mut select.projection {
-        let (series, alias) = match item {
-            SelectItem::UnnamedExpr(e) if is_series(e) => (&*e, Ident::new(SERIES)),
-            SelectItem::ExprWithAlias { expr, alias } if is_series(expr) => (&*expr, alias.clone()),
+        let (expr, alias) = match item {
+            SelectItem::UnnamedExpr(e) => (e, None),
+            SelectItem::ExprWithAlias { expr, alias } => (expr, Some(alias.clone())),
             _ => continue,
+        };
+        let mut expr = expr.clone();
+        let Some(series) = series_in(&mut expr) else {
+            continue;
         };
         let Some(unnested) = parse_expr(&format!("unnest({series})")) else {
             continue;
         };
+        *series = unnested;
         *item = SelectItem::ExprWithAlias {
-            expr: unnested,
-            alias,
+            expr,
+            alias: alias.unwrap_or_else(|| Ident::new(SERIES)),
         };
         changed = true;
     }
@@ -150,8 +156,13 @@ fn unnest_series(select: &mut Select) -> bool {
 
 const SERIES: &str = "generate_series";
 
-fn is_series(expr: &Expr) -> bool {
-    call(expr, SERIES).is_some()
+/// The `generate_series(…)` call `expr` is, or casts.
+fn series_in(expr: &mut Expr) -> Option<&mut Expr> {
+    match expr {
+        Expr::Cast { expr, .. } => series_in(expr),
+        e if call(e, SERIES).is_some() => Some(e),
+        _ => None,
+    }
 }
 
 /// `age(ts)`, with one argument, as the age at today's midnight.

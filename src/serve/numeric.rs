@@ -12,6 +12,8 @@
 //! digits, 6 for `real`). A text or float column, whose scale PostgreSQL chooses per value
 //! and Arrow cannot, keeps `decimal(38,10)`. No marked cast survives the rule. Declared `numeric(p,s)` types, such as
 //! the `decimal(18,6)` money columns, are untouched.
+//!
+//! The type planner also makes `float` PostgreSQL's `double precision` ([`float`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -50,7 +52,21 @@ impl TypePlanner for PgTypePlanner {
             let field = Field::new("", DataType::Decimal128(DEFAULT.0, DEFAULT.1), true);
             return Ok(Some(Arc::new(field.with_metadata(metadata))));
         }
+        if let SqlType::Float(precision) = sql_type {
+            return Ok(Some(Arc::new(Field::new("", float(precision), true))));
+        }
         self.inner.plan_type_field(sql_type)
+    }
+}
+
+/// PostgreSQL's `float` and `float(p)`: `double precision`, `real` for 24 binary digits or
+/// fewer. DataFusion made every `FLOAT` a `real`, so `count(*)::float / 3` was 0.33333334.
+fn float(precision: &ExactNumberInfo) -> DataType {
+    match precision {
+        ExactNumberInfo::Precision(p) | ExactNumberInfo::PrecisionAndScale(p, _) if *p <= 24 => {
+            DataType::Float32
+        }
+        _ => DataType::Float64,
     }
 }
 

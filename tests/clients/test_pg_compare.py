@@ -436,6 +436,13 @@ ANALYST = [
     " -3 days', 'YYYY MM DD'), to_char(interval '2 hours', 'HH24th')",
     "SELECT to_char(x * interval '1 second', 'HH24:MI:SS') AS talk FROM (VALUES (59), (3600),"
     " (NULL), (100000)) AS v(x)",
+    # A date and an interval make a timestamp; float is double precision.
+    "SELECT DATE '2026-11-22' + interval '1 hour', DATE '2026-11-22' - interval '30 minutes',"
+    " interval '1 day' + DATE '2026-11-22', DATE '2026-11-22' + interval '1 month',"
+    " DATE '2026-11-22' + 7, DATE '2026-11-30' - 1",
+    "SELECT count(*)::float / 3, CAST(2 AS FLOAT) / 3, 1::float(53) / 3 FROM (VALUES (1)) AS v(x)",
+    "SELECT generate_series(DATE '2026-11-01', DATE '2026-11-03', interval '1 day')::date",
+    "SELECT generate_series(1, 3)::text AS n",
     # Ordered-set aggregates: the most frequent value, a value at a fraction.
     "SELECT mode() WITHIN GROUP (ORDER BY x), mode() WITHIN GROUP (ORDER BY x DESC),"
     " percentile_disc(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0) WITHIN GROUP (ORDER BY x),"
