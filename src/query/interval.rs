@@ -7,8 +7,11 @@
 //! days (30 a month) and a fraction of a day into time (86,400 seconds a day), never upwards,
 //! to the microsecond.
 //!
-//! A date plus or minus an interval is a timestamp, as in PostgreSQL (`DATE '2026-11-22' +
-//! interval '1 hour'` is `2026-11-22 01:00:00`); DataFusion kept a date and dropped the time.
+//! A date plus or minus an interval with a time of day is a timestamp, as in PostgreSQL
+//! (`DATE '2026-11-22' + interval '1 hour'` is `2026-11-22 01:00:00`); DataFusion kept a date
+//! and dropped the time. A literal of whole days or months still gives a date (PostgreSQL: a
+//! timestamp at that midnight, the same instant), so that `call_date >= current_date -
+//! interval '7 days'` still skips the partitions before it.
 
 use std::sync::{Arc, LazyLock};
 
@@ -53,19 +56,22 @@ impl ExprPlanner for IntervalArithmetic {
         let number = |e: &Expr| e.get_type(schema).is_ok_and(|t| t.is_numeric());
         let RawBinaryExpr { op, left, right } = expr;
         let date = |e: &Expr| matches!(e.get_type(schema), Ok(DataType::Date32 | DataType::Date64));
+        // Whole days or months (a literal) keep DataFusion's date, which keeps a partition
+        // filter such as `call_date >= current_date - interval '7 days'` on the partitions.
+        let timed = |e: &Expr| interval(e) && !whole_days(e);
         let timestamp = |e: Expr| {
             let ts = DataType::Timestamp(TimeUnit::Microsecond, None);
             Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(e), ts))
         };
-        // A date and an interval make a timestamp, as in PostgreSQL: the time is kept.
+        // A date and an interval with a time of day make a timestamp, as in PostgreSQL.
         match op {
-            BinaryOperator::Plus if date(&left) && interval(&right) => {
+            BinaryOperator::Plus if date(&left) && timed(&right) => {
                 return Ok(PlannerResult::Planned(timestamp(left) + right));
             }
-            BinaryOperator::Plus if interval(&left) && date(&right) => {
+            BinaryOperator::Plus if timed(&left) && date(&right) => {
                 return Ok(PlannerResult::Planned(left + timestamp(right)));
             }
-            BinaryOperator::Minus if date(&left) && interval(&right) => {
+            BinaryOperator::Minus if date(&left) && timed(&right) => {
                 return Ok(PlannerResult::Planned(timestamp(left) - right));
             }
             _ => {}
@@ -81,6 +87,17 @@ impl ExprPlanner for IntervalArithmetic {
             _ => return Ok(PlannerResult::Original(RawBinaryExpr { op, left, right })),
         };
         Ok(PlannerResult::Planned(udf.call(vec![interval, number])))
+    }
+}
+
+/// Whether `e` is an interval literal of whole days or months (no time of day).
+fn whole_days(e: &Expr) -> bool {
+    use datafusion::common::ScalarValue;
+    match e {
+        Expr::Literal(ScalarValue::IntervalMonthDayNano(Some(v)), _) => v.nanoseconds == 0,
+        Expr::Literal(ScalarValue::IntervalDayTime(Some(v)), _) => v.milliseconds == 0,
+        Expr::Literal(ScalarValue::IntervalYearMonth(Some(_)), _) => true,
+        _ => false,
     }
 }
 

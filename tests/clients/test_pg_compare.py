@@ -437,9 +437,11 @@ ANALYST = [
     "SELECT to_char(x * interval '1 second', 'HH24:MI:SS') AS talk FROM (VALUES (59), (3600),"
     " (NULL), (100000)) AS v(x)",
     # A date and an interval make a timestamp; float is double precision.
+    # (A literal of whole days or months keeps a date here, for partition pruning.)
     "SELECT DATE '2026-11-22' + interval '1 hour', DATE '2026-11-22' - interval '30 minutes',"
-    " interval '1 day' + DATE '2026-11-22', DATE '2026-11-22' + interval '1 month',"
-    " DATE '2026-11-22' + 7, DATE '2026-11-30' - 1",
+    " interval '1 day 2 hours' + DATE '2026-11-22', DATE '2026-11-22' + interval '1 month 1 second',"
+    " d + interval '90 minutes', DATE '2026-11-22' + 7, DATE '2026-11-30' - 1"
+    " FROM (VALUES (DATE '2026-03-29')) AS v(d)",
     "SELECT count(*)::float / 3, CAST(2 AS FLOAT) / 3, 1::float(53) / 3 FROM (VALUES (1)) AS v(x)",
     "SELECT generate_series(DATE '2026-11-01', DATE '2026-11-03', interval '1 day')::date",
     "SELECT generate_series(1, 3)::text AS n",

@@ -1,7 +1,8 @@
 //! A scan does not evaluate the conditions its files' statistics prove true for all rows
 //! (`query::proven_predicates`): a time range covering whole day files leaves the Parquet
 //! predicate, a range cutting into a file keeps its cutting bound, and both count the same
-//! rows as the data holds.
+//! rows as the data holds. A date minus whole days stays a date, so a filter on the partition
+//! column keeps skipping partitions (`query::interval`).
 
 use crate::inproc::Lake;
 
@@ -70,4 +71,24 @@ fn a_range_covering_whole_files_is_not_evaluated_by_the_scan() {
                  AND tenant = 't0'";
     assert!(!scan_predicate(&lake, after).contains("start_time"));
     assert_eq!(lake.value(after), "200");
+}
+
+#[test]
+fn whole_days_off_a_date_keep_the_partition_filter_a_time_of_day_makes_a_timestamp() {
+    let lake = Lake::new();
+    let (stored, _, rejected) = lake.ingest("a.csv", "canonical", &calls());
+    assert_eq!((stored, rejected), (600, 0));
+    // `call_date >= DATE … - interval '2 days'` stays a date comparison on the partition
+    // column (a timestamp there would cast every partition's date and read every file).
+    let week = "SELECT count(*) FROM cdrs WHERE call_date >= DATE '2026-11-08' - interval '2 days'";
+    let plan: String = lake
+        .rows(&format!("EXPLAIN {week}"))
+        .into_iter()
+        .map(|row| row.join(" "))
+        .collect();
+    assert!(!plan.contains("CAST(call_date"), "{plan}");
+    assert_eq!(lake.value(week), "300");
+    // With a time of day the sum is a timestamp, as in PostgreSQL: the time is kept.
+    let later = "SELECT CAST(DATE '2026-11-08' + interval '90 minutes' AS TEXT)";
+    assert_eq!(lake.value(later), "2026-11-08T01:30:00");
 }
