@@ -454,6 +454,13 @@ ANALYST = [
     " d) AS p FROM (VALUES (1, 'a', DATE '2026-11-01'), (1, 'b', DATE '2026-11-03'), (1, 'b', NULL),"
     " (2, 'c', NULL), (3, NULL, NULL)) AS v(g, x, d) GROUP BY g ORDER BY g",
     "SELECT mode() WITHIN GROUP (ORDER BY x) FROM (VALUES (1)) AS v(x) WHERE false",
+    # percentile_cont interpolated in double precision (DataFusion's truncated to millionths).
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x), percentile_cont(0.3) WITHIN GROUP"
+    " (ORDER BY x), percentile_cont(0.95) WITHIN GROUP (ORDER BY x DESC), percentile_cont(0)"
+    " WITHIN GROUP (ORDER BY x), percentile_cont(1) WITHIN GROUP (ORDER BY x)"
+    " FROM (VALUES (1), (2), (4), (7), (NULL)) AS v(x)",
+    "SELECT g, percentile_cont(0.25) WITHIN GROUP (ORDER BY x) FROM (VALUES (1, 1.5), (1, 2.5),"
+    " (2, 3.0), (3, NULL)) AS v(g, x) GROUP BY g ORDER BY g",
     # SIMILAR TO: the SQL pattern against the whole text (DataFusion read it as a regex).
     "SELECT 'abc' SIMILAR TO 'a%', 'xabcx' SIMILAR TO 'abc', '1.5' SIMILAR TO '1.5',"
     " '105' SIMILAR TO '1.5', 'ab' NOT SIMILAR TO '(a|b)+', '100%' SIMILAR TO '100#%' ESCAPE '#',"
