@@ -54,6 +54,7 @@ pub mod scram;
 pub mod session;
 pub mod sqlstate;
 pub mod statement;
+pub mod temp_tables;
 pub mod tenant;
 pub mod text_cast;
 pub mod text_rows;

@@ -51,6 +51,7 @@ use super::parameters;
 use super::row_description;
 use super::sqlstate::{self, INVALID_PARAMETER};
 use super::statement::{self, Kind};
+use super::temp_tables::{SessionCatalogs, TempTables};
 use super::tenant::TenantFilter;
 use super::text_cast::PgTextCasts;
 use super::text_rows;
@@ -70,6 +71,8 @@ const TIMEOUT_KEY: &str = "statement_timeout_ms";
 struct Conn {
     user: User,
     ctx: Arc<SessionContext>,
+    /// The connection's temporary tables.
+    temp: TempTables,
     service: Arc<DfSessionService>,
     _registered: Guard,
 }
@@ -151,7 +154,12 @@ impl Session {
                 }
                 Err(e) => Err(e),
             },
-            Kind::NoOp(tag) => Ok(Response::Execution(Tag::new(tag))),
+            Kind::NoOp(tag) => {
+                if matches!(stmt, Statement::Discard { .. }) {
+                    conn.temp.clear();
+                }
+                Ok(Response::Execution(Tag::new(tag)))
+            }
             Kind::Show(name, value) => show(name, &value),
             Kind::ShowTimeZone => show("TimeZone", zone(client).name()),
             Kind::SetTimeZone(name) => set_time_zone(client, conn, &name).await,
@@ -177,7 +185,8 @@ fn conn<'a, C: ClientInfo + ?Sized>(
             format!("role \"{name}\" does not exist"),
         )))
     })?;
-    let ctx = Arc::new(session_context(shared, &user)?);
+    let temp = TempTables::default();
+    let ctx = Arc::new(session_context(shared, &user, &temp)?);
     let (pid, secret) = client.pid_and_secret_key();
     let registered = shared
         .cancels
@@ -191,6 +200,7 @@ fn conn<'a, C: ClientInfo + ?Sized>(
     let _ = cell.set(Conn {
         user,
         ctx,
+        temp,
         service,
         _registered: registered,
     });
@@ -201,9 +211,14 @@ fn conn<'a, C: ClientInfo + ?Sized>(
 /// How many of the largest memory consumers a "resources exhausted" error names.
 const TOP_CONSUMERS: NonZeroUsize = NonZeroUsize::new(5).expect("non-zero");
 
-/// The connection's own session state: the shared catalog and functions, its own
-/// configuration, a memory pool of the per-query limit, and the user's tenant filter.
-fn session_context(shared: &Shared, user: &User) -> PgWireResult<SessionContext> {
+/// The connection's own session state: the shared catalog (with `temp`, its temporary
+/// tables) and functions, its own configuration, a memory pool of the per-query limit, and
+/// the user's tenant filter.
+fn session_context(
+    shared: &Shared,
+    user: &User,
+    temp: &TempTables,
+) -> PgWireResult<SessionContext> {
     // A fair pool rather than DataFusion's greedy default. With the greedy pool one
     // partition's sorter took most of the limit, and the other partition's merge of its sorted
     // batches (ExternalSorterMerge, not spillable, 0.5-0.85 GB at 10M CDRs) found nothing
@@ -235,7 +250,10 @@ fn session_context(shared: &Shared, user: &User) -> PgWireResult<SessionContext>
         .config()
         .clone()
         .with_extension(Arc::new(SessionUser(user.name.clone())));
+    let catalogs = SessionCatalogs::new(shared.base.catalog_list().clone(), temp)
+        .ok_or_else(|| sqlstate::error(sqlstate::INTERNAL, "catalog cdr is not registered"))?;
     let state = SessionStateBuilder::new_from_existing(shared.base.clone())
+        .with_catalog_list(Arc::new(catalogs))
         .with_config(config)
         .with_runtime_env(runtime)
         .with_analyzer_rules(rules)
@@ -377,6 +395,7 @@ fn parse_marked(sql: &str) -> PgWireResult<(Vec<Statement>, bool)> {
         .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
     let mut rewritten = super::pg_catalog_sql::rewrite(&mut statements);
     for statement in &mut statements {
+        rewritten |= super::temp_tables::rewrite(statement);
         rewritten |= crate::query::syntax::rewrite(statement);
     }
     Ok((statements, rewritten))
@@ -425,6 +444,7 @@ impl SimpleQueryHandler for Session {
                 conn.user.role,
                 conn.user.tenants.is_some(),
                 &stmt,
+                &conn.temp,
             ) {
                 Err(e) => Err(e),
                 Ok(()) if aborted => Err(aborted_transaction()),
@@ -583,7 +603,12 @@ impl QueryParser for SessionParser {
         let stmt = statements.remove(0);
         let rewritten_sql = rewritten.then(|| stmt.to_string());
         let sql = rewritten_sql.as_deref().unwrap_or(sql);
-        statement::authorize(conn.user.role, conn.user.tenants.is_some(), &stmt)?;
+        statement::authorize(
+            conn.user.role,
+            conn.user.tenants.is_some(),
+            &stmt,
+            &conn.temp,
+        )?;
         if statement::kind(&stmt) != Kind::Engine {
             let empty = LogicalPlan::EmptyRelation(EmptyRelation {
                 produce_one_row: false,

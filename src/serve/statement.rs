@@ -13,6 +13,7 @@ use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use pgwire::error::PgWireError;
 
 use super::sqlstate::{self, FEATURE_NOT_SUPPORTED, INSUFFICIENT_PRIVILEGE};
+use super::temp_tables::TempTables;
 use crate::config::Role;
 
 /// How the server handles a statement.
@@ -125,7 +126,15 @@ fn unqualified(name: &ObjectName) -> String {
 /// `billing`; changing the catalog is for `admin`; reading or writing server files is for no
 /// one over the wire. Writes look calls up outside the tenant filter of the plan, so a
 /// tenant-bound user may not write at all.
-pub fn authorize(role: Role, tenant_bound: bool, stmt: &Statement) -> Result<(), PgWireError> {
+pub fn authorize(
+    role: Role,
+    tenant_bound: bool,
+    stmt: &Statement,
+    temp: &TempTables,
+) -> Result<(), PgWireError> {
+    if on_temp_tables(stmt, temp) {
+        return Ok(());
+    }
     let writes = matches!(
         stmt,
         Statement::Insert(_) | Statement::Copy { to: false, .. }
@@ -196,6 +205,23 @@ pub fn authorize(role: Role, tenant_bound: bool, stmt: &Statement) -> Result<(),
         _ if matches!(kind(stmt), Kind::NoOp(_)) => Ok(()),
         _ if role == Role::Admin => Ok(()),
         _ => denied("change the catalog or data"),
+    }
+}
+
+/// Whether `stmt` creates, fills or drops the connection's temporary tables, which every
+/// user may do ([`super::temp_tables`]): the rows put in come from the user's own queries.
+fn on_temp_tables(stmt: &Statement, temp: &TempTables) -> bool {
+    match stmt {
+        Statement::CreateTable(_) => super::temp_tables::creates(stmt),
+        Statement::Insert(insert) => {
+            matches!(&insert.table, TableObject::TableName(name) if temp.holds(name))
+        }
+        Statement::Drop {
+            object_type: ObjectType::Table,
+            names,
+            ..
+        } => !names.is_empty() && names.iter().all(|n| temp.holds(n)),
+        _ => false,
     }
 }
 

@@ -320,6 +320,48 @@ def analyst_cannot_create():
 
 
 @test
+def temp_tables_belong_to_their_connection():
+    with connect("analyst") as mine, connect("analyst") as other, connect("cruise") as cruise:
+        # Tableau's set filter: a temporary table, filled, joined with the CDRs.
+        mine.execute('CREATE LOCAL TEMPORARY TABLE "#Tableau_1_Filter" ("X" TEXT)'
+                     " ON COMMIT PRESERVE ROWS")
+        mine.execute("""INSERT INTO "#Tableau_1_Filter" ("X") VALUES ('carrier'), ('pbx')""")
+        joined = mine.execute('SELECT c.tenant, count(*) FROM cdrs c JOIN "#Tableau_1_Filter" f'
+                              ' ON c.tenant = f."X" GROUP BY 1 ORDER BY 1').fetchall()
+        direct = mine.execute("SELECT tenant, count(*) FROM cdrs WHERE tenant IN ('carrier', 'pbx')"
+                              " GROUP BY 1 ORDER BY 1").fetchall()
+        eq(joined, direct, "join with a temporary table")
+        assert len(joined) == 2, joined
+        # Another connection does not see it.
+        with raises_sqlstate("42P01"):
+            other.execute('SELECT * FROM "#Tableau_1_Filter"')
+        # An analyst's intermediate result, also under pg_temp, found before a stored table.
+        mine.execute("CREATE TEMP TABLE per_tenant AS SELECT tenant, count(*) AS n FROM cdrs"
+                     " GROUP BY 1")
+        eq(mine.execute("SELECT sum(n) FROM pg_temp.per_tenant").fetchone()[0],
+           mine.execute("SELECT count(*) FROM cdrs").fetchone()[0], "CTAS rows")
+        mine.execute("CREATE TEMP TABLE rates AS SELECT 1 AS shadow")
+        eq(mine.execute("SELECT * FROM rates").fetchall(), [(1,)], "temporary rates first")
+        eq(other.execute("SELECT count(*) > 1 FROM rates").fetchone()[0], True, "stored rates")
+        mine.execute('DROP TABLE "#Tableau_1_Filter"')
+        with raises_sqlstate("42P01"):
+            mine.execute('SELECT * FROM "#Tableau_1_Filter"')
+        # Stored tables stay out of an analyst's reach.
+        with raises_sqlstate("42501"):
+            mine.execute("CREATE TABLE t_denied (a int)")
+        with raises_sqlstate("42501"):
+            mine.execute("DROP TABLE rates_x")
+        # DISCARD ALL (connection pools) drops them: the stored rates are back.
+        mine.execute("DISCARD ALL")
+        eq(mine.execute("SELECT count(*) > 1 FROM rates").fetchone()[0], True, "after DISCARD")
+        with raises_sqlstate("42P01"):
+            mine.execute("SELECT * FROM per_tenant")
+        # A tenant-bound user fills a temporary table through its tenant filter.
+        cruise.execute("CREATE TEMP TABLE mine AS SELECT tenant, count(*) AS n FROM cdrs GROUP BY 1")
+        eq([t for t, _ in cruise.execute("SELECT * FROM mine").fetchall()], ["cruise"], "cruise")
+
+
+@test
 def statement_timeout():
     with connect() as conn:
         conn.execute("SET statement_timeout = '50ms'")
