@@ -108,6 +108,25 @@ impl Session {
         conn(&self.conn, &self.shared, &self.statements, client)
     }
 
+    /// Undoes `created` (a temporary table) when the connection's temporary tables now hold
+    /// more than the per-query memory limit.
+    async fn bound_temp_tables(&self, conn: &Conn, created: &Statement) -> PgWireResult<()> {
+        let (held, limit) = (conn.temp.bytes().await, self.shared.query_memory_bytes);
+        if held <= limit {
+            return Ok(());
+        }
+        conn.temp.drop_created(created);
+        Err(sqlstate::error(
+            sqlstate::OUT_OF_MEMORY,
+            format!(
+                "temporary tables would hold {} MB, over the limit of {} MB (query_memory_mb); \
+                 the table was not kept",
+                held >> 20,
+                limit >> 20
+            ),
+        ))
+    }
+
     fn timeout<C: ClientInfo + ?Sized>(&self, client: &C) -> Option<Duration> {
         match client.metadata().get(TIMEOUT_KEY) {
             Some(ms) => ms
@@ -163,7 +182,15 @@ impl Session {
             Kind::Show(name, value) => show(name, &value),
             Kind::ShowTimeZone => show("TimeZone", zone(client).name()),
             Kind::SetTimeZone(name) => set_time_zone(client, conn, &name).await,
-            Kind::Command(tag) => command(conn, &stmt.to_string(), tag, token, timeout).await,
+            Kind::Command(tag) => {
+                let done = command(conn, &stmt.to_string(), tag, token, timeout).await;
+                match done {
+                    Ok(_) if super::temp_tables::creates(stmt) => {
+                        self.bound_temp_tables(conn, stmt).await.and(done)
+                    }
+                    other => other,
+                }
+            }
         })
     }
 }

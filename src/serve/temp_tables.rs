@@ -3,7 +3,9 @@
 //! (Tableau's set filters), held in memory by the connection that made them, seen by no other,
 //! found before the stored tables of the same name, and gone with the connection or at
 //! `DISCARD ALL`/`DISCARD TEMP`. Every role may make them, as PostgreSQL grants `TEMP` to all;
-//! what fills them is read through the user's tenant filter like any query.
+//! what fills them is read through the user's tenant filter like any query. A `CREATE TEMP
+//! TABLE` that would leave the connection's temporary tables holding more than the per-query
+//! memory limit (`query_memory_mb`) is undone and refused (53200).
 //!
 //! The statement rewrite ([`rewrite`]) makes `CREATE TEMP TABLE t` a `CREATE TABLE pg_temp.t`
 //! (`ON COMMIT PRESERVE ROWS` dropped: rows live as long as the table); each connection sees
@@ -14,7 +16,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use datafusion::catalog::{
-    CatalogProvider, CatalogProviderList, MemorySchemaProvider, SchemaProvider, TableProvider,
+    CatalogProvider, CatalogProviderList, MemTable, MemorySchemaProvider, SchemaProvider,
+    TableProvider,
 };
 use datafusion::common::Result;
 use datafusion::sql::sqlparser::ast::{Ident, ObjectName, ObjectNamePart, Statement};
@@ -45,6 +48,37 @@ impl TempTables {
             [schema, table] if schema == TEMP_SCHEMA => self.0.table_exist(table),
             [table] => self.0.table_exist(table),
             _ => false,
+        }
+    }
+
+    /// The bytes their rows hold in memory.
+    pub async fn bytes(&self) -> usize {
+        let mut total = 0;
+        for name in self.0.table_names() {
+            let Ok(Some(table)) = self.0.table(&name).await else {
+                continue;
+            };
+            let Some(memory) = table.downcast_ref::<MemTable>() else {
+                continue;
+            };
+            for partition in &memory.batches {
+                total += partition
+                    .read()
+                    .await
+                    .iter()
+                    .map(|b| b.get_array_memory_size())
+                    .sum::<usize>();
+            }
+        }
+        total
+    }
+
+    /// Drops the table `statement` created ([`creates`]).
+    pub fn drop_created(&self, statement: &Statement) {
+        if let Statement::CreateTable(create) = statement
+            && let Some(name) = create.name.0.last().and_then(ObjectNamePart::as_ident)
+        {
+            let _ = self.0.deregister_table(&name.value);
         }
     }
 

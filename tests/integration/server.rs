@@ -519,6 +519,32 @@ async fn a_query_over_the_memory_limit_fails_with_53200_and_the_server_keeps_ser
     assert_eq!(texts(&other, "SELECT count(*) FROM cdrs").await, ["2"]);
 }
 
+#[tokio::test]
+async fn temporary_tables_over_the_memory_limit_are_not_kept() {
+    let server = Server::start();
+    let c = server.as_user("ana").await;
+    c.simple_query("CREATE TEMP TABLE small AS SELECT * FROM cdrs")
+        .await
+        .expect("a small temporary table");
+    assert_eq!(texts(&c, "SELECT count(*) FROM small").await, ["4"]);
+    // 10M bigints (80 MB): over the 64 MiB limit once kept, so not kept.
+    let err = c
+        .simple_query("CREATE TEMP TABLE big AS SELECT g FROM generate_series(1, 10000000) AS t(g)")
+        .await
+        .expect_err("over the limit");
+    assert_eq!(err.code(), Some(&SqlState::OUT_OF_MEMORY), "{err}");
+    let message = err
+        .as_db_error()
+        .map(|e| e.message().to_owned())
+        .unwrap_or_default();
+    assert!(message.contains("temporary tables would hold"), "{message}");
+    assert_eq!(
+        code(&c, "SELECT count(*) FROM big").await,
+        SqlState::UNDEFINED_TABLE
+    );
+    assert_eq!(texts(&c, "SELECT count(*) FROM small").await, ["4"]);
+}
+
 /// A self-signed certificate and key in `s`, made by openssl.
 fn certificate(s: &Scratch) -> (String, String) {
     let (cert, key) = (s.path("server.crt"), s.path("server.key"));
