@@ -26,6 +26,7 @@ mod format;
 mod interval;
 mod justify;
 mod literal_times;
+mod make_interval;
 mod ordered_set;
 mod pg_names;
 mod proven_predicates;
@@ -112,6 +113,9 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     }
     ctx.register_udf(ScalarUDF::new_from_impl(format::Format::default()));
     ctx.register_udf(substring::udf());
+    ctx.register_udf(ScalarUDF::new_from_impl(
+        make_interval::MakeInterval::default(),
+    ));
     for udaf in ordered_set::udafs() {
         ctx.register_udaf(udaf);
     }

@@ -12,6 +12,8 @@
 //!   3)) AS generate_series`, named as PostgreSQL names it unless aliased.
 //! - `age(ts)` is `age(CAST(now() AS DATE), ts)`: the age at today's midnight in the session's
 //!   zone ([`super::age`]).
+//! - `make_interval(secs => x)` and other named arguments are positional, zeros between
+//!   ([`super::make_interval`]).
 //! - `x SIMILAR TO 'pattern'` is `x ~ 'regex'`, PostgreSQL's translation of the pattern
 //!   ([`super::similar_to`]).
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
@@ -81,6 +83,7 @@ impl VisitorMut for Rewriter {
         if let Some(local) = local_time(expr)
             .or_else(|| age_today(expr))
             .or_else(|| super::similar_to::rewrite(expr))
+            .or_else(|| super::make_interval::positional(expr))
         {
             *expr = local;
             self.changed = true;
@@ -188,7 +191,7 @@ fn local_time(expr: &Expr) -> Option<Expr> {
 }
 
 /// `expr` when it calls the function `name` (unqualified, in any case).
-fn call<'a>(expr: &'a Expr, name: &str) -> Option<&'a Function> {
+pub(super) fn call<'a>(expr: &'a Expr, name: &str) -> Option<&'a Function> {
     let Expr::Function(function) = expr else {
         return None;
     };

@@ -445,6 +445,11 @@ ANALYST = [
     "SELECT count(*)::float / 3, CAST(2 AS FLOAT) / 3, 1::float(53) / 3 FROM (VALUES (1)) AS v(x)",
     "SELECT generate_series(DATE '2026-11-01', DATE '2026-11-03', interval '1 day')::date",
     "SELECT generate_series(1, 3)::text AS n",
+    # make_interval with named arguments (talk time as an interval).
+    "SELECT make_interval(days => 3, hours => 2), make_interval(secs => 5400),"
+    " make_interval(1, 2, 1, 3, 4, 5, 6.5), make_interval(), make_interval(secs => 1.0000005),"
+    " make_interval(mins => -90), make_interval(years => 1, days => 1)",
+    "SELECT make_interval(secs => x) AS talk FROM (VALUES (59), (NULL), (100000)) AS v(x)",
     # Ordered-set aggregates: the most frequent value, a value at a fraction.
     "SELECT mode() WITHIN GROUP (ORDER BY x), mode() WITHIN GROUP (ORDER BY x DESC),"
     " percentile_disc(0.5) WITHIN GROUP (ORDER BY x), percentile_disc(0) WITHIN GROUP (ORDER BY x),"
