@@ -23,6 +23,7 @@ pub mod column_names;
 mod duplicate_names;
 mod exists_value;
 mod format;
+mod integer_casts;
 mod interval;
 mod justify;
 mod literal_times;
@@ -83,6 +84,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     state.add_analyzer_rule(Arc::new(exists_value::ExistsAsValue));
     state.add_analyzer_rule(Arc::new(literal_times::MinuteLiterals));
     state.add_analyzer_rule(Arc::new(time_zone::SessionTimeZone));
+    state.add_analyzer_rule(Arc::new(integer_casts::IntegerCasts));
     let interval_mul = Arc::new(ScalarUDF::new_from_impl(interval::IntervalScale::mul()));
     let interval_div = Arc::new(ScalarUDF::new_from_impl(interval::IntervalScale::div()));
     state.register_expr_planner(Arc::new(interval::IntervalArithmetic::new(

@@ -445,6 +445,11 @@ ANALYST = [
     "SELECT count(*)::float / 3, CAST(2 AS FLOAT) / 3, 1::float(53) / 3 FROM (VALUES (1)) AS v(x)",
     "SELECT generate_series(DATE '2026-11-01', DATE '2026-11-03', interval '1 day')::date",
     "SELECT generate_series(1, 3)::text AS n",
+    # A number with a fraction cast to an integer is rounded (Arrow truncated: 1.5::int was 1).
+    "SELECT CAST(1.5 AS INTEGER), CAST(2.5 AS INTEGER), CAST(-1.5 AS INTEGER), 1.4::int,"
+    " 2.5::bigint, (-2.5)::smallint, 7.5::numeric(10,1)::int, 3.7::float8::int, (-3.7)::float8::int",
+    "SELECT avg(x)::int AS a, sum(y)::int AS s FROM (VALUES (1, 1.25), (2, 1.25)) AS v(x, y)",
+    "SELECT x::int AS i FROM (VALUES (0.5), (1.49), (-0.5), (NULL)) AS v(x)",
     # make_interval with named arguments (talk time as an interval).
     "SELECT make_interval(days => 3, hours => 2), make_interval(secs => 5400),"
     " make_interval(1, 2, 1, 3, 4, 5, 6.5), make_interval(), make_interval(secs => 1.0000005),"
