@@ -26,6 +26,7 @@ mod format;
 mod integer_casts;
 mod interval;
 mod justify;
+mod like_any;
 mod literal_times;
 mod make_interval;
 mod ordered_set;

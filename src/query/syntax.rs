@@ -14,6 +14,8 @@
 //!   zone ([`super::age`]).
 //! - `make_interval(secs => x)` and other named arguments are positional, zeros between
 //!   ([`super::make_interval`]).
+//! - `x LIKE ANY (ARRAY[…])` and `LIKE ALL` are the single matches joined by `OR` and `AND`
+//!   ([`super::like_any`]).
 //! - `x SIMILAR TO 'pattern'` is `x ~ 'regex'`, PostgreSQL's translation of the pattern
 //!   ([`super::similar_to`]).
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
@@ -84,6 +86,7 @@ impl VisitorMut for Rewriter {
             .or_else(|| age_today(expr))
             .or_else(|| super::similar_to::rewrite(expr))
             .or_else(|| super::make_interval::positional(expr))
+            .or_else(|| super::like_any::rewrite(expr))
         {
             *expr = local;
             self.changed = true;

@@ -450,6 +450,12 @@ ANALYST = [
     " 2.5::bigint, (-2.5)::smallint, 7.5::numeric(10,1)::int, 3.7::float8::int, (-3.7)::float8::int",
     "SELECT avg(x)::int AS a, sum(y)::int AS s FROM (VALUES (1, 1.25), (2, 1.25)) AS v(x, y)",
     "SELECT x::int AS i FROM (VALUES (0.5), (1.49), (-0.5), (NULL)) AS v(x)",
+    # LIKE ANY / ALL of a pattern list (numbers by prefix).
+    "SELECT 'abc' LIKE ANY (ARRAY['a%', 'z%']), 'abc' ILIKE ALL (ARRAY['A%', '%C']),"
+    " 'abc' NOT LIKE ANY (ARRAY['a%', 'z%']), 'abc' LIKE ALL (ARRAY['a%', 'z%']),"
+    " 'abc' LIKE ANY (ARRAY['z%', NULL]), 'abc' LIKE ANY (ARRAY['a%', NULL])",
+    "SELECT x FROM (VALUES ('+31201'), ('+44207'), ('+32475'), (NULL)) AS v(x)"
+    " WHERE x LIKE ANY (ARRAY['+31%', '+32%']) ORDER BY 1",
     # make_interval with named arguments (talk time as an interval).
     "SELECT make_interval(days => 3, hours => 2), make_interval(secs => 5400),"
     " make_interval(1, 2, 1, 3, 4, 5, 6.5), make_interval(), make_interval(secs => 1.0000005),"
