@@ -6,11 +6,9 @@
 //! `numeric` there; PostgreSQL rounds a `double precision` half to even, `2.5::float8::int` is
 //! 2 there and 3 here). Names are kept.
 
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, Result};
 use datafusion::config::ConfigOptions;
-use datafusion::logical_expr::expr_rewriter::NamePreserver;
-use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{Cast, Expr, ExprSchemable, LogicalPlan};
 use datafusion::optimizer::AnalyzerRule;
 
@@ -20,27 +18,11 @@ pub struct IntegerCasts;
 
 impl AnalyzerRule for IntegerCasts {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(in_node).map(|t| t.data)
+        super::analyzer::rewrite_expressions(plan, in_expr)
     }
 
     fn name(&self) -> &str {
         "integer_casts"
-    }
-}
-
-/// The expressions of one plan node, their names kept.
-fn in_node(node: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
-    let schema = merge_schema(&node.inputs());
-    let names = NamePreserver::new(&node);
-    let rewritten = node.map_expressions(|expr| {
-        let name = names.save(&expr);
-        expr.transform_up(|e| in_expr(e, &schema))
-            .map(|t| t.update_data(|e| name.restore(e)))
-    })?;
-    if rewritten.transformed {
-        rewritten.map_data(LogicalPlan::recompute_schema)
-    } else {
-        Ok(rewritten)
     }
 }
 

@@ -19,12 +19,14 @@ use crate::error::Result;
 use crate::storage::Store;
 
 mod age;
+pub(crate) mod analyzer;
 pub mod column_names;
 mod duplicate_names;
 mod exists_value;
 mod format;
 mod integer_casts;
 mod interval;
+mod interval_compare;
 mod justify;
 mod like_any;
 mod literal_times;
@@ -86,6 +88,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     state.add_analyzer_rule(Arc::new(literal_times::MinuteLiterals));
     state.add_analyzer_rule(Arc::new(time_zone::SessionTimeZone));
     state.add_analyzer_rule(Arc::new(integer_casts::IntegerCasts));
+    state.add_analyzer_rule(Arc::new(interval_compare::IntervalComparisons));
     let interval_mul = Arc::new(ScalarUDF::new_from_impl(interval::IntervalScale::mul()));
     let interval_div = Arc::new(ScalarUDF::new_from_impl(interval::IntervalScale::div()));
     state.register_expr_planner(Arc::new(interval::IntervalArithmetic::new(
@@ -116,6 +119,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     }
     ctx.register_udf(ScalarUDF::new_from_impl(format::Format::default()));
     ctx.register_udf(substring::udf());
+    ctx.register_udf(interval_compare::udf());
     ctx.register_udf(ScalarUDF::new_from_impl(
         make_interval::MakeInterval::default(),
     ));

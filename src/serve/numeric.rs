@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::config::ConfigOptions;
-use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::tree_node::Transformed;
 use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::logical_expr::planner::TypePlanner;
 use datafusion::logical_expr::simplify::SimplifyContext;
@@ -76,36 +76,22 @@ pub struct UnconstrainedNumeric;
 
 impl AnalyzerRule for UnconstrainedNumeric {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        plan.transform_up_with_subqueries(|node| {
-            let mut schema = DFSchema::empty();
-            for input in node.inputs() {
-                schema.merge(input.schema());
-            }
-            let rewritten = node.map_expressions(|e| {
-                e.transform_up(|e| match e {
-                    Expr::Cast(Cast { expr, field })
-                        if field.metadata().contains_key(UNCONSTRAINED) =>
-                    {
-                        let target = own_scale(&expr, &schema)
-                            .unwrap_or(DataType::Decimal128(DEFAULT.0, DEFAULT.1));
-                        Ok(Transformed::yes(
-                            if expr.get_type(&schema).ok().as_ref() == Some(&target) {
-                                *expr
-                            } else {
-                                Expr::Cast(Cast::new(expr, target))
-                            },
-                        ))
-                    }
-                    other => Ok(Transformed::no(other)),
-                })
-            })?;
-            if rewritten.transformed {
-                rewritten.map_data(LogicalPlan::recompute_schema)
-            } else {
-                Ok(rewritten)
-            }
+        crate::query::analyzer::rewrite_expressions(plan, |e, schema| {
+            Ok(match e {
+                Expr::Cast(Cast { expr, field })
+                    if field.metadata().contains_key(UNCONSTRAINED) =>
+                {
+                    let target = own_scale(&expr, schema)
+                        .unwrap_or(DataType::Decimal128(DEFAULT.0, DEFAULT.1));
+                    Transformed::yes(if expr.get_type(schema).ok().as_ref() == Some(&target) {
+                        *expr
+                    } else {
+                        Expr::Cast(Cast::new(expr, target))
+                    })
+                }
+                other => Transformed::no(other),
+            })
         })
-        .map(|t| t.data)
     }
 
     fn name(&self) -> &str {

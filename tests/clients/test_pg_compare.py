@@ -450,6 +450,14 @@ ANALYST = [
     " 2.5::bigint, (-2.5)::smallint, 7.5::numeric(10,1)::int, 3.7::float8::int, (-3.7)::float8::int",
     "SELECT avg(x)::int AS a, sum(y)::int AS s FROM (VALUES (1, 1.25), (2, 1.25)) AS v(x, y)",
     "SELECT x::int AS i FROM (VALUES (0.5), (1.49), (-0.5), (NULL)) AS v(x)",
+    # Intervals compare by length (Arrow compared months, then days, then time).
+    "SELECT (TIMESTAMP '2026-11-22 10:00' - TIMESTAMP '2026-11-20 08:30') > interval '1 day',"
+    " interval '25 hours' > interval '1 day', interval '1 month' > interval '29 days',"
+    " interval '1 day' = interval '24 hours', interval '1 month' = interval '30 days',"
+    " interval '36 hours' BETWEEN interval '1 day' AND interval '2 days',"
+    " interval '1 day' IS DISTINCT FROM interval '24 hours', CAST(NULL AS interval) > interval '1 day'",
+    "SELECT count(*) FROM (VALUES (TIMESTAMPTZ '2026-11-20 00:00:00+00'), (TIMESTAMPTZ"
+    " '2026-11-23 23:00:00+00')) AS v(t) WHERE TIMESTAMPTZ '2026-11-24 00:00:00+00' - t > interval '1 day'",
     # LIKE ANY / ALL of a pattern list (numbers by prefix).
     "SELECT 'abc' LIKE ANY (ARRAY['a%', 'z%']), 'abc' ILIKE ALL (ARRAY['A%', '%C']),"
     " 'abc' NOT LIKE ANY (ARRAY['a%', 'z%']), 'abc' LIKE ALL (ARRAY['a%', 'z%']),"
