@@ -444,6 +444,28 @@ mod tests {
     }
 
     #[test]
+    fn regclass_casts_resolve_through_regclass() {
+        // An expression (Metabase's field sync), and datafusion-pg-catalog's look-up of a literal.
+        let parsed = |sql: &str| {
+            datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser::new()
+                .parse(sql)
+                .unwrap()
+        };
+        let mut statements = parsed(
+            "SELECT col_description(format('%I.%I', s, t)::regclass::oid, 1), 'pg_class'::regclass",
+        );
+        rewrite(&mut statements);
+        assert_eq!(
+            statements[0].to_string(),
+            "SELECT col_description(regclass(format('%I.%I', s, t))::oid, 1), regclass('pg_class')"
+        );
+        // A parameter keeps datafusion-pg-catalog's look-up.
+        let mut statements = parsed("SELECT $1::regclass");
+        rewrite(&mut statements);
+        assert!(!statements[0].to_string().contains("regclass("));
+    }
+
+    #[test]
     fn unnest_aliases_name_their_column() {
         assert_eq!(
             rewritten("SELECT x FROM pg_catalog.unnest(o) x"),
