@@ -219,8 +219,12 @@ fn on_temp_tables(stmt: &Statement, temp: &TempTables) -> bool {
         Statement::Drop {
             object_type: ObjectType::Table,
             names,
+            if_exists,
             ..
-        } => !names.is_empty() && names.iter().all(|n| temp.holds(n)),
+        } => {
+            let droppable = |n: &ObjectName| temp.holds(n) || (*if_exists && temp.names_nothing(n));
+            !names.is_empty() && names.iter().all(droppable)
+        }
         _ => false,
     }
 }

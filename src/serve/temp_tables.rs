@@ -12,7 +12,7 @@
 //! the catalog through [`SessionCatalogs`], whose `pg_temp` schema is the connection's own and
 //! whose `public` schema looks a name up in `pg_temp` first.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use datafusion::catalog::{
@@ -29,24 +29,33 @@ pub const TEMP_SCHEMA: &str = "pg_temp";
 
 /// A connection's temporary tables.
 #[derive(Debug, Clone, Default)]
-pub struct TempTables(Arc<MemorySchemaProvider>);
+pub struct TempTables {
+    tables: Arc<MemorySchemaProvider>,
+    /// The shared `public` schema, once [`SessionCatalogs`] is made.
+    shared: Arc<OnceLock<Arc<dyn SchemaProvider>>>,
+}
 
 impl TempTables {
     /// Whether `name` is one of these tables: `pg_temp.t`, or `t` when there is a temporary
     /// `t`.
     pub fn holds(&self, name: &ObjectName) -> bool {
-        let parts: Vec<String> = name
-            .0
-            .iter()
-            .filter_map(ObjectNamePart::as_ident)
-            .map(|i| match i.quote_style {
-                Some(_) => i.value.clone(),
-                None => i.value.to_lowercase(),
-            })
-            .collect();
-        match parts.as_slice() {
-            [schema, table] if schema == TEMP_SCHEMA => self.0.table_exist(table),
-            [table] => self.0.table_exist(table),
+        match parts(name).as_slice() {
+            [schema, table] if schema == TEMP_SCHEMA => self.tables.table_exist(table),
+            [table] => self.tables.table_exist(table),
+            _ => false,
+        }
+    }
+
+    /// Whether `name` names no table of the connection at all, temporary or shared: a
+    /// `DROP TABLE IF EXISTS` of it (before a `CREATE TEMP TABLE` in a script) does nothing.
+    pub fn names_nothing(&self, name: &ObjectName) -> bool {
+        let shared = |t: &str| self.shared.get().is_none_or(|s| s.table_exist(t));
+        match parts(name).as_slice() {
+            [schema, table] if schema == TEMP_SCHEMA => !self.tables.table_exist(table),
+            [schema, table] if schema == SCHEMA => {
+                !self.tables.table_exist(table) && !shared(table)
+            }
+            [table] => !self.tables.table_exist(table) && !shared(table),
             _ => false,
         }
     }
@@ -54,8 +63,8 @@ impl TempTables {
     /// The bytes their rows hold in memory.
     pub async fn bytes(&self) -> usize {
         let mut total = 0;
-        for name in self.0.table_names() {
-            let Ok(Some(table)) = self.0.table(&name).await else {
+        for name in self.tables.table_names() {
+            let Ok(Some(table)) = self.tables.table(&name).await else {
                 continue;
             };
             let Some(memory) = table.downcast_ref::<MemTable>() else {
@@ -78,16 +87,28 @@ impl TempTables {
         if let Statement::CreateTable(create) = statement
             && let Some(name) = create.name.0.last().and_then(ObjectNamePart::as_ident)
         {
-            let _ = self.0.deregister_table(&name.value);
+            let _ = self.tables.deregister_table(&name.value);
         }
     }
 
     /// Drops them all (`DISCARD ALL`, `DISCARD TEMP`).
     pub fn clear(&self) {
-        for name in self.0.table_names() {
-            let _ = self.0.deregister_table(&name);
+        for name in self.tables.table_names() {
+            let _ = self.tables.deregister_table(&name);
         }
     }
+}
+
+/// The parts of `name` as the catalog spells them (unquoted ones in lower case).
+fn parts(name: &ObjectName) -> Vec<String> {
+    name.0
+        .iter()
+        .filter_map(ObjectNamePart::as_ident)
+        .map(|i| match i.quote_style {
+            Some(_) => i.value.clone(),
+            None => i.value.to_lowercase(),
+        })
+        .collect()
 }
 
 /// `CREATE TEMP TABLE t …` as `CREATE TABLE pg_temp.t …`; true when `statement` was one.
@@ -128,11 +149,14 @@ impl SessionCatalogs {
     /// The shared catalogs `shared`, with `temp` as this connection's temporary tables.
     pub fn new(shared: Arc<dyn CatalogProviderList>, temp: &TempTables) -> Option<Self> {
         let database = shared.catalog(DATABASE)?;
+        if let Some(public) = database.schema(SCHEMA) {
+            let _ = temp.shared.set(public);
+        }
         Some(Self {
             shared,
             database: Arc::new(TempCatalog {
                 shared: database,
-                temp: temp.0.clone(),
+                temp: temp.tables.clone(),
             }),
         })
     }

@@ -351,6 +351,11 @@ def temp_tables_belong_to_their_connection():
             mine.execute("CREATE TABLE t_denied (a int)")
         with raises_sqlstate("42501"):
             mine.execute("DROP TABLE rates_x")
+        # A script's DROP TABLE IF EXISTS before its CREATE TEMP TABLE: nothing to drop is fine,
+        # a stored table is not the analyst's to drop.
+        mine.execute("DROP TABLE IF EXISTS nothing_here")
+        with raises_sqlstate("42501"):
+            mine.execute("DROP TABLE IF EXISTS billing_events")
         # DISCARD ALL (connection pools) drops them: the stored rates are back.
         mine.execute("DISCARD ALL")
         eq(mine.execute("SELECT count(*) > 1 FROM rates").fetchone()[0], True, "after DISCARD")
