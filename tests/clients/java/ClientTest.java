@@ -1,5 +1,6 @@
 // pgjdbc (Debian's libpostgresql-jdbc-java): DatabaseMetaData, PreparedStatement past
-// prepareThreshold (binary transfer), setNull, CopyManager, tenant isolation.
+// prepareThreshold (binary transfer), setNull, CopyManager, tenant isolation, Metabase's
+// field sync.
 // Run: java -cp /usr/share/java/postgresql.jar ClientTest.java [test ...]
 // Server from CDRLAKE_HOST/CDRLAKE_PORT/CDRLAKE_DB; demo users have password = name.
 
@@ -223,6 +224,32 @@ public class ClientTest {
         }
     }
 
+    // Metabase's field sync (describe-fields-sql, metabase/metabase src/metabase/driver/
+    // postgres.clj) as pgjdbc sends it: a prepared statement with the schema and table bound.
+    static final String METABASE_FIELDS = """
+            SELECT "c"."column_name" AS "name", CASE WHEN "c"."udt_schema" IN ('public', 'pg_catalog') THEN FORMAT('%s', "c"."udt_name") ELSE FORMAT('"%s"."%s"', "c"."udt_schema", "c"."udt_name") END AS "database-type", "c"."ordinal_position" - 1 AS "database-position", "c"."table_schema" AS "table-schema", "c"."table_name" AS "table-name", "pk"."column_name" IS NOT NULL AS "pk?", COL_DESCRIPTION(CAST(CAST(FORMAT('%I.%I', CAST("c"."table_schema" AS TEXT), CAST("c"."table_name" AS TEXT)) AS REGCLASS) AS OID), "c"."ordinal_position") AS "field-comment", (("column_default" IS NULL) OR (LOWER("column_default") = 'null')) AND ("is_nullable" = 'NO') AND NOT ((("column_default" IS NOT NULL) AND ("column_default" LIKE '%nextval(%')) OR ("is_identity" <> 'NO')) AS "database-required", (("column_default" IS NOT NULL) AND ("column_default" LIKE '%nextval(%')) OR ("is_identity" <> 'NO') AS "database-is-auto-increment" FROM "information_schema"."columns" AS "c" LEFT JOIN (SELECT "tc"."table_schema", "tc"."table_name", "kc"."column_name" FROM "information_schema"."table_constraints" AS "tc" INNER JOIN "information_schema"."key_column_usage" AS "kc" ON ("tc"."constraint_name" = "kc"."constraint_name") AND ("tc"."table_schema" = "kc"."table_schema") AND ("tc"."table_name" = "kc"."table_name") WHERE "tc"."constraint_type" = 'PRIMARY KEY') AS "pk" ON ("c"."table_schema" = "pk"."table_schema") AND ("c"."table_name" = "pk"."table_name") AND ("c"."column_name" = "pk"."column_name") WHERE c.table_schema !~ '^information_schema|catalog_history|pg_' AND ("c"."table_schema" IN (?)) AND ("c"."table_name" IN (?)) UNION ALL SELECT "pa"."attname" AS "name", CASE WHEN "ptn"."nspname" IN ('public', 'pg_catalog') THEN FORMAT('%s', "pt"."typname") ELSE FORMAT('"%s"."%s"', "ptn"."nspname", "pt"."typname") END AS "database-type", "pa"."attnum" - 1 AS "database-position", "pn"."nspname" AS "table-schema", "pc"."relname" AS "table-name", FALSE AS "pk?", NULL AS "field-comment", FALSE AS "database-required", FALSE AS "database-is-auto-increment" FROM "pg_catalog"."pg_class" AS "pc" INNER JOIN "pg_catalog"."pg_namespace" AS "pn" ON "pn"."oid" = "pc"."relnamespace" INNER JOIN "pg_catalog"."pg_attribute" AS "pa" ON "pa"."attrelid" = "pc"."oid" INNER JOIN "pg_catalog"."pg_type" AS "pt" ON "pt"."oid" = "pa"."atttypid" INNER JOIN "pg_catalog"."pg_namespace" AS "ptn" ON "ptn"."oid" = "pt"."typnamespace" WHERE ("pc"."relkind" = 'm') AND ("pa"."attnum" >= 1) AND ("pn"."nspname" IN (?)) AND ("pc"."relname" IN (?)) ORDER BY "table-schema" ASC, "table-name" ASC, "database-position" ASC""";
+
+    static void metabaseFieldSync() throws Exception {
+        try (Connection c = connect("analyst");
+             PreparedStatement ps = c.prepareStatement(METABASE_FIELDS)) {
+            for (int i = 1; i <= 4; i += 2) {
+                ps.setString(i, "public");
+                ps.setString(i + 1, "cdrs");
+            }
+            Map<String, String> types = new HashMap<>(), comments = new HashMap<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    types.put(rs.getString("name"), rs.getString("database-type"));
+                    comments.put(rs.getString("name"), rs.getString("field-comment"));
+                }
+            }
+            eq(types.get("start_time"), "timestamptz", "start_time type");
+            eq(types.get("charge"), "numeric", "charge type");
+            eq(comments.get("call_id"), "Unique id of the call within its tenant (Call ID / Transaction ID)",
+                    "call_id comment");
+        }
+    }
+
     static final Map<String, Body> TESTS = new LinkedHashMap<>();
     static {
         TESTS.put("metadata", ClientTest::metadata);
@@ -234,6 +261,7 @@ public class ClientTest {
         TESTS.put("numeric_keeps_scale", ClientTest::numericKeepsScale);
         TESTS.put("numeric_zero_keeps_scale", ClientTest::numericZeroKeepsScale);
         TESTS.put("set_object_null", ClientTest::setObjectNull);
+        TESTS.put("metabase_field_sync", ClientTest::metabaseFieldSync);
     }
     // Known server defects: reported as SKIP with the error seen while they fail.
     static final Map<String, String> KNOWN = Map.of(
