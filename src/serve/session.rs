@@ -174,7 +174,13 @@ impl Session {
                 Err(e) => Err(e),
             },
             Kind::NoOp(tag) => {
-                if matches!(stmt, Statement::Discard { .. }) {
+                use datafusion::sql::sqlparser::ast::DiscardObject;
+                if matches!(
+                    stmt,
+                    Statement::Discard {
+                        object_type: DiscardObject::ALL | DiscardObject::TEMP
+                    }
+                ) {
                     conn.temp.clear();
                 }
                 Ok(Response::Execution(Tag::new(tag)))

@@ -356,7 +356,10 @@ def temp_tables_belong_to_their_connection():
         mine.execute("DROP TABLE IF EXISTS nothing_here")
         with raises_sqlstate("42501"):
             mine.execute("DROP TABLE IF EXISTS billing_events")
-        # DISCARD ALL (connection pools) drops them: the stored rates are back.
+        # DISCARD PLANS keeps them; DISCARD ALL (connection pools) drops them: the stored
+        # rates are back.
+        mine.execute("DISCARD PLANS")
+        eq(mine.execute("SELECT * FROM rates").fetchall(), [(1,)], "after DISCARD PLANS")
         mine.execute("DISCARD ALL")
         eq(mine.execute("SELECT count(*) > 1 FROM rates").fetchone()[0], True, "after DISCARD")
         with raises_sqlstate("42P01"):
