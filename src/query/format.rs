@@ -9,7 +9,6 @@
 use std::sync::{Arc, LazyLock};
 
 use arrow::array::{ArrayRef, StringBuilder};
-use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::{
@@ -17,6 +16,7 @@ use datafusion::logical_expr::{
 };
 
 use super::quote::{quote_ident, quote_literal, texts};
+use super::text_arg::Texts;
 use super::udf::{all_scalar, invalid, result, session_zone};
 
 /// `format(formatstr, arg, …)`; see the [module docs](self).
@@ -49,19 +49,20 @@ impl ScalarUDFImpl for Format {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let scalar = all_scalar(&args.args);
         let zone = session_zone(&args.config_options)?;
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let Some((pattern, values)) = arrays.split_first() else {
+        let Some((pattern, values)) = args.args.split_first() else {
             return Err(invalid("format(formatstr, arg, …) needs a format string"));
         };
-        let patterns = texts(&cast(pattern, &DataType::Utf8)?, zone)?;
-        let values: Vec<Vec<Option<String>>> = values
+        // The format string is read once when it is a literal; the values are written as
+        // PostgreSQL writes them.
+        let patterns = Texts::of(pattern)?;
+        let values: Vec<Vec<Option<String>>> = ColumnarValue::values_to_arrays(values)?
             .iter()
             .map(|v| texts(v, zone))
             .collect::<Result<_>>()?;
         let mut out = StringBuilder::new();
         let mut row_args = Vec::with_capacity(values.len());
-        for (r, pattern) in patterns.iter().enumerate() {
-            let Some(pattern) = pattern else {
+        for r in 0..args.number_rows {
+            let Some(pattern) = patterns.get(r) else {
                 out.append_null();
                 continue;
             };

@@ -20,6 +20,8 @@ use datafusion::logical_expr::{
 };
 use regex::Regex;
 
+use super::text_arg::Texts;
+use super::to_char::Parsed;
 use super::udf::{all_scalar, invalid, result};
 
 /// The function's name.
@@ -79,32 +81,23 @@ impl ScalarUDFImpl for SubstringFn {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let scalar = all_scalar(&args.args);
-        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        let [texts, patterns] = arrays.as_slice() else {
+        let [text, pattern] = args.args.as_slice() else {
             return exec_err!("{NAME}(text, pattern) takes two arguments");
         };
-        let (texts, patterns) = (
-            cast(texts, &DataType::Utf8)?,
-            cast(patterns, &DataType::Utf8)?,
-        );
-        let (texts, patterns) = (texts.as_string::<i32>(), patterns.as_string::<i32>());
-        let mut compiled: Option<(&str, Regex)> = None;
+        let texts = cast(&text.to_array(args.number_rows)?, &DataType::Utf8)?;
+        let texts = texts.as_string::<i32>();
+        let patterns = Texts::of(pattern)?;
+        let mut compiled = Parsed::default();
         let mut out = StringBuilder::with_capacity(texts.len(), texts.len() * 4);
         for r in 0..texts.len() {
-            if texts.is_null(r) || patterns.is_null(r) {
+            let Some(pattern) = patterns.get(r).filter(|_| texts.is_valid(r)) else {
                 out.append_null();
                 continue;
-            }
-            let pattern = patterns.value(r);
-            let regex = match &compiled {
-                Some((p, regex)) if *p == pattern => regex,
-                _ => {
-                    let regex = Regex::new(pattern).map_err(|e| {
-                        invalid(format!("invalid regular expression \"{pattern}\": {e}"))
-                    })?;
-                    &compiled.insert((pattern, regex)).1
-                }
             };
+            let regex = compiled.of(pattern, |p| {
+                Regex::new(p)
+                    .map_err(|e| invalid(format!("invalid regular expression \"{p}\": {e}")))
+            })?;
             out.append_option(first_match(regex, texts.value(r)));
         }
         let out: ArrayRef = Arc::new(out.finish());

@@ -7,7 +7,7 @@
 //! PostgreSQL; so are those PostgreSQL writes from a made-up date (`W`, `WW`, `IW`, `J`, `RM`,
 //! ISO years).
 
-use super::pattern::{Case, Field, Piece, name, number, suffix, year_digits};
+use super::pattern::{Case, Field, Piece, name, ordinal_number, write_each, year_digits};
 use crate::query::udf::invalid;
 use datafusion::common::Result;
 
@@ -42,17 +42,9 @@ impl Span {
 
 /// Writes `span` by `pieces` to `out`; an error for a field an interval has not.
 pub fn write(pieces: &[Piece], span: &Span, out: &mut String) -> Result<()> {
-    for piece in pieces {
-        match piece {
-            Piece::Literal(text) => out.push_str(text),
-            Piece::Field {
-                field,
-                fill_mode,
-                ordinal,
-            } => write_field(*field, *fill_mode, *ordinal, span, out)?,
-        }
-    }
-    Ok(())
+    write_each(pieces, out, |field, fill_mode, ordinal, out| {
+        write_field(field, fill_mode, ordinal, span, out)
+    })
 }
 
 fn write_field(
@@ -114,15 +106,7 @@ fn write_field(
             )));
         }
     };
-    number(out, n, width);
-    if let Some(upper) = ordinal {
-        let text = suffix(n);
-        out.push_str(&if upper {
-            text.to_uppercase()
-        } else {
-            text.to_owned()
-        });
-    }
+    ordinal_number(out, n, width, ordinal);
     Ok(())
 }
 

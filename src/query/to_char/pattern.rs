@@ -439,20 +439,34 @@ const JULIAN_DAY_OF_CE_0: i64 = 1_721_425;
 
 /// Writes `value` by `pieces` to `out`.
 pub fn write(pieces: &[Piece], value: &Value<'_>, out: &mut String) {
+    let _ = write_each(pieces, out, |field, fill_mode, ordinal, out| {
+        write_field(field, fill_mode, ordinal, value, out);
+        Ok::<(), std::convert::Infallible>(())
+    });
+}
+
+/// Copies the literal pieces to `out` and has `field` write each field piece (its field, fill
+/// mode and ordinal suffix); stops at `field`'s first error.
+pub(super) fn write_each<E>(
+    pieces: &[Piece],
+    out: &mut String,
+    mut field: impl FnMut(Field, bool, Option<bool>, &mut String) -> Result<(), E>,
+) -> Result<(), E> {
     for piece in pieces {
         match piece {
             Piece::Literal(text) => out.push_str(text),
             Piece::Field {
-                field,
+                field: f,
                 fill_mode,
                 ordinal,
-            } => write_field(*field, *fill_mode, *ordinal, value, out),
+            } => field(*f, *fill_mode, *ordinal, out)?,
         }
     }
+    Ok(())
 }
 
 /// A number of at least `width` digits (`width` 0 in fill mode: no padding).
-pub(super) fn number(out: &mut String, n: i64, width: usize) {
+fn number(out: &mut String, n: i64, width: usize) {
     if n < 0 {
         let _ = write!(out, "-{:0width$}", -n);
     } else {
@@ -473,7 +487,7 @@ pub(super) fn name(out: &mut String, text: &str, case: Case, pad: usize) {
 }
 
 /// The English ordinal suffix of `n`.
-pub(super) fn suffix(n: i64) -> &'static str {
+fn suffix(n: i64) -> &'static str {
     match (n % 100, n % 10) {
         (11..=13, _) => "th",
         (_, 1) => "st",
@@ -619,6 +633,12 @@ fn write_field(
             return;
         }
     };
+    ordinal_number(out, n, width, ordinal);
+}
+
+/// `n` as [`number`] writes it, then its ordinal suffix when `ordinal` asks for one (`TH`
+/// upper case, `th` lower).
+pub(super) fn ordinal_number(out: &mut String, n: i64, width: usize, ordinal: Option<bool>) {
     number(out, n, width);
     if let Some(upper) = ordinal {
         let text = suffix(n);
