@@ -164,6 +164,10 @@ pub enum Error {
     #[error("{0}")]
     InvalidArgument(String),
 
+    /// A date or time built from fields out of their range (`make_timestamp(2026, 2, 30, …)`).
+    #[error("{0}")]
+    DatetimeField(String),
+
     /// A failure in the Delta Lake layer, with the table it concerns.
     #[error("table {table}: {source}")]
     Delta {

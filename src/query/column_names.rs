@@ -32,9 +32,13 @@ const DUPLICATE_ALIAS: &str = "__alias_";
 /// Functions the planner calls for operators, unnamed as operators are.
 const OPERATORS: &[&str] = &["interval_mul", "interval_div"];
 
-/// Functions the server plans casts as, named as casts are: `CAST(e AS regclass)` is
-/// `regclass(e)` (`serve::pg_regclass`).
-const CASTS: &[(&str, &str)] = &[("regclass", "regclass")];
+/// Functions casts are planned as, named as casts are (after their first argument): `CAST(e AS
+/// regclass)` is `regclass(e)` (`serve::pg_regclass`), `CAST(e AS VARCHAR(n))`
+/// `bounded_varchar(CAST(e AS VARCHAR), n)` ([`super::varchar_length`]).
+const CASTS: &[(&str, &str)] = &[
+    ("regclass", "regclass"),
+    (super::varchar_length::NAME, "varchar"),
+];
 
 /// Functions planned for PostgreSQL syntax, named as PostgreSQL names that syntax.
 const SYNTAX: &[(&str, &str)] = &[(super::substring::NAME, "substring")];
@@ -201,7 +205,7 @@ fn figure(expr: &Expr, input: &LogicalPlan, names: &[String]) -> (String, Streng
                     .map_or(name, |(_, n)| *n),
             ),
             name => match (CASTS.iter().find(|(f, _)| *f == name), f.args.as_slice()) {
-                (Some((_, type_name)), [arg]) => {
+                (Some((_, type_name)), [arg, ..]) => {
                     let inner = figure(arg, input, names);
                     if inner.1 > Strength::Weak {
                         inner
@@ -220,6 +224,10 @@ fn figure(expr: &Expr, input: &LogicalPlan, names: &[String]) -> (String, Streng
                 Some(named) if named.1 > Strength::Weak => named,
                 _ => ("case".to_owned(), Strength::Weak),
             }
+        }
+        // `interval '90 minutes'` is planned as its value, a cast of the text for PostgreSQL.
+        Expr::Literal(value, _) if matches!(value.data_type(), DataType::Interval(_)) => {
+            ("interval".to_owned(), Strength::Weak)
         }
         // `NOT EXISTS (…)` is the operator NOT applied to it: unnamed.
         Expr::Exists(e) if !e.negated => strong("exists"),

@@ -129,6 +129,10 @@ fn name_key(expr: &Expr) -> String {
                     Expr::Interval(_) => *e = Expr::Identifier(Ident::new("interval")),
                     // DataFusion names every scalar subquery `<subquery>`.
                     Expr::Subquery(_) => *e = Expr::Identifier(Ident::new("<subquery>")),
+                    // `substring(x FROM 2)` and `substring(x, 2)` are one call.
+                    Expr::Substring {
+                        special, shorthand, ..
+                    } => (*special, *shorthand) = (false, false),
                     _ => {}
                 }
                 ControlFlow::<()>::Continue(())

@@ -21,8 +21,10 @@ use crate::storage::Store;
 mod age;
 pub(crate) mod analyzer;
 pub mod column_names;
+mod date_part;
 mod duplicate_names;
 mod exists_value;
+mod finite;
 mod format;
 mod integer_casts;
 mod interval;
@@ -31,12 +33,17 @@ mod justify;
 mod like_any;
 mod literal_times;
 mod make_interval;
+mod make_timestamp;
+mod modulo;
+mod null_counts;
 mod ordered_set;
 mod pg_names;
 mod proven_predicates;
 pub(crate) mod quote;
+mod regexp_split;
 mod scan_predicates;
 mod similar_to;
+mod spelled;
 mod substring;
 pub mod syntax;
 mod text_arg;
@@ -44,6 +51,7 @@ pub mod time_zone;
 mod to_char;
 mod to_timestamp;
 pub(crate) mod udf;
+mod varchar_length;
 mod width_bucket;
 
 /// Name of the database (catalog) clients connect to.
@@ -80,6 +88,11 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
         .expr_planners()
         .get_or_insert_default()
         .insert(0, Arc::new(substring::SubstringPattern));
+    // Ahead of DataFusion's too: `EXTRACT` and `POSITION` named as PostgreSQL names them.
+    builder
+        .expr_planners()
+        .get_or_insert_default()
+        .insert(0, Arc::new(spelled::SpelledSyntax));
     let mut state = builder
         .with_physical_optimizer_rule(Arc::new(scan_predicates::DistinctScanPredicates))
         .with_physical_optimizer_rule(Arc::new(proven_predicates::ProvenScanPredicates))
@@ -119,6 +132,15 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     }
     ctx.register_udf(ScalarUDF::new_from_impl(format::Format::default()));
     ctx.register_udf(substring::udf());
+    ctx.register_udf(date_part::udf());
+    for udf in make_timestamp::udfs()
+        .into_iter()
+        .chain(null_counts::udfs())
+        .chain([modulo::udf(), finite::udf(), regexp_split::udf()])
+        .chain([varchar_length::udf()])
+    {
+        ctx.register_udf(udf);
+    }
     ctx.register_udf(interval_compare::udf());
     ctx.register_udf(ScalarUDF::new_from_impl(
         make_interval::MakeInterval::default(),

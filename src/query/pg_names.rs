@@ -1,6 +1,7 @@
 //! DataFusion's functions under the other names PostgreSQL gives them: `variance` (the sample
-//! variance, DataFusion's `var_samp`), `every` (the SQL standard's `bool_and`) and `sign`
-//! (DataFusion's `signum`).
+//! variance, DataFusion's `var_samp`), `every` (the SQL standard's `bool_and`), `sign`
+//! (DataFusion's `signum`) and `gen_random_uuid` (DataFusion's `uuid`, a version 4 UUID as
+//! text).
 
 use datafusion::prelude::SessionContext;
 
@@ -8,7 +9,7 @@ use datafusion::prelude::SessionContext;
 const AGGREGATES: &[(&str, &str)] = &[("var_samp", "variance"), ("bool_and", "every")];
 
 /// (DataFusion's scalar function, PostgreSQL's other name for it).
-const SCALARS: &[(&str, &str)] = &[("signum", "sign")];
+const SCALARS: &[(&str, &str)] = &[("signum", "sign"), ("uuid", "gen_random_uuid")];
 
 /// Registers the other names in `ctx`.
 pub fn register(ctx: &SessionContext) {

@@ -5,7 +5,8 @@
 //! every `FROM` as a start position and refused a text there. A planner of our own
 //! ([`SubstringPattern`], ahead of DataFusion's) plans a text literal pattern as
 //! `substring_pattern(text, pattern)`, named `substring` in results as in PostgreSQL
-//! ([`super::column_names`]); numbers still go to DataFusion's `substr`.
+//! ([`super::column_names`]); a number is a start position, planned as DataFusion's `substr`
+//! named `substring` ([`super::spelled`]).
 
 use std::sync::{Arc, LazyLock};
 
@@ -44,7 +45,7 @@ impl ExprPlanner for SubstringPattern {
             ]
         );
         if !pattern {
-            return Ok(PlannerResult::Original(args));
+            return Ok(PlannerResult::Planned(super::spelled::substring(args)));
         }
         Ok(PlannerResult::Planned(UDF.call(args)))
     }

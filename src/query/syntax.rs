@@ -18,6 +18,9 @@
 //!   ([`super::like_any`]).
 //! - `x SIMILAR TO 'pattern'` is `x ~ 'regex'`, PostgreSQL's translation of the pattern
 //!   ([`super::similar_to`]).
+//! - `substr(x, n)` is a call of `substr`, not the `SUBSTRING` syntax the parser reads it as
+//!   (named `substr` in results, [`super::spelled`]).
+//! - `CAST(x AS VARCHAR(n))` cuts the text to `n` characters ([`super::varchar_length`]).
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
 //!   TIME)`: the statement's start as wall-clock time in the session's zone
 //!   ([`super::time_zone::SessionTimeZone`] reads those casts so).
@@ -27,8 +30,9 @@ use std::ops::ControlFlow;
 use datafusion::error::Result;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
-    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, Ident, LimitClause, Query,
-    Select, SelectItem, SetExpr, Statement, Value, VisitMut, VisitorMut,
+    Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
+    LimitClause, ObjectName, Query, Select, SelectItem, SetExpr, Statement, Value, VisitMut,
+    VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::{Dialect, PostgreSqlDialect};
 use datafusion::sql::sqlparser::parser::Parser;
@@ -87,6 +91,8 @@ impl VisitorMut for Rewriter {
             .or_else(|| super::similar_to::rewrite(expr))
             .or_else(|| super::make_interval::positional(expr))
             .or_else(|| super::like_any::rewrite(expr))
+            .or_else(|| substr_call(expr))
+            .or_else(|| super::varchar_length::rewrite(expr))
         {
             *expr = local;
             self.changed = true;
@@ -169,6 +175,50 @@ fn series_in(expr: &mut Expr) -> Option<&mut Expr> {
         e if call(e, SERIES).is_some() => Some(e),
         _ => None,
     }
+}
+
+/// `substr(x, n [, m])`, which the parser reads as `SUBSTRING(x FROM n [FOR m])`, as a call of
+/// the function `substr`: named `substr` as in PostgreSQL, not `substring`
+/// ([`super::spelled`]).
+fn substr_call(expr: &Expr) -> Option<Expr> {
+    let Expr::Substring {
+        expr,
+        substring_from: Some(from),
+        substring_for,
+        shorthand: true,
+        ..
+    } = expr
+    else {
+        return None;
+    };
+    let args = [Some(expr), Some(from), substring_for.as_ref()]
+        .into_iter()
+        .flatten()
+        .map(|e| e.as_ref().clone())
+        .collect();
+    // Quoted: its text parses as this call again, not as the syntax.
+    Some(call_of(Ident::with_quote('"', "substr"), args))
+}
+
+/// A call of the function `name` with `args`.
+pub(super) fn call_of(name: Ident, args: Vec<Expr>) -> Expr {
+    Expr::Function(Function {
+        name: ObjectName::from(vec![name]),
+        uses_odbc_syntax: false,
+        parameters: FunctionArguments::None,
+        args: FunctionArguments::List(FunctionArgumentList {
+            duplicate_treatment: None,
+            args: args
+                .into_iter()
+                .map(|e| FunctionArg::Unnamed(FunctionArgExpr::Expr(e)))
+                .collect(),
+            clauses: vec![],
+        }),
+        filter: None,
+        null_treatment: None,
+        over: None,
+        within_group: vec![],
+    })
 }
 
 /// `age(ts)`, with one argument, as the age at today's midnight.

@@ -19,6 +19,8 @@ pub const INVALID_TEXT: &str = "22P02";
 pub const DIVISION_BY_ZERO: &str = "22012";
 /// Invalid argument or option value.
 pub const INVALID_PARAMETER: &str = "22023";
+/// A date or time field out of its range.
+pub const DATETIME_FIELD_OVERFLOW: &str = "22008";
 /// The role may not do this.
 pub const INSUFFICIENT_PRIVILEGE: &str = "42501";
 /// Cancelled or timed out.
@@ -150,6 +152,7 @@ pub fn crate_code(e: &crate::Error) -> &'static str {
         crate::Error::InvalidArgument(_) | crate::Error::HistoryNotRetained { .. } => {
             INVALID_PARAMETER
         }
+        crate::Error::DatetimeField(_) => DATETIME_FIELD_OVERFLOW,
         _ => INTERNAL,
     }
 }

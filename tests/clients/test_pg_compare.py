@@ -74,6 +74,11 @@ NAMED = [
     "SELECT row_number() OVER (ORDER BY call_id) FROM cdrs LIMIT 1",
     "SELECT 1 UNION ALL SELECT 2",
     "SELECT EXISTS (SELECT 1), NOT EXISTS (SELECT 1 FROM cdrs)",
+    "SELECT extract(year FROM start_time), extract(hour FROM start_time),"
+    " date_part('month', start_time) FROM cdrs LIMIT 1",
+    "SELECT position('1' IN call_id), strpos(call_id, '1'), substring(call_id FROM 2),"
+    " substring(call_id, 2, 3), substr(call_id, 2) FROM cdrs LIMIT 1",
+    "SELECT interval '90 minutes', interval '1 day' * 2, interval '1 hour'::text",
 ]
 
 
@@ -494,6 +499,30 @@ ANALYST = [
     " substring('abc' FROM 'z'), substring(CAST(NULL AS TEXT) FROM 'a'), substring('a-b' FROM '(x)?-')",
     "SELECT substring(x FROM '\\d+') AS d FROM (VALUES ('a1'), (NULL), ('b22')) AS v(x) ORDER BY 1",
     "SELECT sign(-2.5), sign(3), sign(0)",
+    "SELECT mod(7, 3), mod(-7, 3), mod(7.5, 2), mod(x, 4) FROM (VALUES (10), (NULL)) AS v(x)",
+    "SELECT num_nulls(1, NULL, 'a'), num_nonnulls(1, NULL, 'a'), num_nulls(NULL)",
+    "SELECT isfinite(DATE '2024-01-01'), isfinite(TIMESTAMP '2024-01-01 10:00'),"
+    " isfinite(interval '1 day'), isfinite(CAST(NULL AS DATE))",
+    "SELECT length(CAST(gen_random_uuid() AS TEXT)), gen_random_uuid() = gen_random_uuid()",
+    "SELECT make_timestamp(2024, 1, 2, 3, 4, 5.5), make_timestamp(2024, 2, 29, 23, 59, 60),"
+    " make_timestamp(2023, 1, 1, 24, 0, 0), make_timestamp(NULL, 1, 1, 0, 0, 0)",
+    # A skipped and a repeated wall-clock time: the instant PostgreSQL picks.
+    "SELECT make_timestamptz(2024, 3, 31, 2, 30, 0, 'Europe/Amsterdam'),"
+    " make_timestamptz(2024, 10, 27, 2, 30, 0, 'europe/amsterdam'), make_timestamptz(2024, 5, 8, 10, 0, 0)",
+    # regexp_split_to_array: empty matches, no match, flags.
+    "SELECT regexp_split_to_array('a,b,,c', ','), regexp_split_to_array('hello', ''),"
+    " regexp_split_to_array('abc', 'x*'), regexp_split_to_array(',a,', ','),"
+    " regexp_split_to_array('', ','), regexp_split_to_array('aXbxc', 'x', 'i'),"
+    " regexp_split_to_array(NULL, ','), (regexp_split_to_array('sip:100@pbx', '[:@]'))[2]",
+    # Casts to varchar(n) cut the text.
+    "SELECT x::varchar(3), 'abcdef'::varchar(2), CAST(x AS character varying(4)),"
+    " CAST(12345 AS varchar(2)), 'héllo'::varchar(2) FROM (VALUES ('abcdef'), (NULL)) AS v(x)",
+    # century, decade and millennium, which DataFusion's date_part refuses.
+    "SELECT extract(century FROM DATE '2024-01-01'), extract(decade FROM DATE '2024-01-01'),"
+    " extract(millennium FROM DATE '2000-12-31'), date_part('century', TIMESTAMP '2001-01-01 00:00'),"
+    " extract(CENTURY FROM TIMESTAMP '2100-12-31 23:59'), extract(century FROM interval '250 years')",
+    "SELECT extract(decade FROM x) AS d, count(*) FROM (VALUES (DATE '2019-05-01'),"
+    " (DATE '2020-01-01'), (NULL)) AS v(x) GROUP BY 1 ORDER BY 1",
     "SELECT x, count(*) FROM (VALUES ('a'), ('b'), ('a')) AS v(x) GROUP BY ROLLUP (x)"
     " ORDER BY x NULLS LAST",
     "SELECT x, y, count(*), sum(y) FROM (VALUES ('a', 1), ('b', 2)) AS v(x, y)"
@@ -506,6 +535,17 @@ ANALYST = [
 ]
 
 
+# Statements PostgreSQL refuses, refused with its SQLSTATE.
+ANALYST_ERRORS = [
+    "SELECT make_timestamp(2023, 2, 29, 0, 0, 0)",
+    "SELECT make_timestamp(2024, 1, 1, 24, 0, 1)",
+    "SELECT make_timestamp(2024, 1, 1, 0, 0, 61)",
+    "SELECT make_timestamptz(2024, 5, 8, 10, 0, 0, 'Mars/Base')",
+    "SELECT mod(1, 0)",
+    "SELECT regexp_split_to_array('a,b', ',', 'g')",
+]
+
+
 @test
 def analyst_sql_as_postgres():
     ours, ref = both()
@@ -513,6 +553,15 @@ def analyst_sql_as_postgres():
         for sql in ANALYST:
             eq(described(ours, sql), described(ref, sql), sql)
             eq(described(ours, sql, binary=True), described(ref, sql, binary=True), sql)
+        for sql in ANALYST_ERRORS:
+            codes = []
+            for conn in (ours, ref):
+                try:
+                    conn.execute(sql)
+                    codes.append(None)
+                except psycopg.Error as e:
+                    codes.append(e.sqlstate)
+            eq(codes[0], codes[1], sql)
         # age reads instants on the session's calendar: across the end of summer time in
         # Amsterdam two local midnights are 2 days apart (in UTC, 2 days and an hour).
         for conn in (ours, ref):

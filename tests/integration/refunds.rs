@@ -6,7 +6,7 @@ use crate::inproc::Lake;
 /// The cruise ship's store of `tests/slt/views/refunds.slt`: calls, billing events, refunds.
 fn ship() -> Lake {
     let lake = Lake::new();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt/fixtures/ship");
+    let dir = crate::support::manifest_dir().join("tests/slt/fixtures/ship");
     let inputs = [
         ("calls.csv", "canonical"),
         ("events.csv", "billing-events"),

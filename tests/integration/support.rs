@@ -9,6 +9,13 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_cdrlake");
 
 /// The binary to run: `CDRLAKE_TEST_BIN` when set (a copy taken right after the build, since
 /// worktrees sharing one target directory overwrite each other's `cdrlake`), else [`BIN`].
+/// The package's directory: where `cargo test` runs this from (a build reused from another
+/// clone of the repository holds that clone's compile-time path), else the compile-time one.
+pub fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 pub fn bin() -> String {
     std::env::var("CDRLAKE_TEST_BIN").unwrap_or_else(|_| BIN.to_string())
 }

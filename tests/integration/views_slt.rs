@@ -16,7 +16,7 @@
 //!
 //! Run one file: `cargo test --test integration views_slt::call_log`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use cdrlake::config::Config;
@@ -34,7 +34,7 @@ use slt_engine::Engine;
 const FIXTURE: &str = "# fixture ";
 
 fn slt_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt")
+    crate::support::manifest_dir().join("tests/slt")
 }
 
 /// One `# fixture FORMAT FILE [tenant=T]` line.

@@ -71,7 +71,11 @@ fn run_file(path: &Path) -> Result<(), Failed> {
 }
 
 fn slt_files() -> std::io::Result<Vec<PathBuf>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/slt/functions");
+    // Where `cargo test` runs this from: a build reused from another clone of the repository
+    // holds that clone's compile-time path.
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let dir = manifest.join("../tests/slt/functions");
     let dir = dir.canonicalize().unwrap_or(dir);
     let mut files = Vec::new();
     for entry in std::fs::read_dir(&dir)? {

@@ -38,8 +38,9 @@ use datafusion::logical_expr::{Cast, Expr, ExprSchemable, LogicalPlan};
 use datafusion::optimizer::AnalyzerRule;
 
 /// The functions whose answer depends on the calendar of their instant argument (the second;
-/// the first names the field). `extract` is planned as `date_part`.
-const CALENDAR_FUNCTIONS: &[&str] = &["date_trunc", "date_part"];
+/// the first names the field). `extract` becomes `date_part` when expressions are simplified,
+/// after this rule ([`crate::query::spelled`]).
+const CALENDAR_FUNCTIONS: &[&str] = &["date_trunc", "date_part", "extract"];
 
 /// Reads instants in the session's `TimeZone`; see the [module docs](self).
 #[derive(Debug, Default)]
