@@ -431,23 +431,32 @@ fn write_decimal(value: i128, scale: u32, out: &mut String) {
     }
 }
 
-/// PostgreSQL's `postgres` interval style: `1 year 2 mons 3 days 04:05:06`, `00:03:00`.
+/// PostgreSQL's `postgres` interval style (`EncodeInterval`): `1 year 2 mons 3 days 04:05:06`,
+/// `00:03:00`; a unit is plural unless its count is 1 (`-1 days`), and a positive part after a
+/// negative one has a `+` (`-1 days +02:00:00`).
 fn write_interval(months: i32, days: i32, micros: i64, out: &mut String) {
-    let mut parts = Vec::new();
     let (years, months) = (months / 12, months % 12);
+    let mut written = false;
+    let mut after_negative = false;
     for (n, unit) in [(years, "year"), (months, "mon"), (days, "day")] {
-        if n != 0 {
-            let plural = if n.abs() == 1 { "" } else { "s" };
-            parts.push(format!("{n} {unit}{plural}"));
+        if n == 0 {
+            continue;
         }
+        let space = if written { " " } else { "" };
+        let plus = if after_negative && n > 0 { "+" } else { "" };
+        let plural = if n == 1 { "" } else { "s" };
+        out.push_str(&format!("{space}{plus}{n} {unit}{plural}"));
+        after_negative = n < 0;
+        written = true;
     }
-    out.push_str(&parts.join(" "));
-    if micros != 0 || parts.is_empty() {
-        if !parts.is_empty() {
+    if micros != 0 || !written {
+        if written {
             out.push(' ');
         }
         if micros < 0 {
             out.push('-');
+        } else if after_negative {
+            out.push('+');
         }
         write_clock(micros.abs(), out);
     }

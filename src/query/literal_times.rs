@@ -1,13 +1,17 @@
 //! [`MinuteLiterals`]: time literals written to the minute (`'2026-11-03 00:30'`,
 //! `'2026-11-03T00:30+01'`), which PostgreSQL reads and Arrow's parser refuses ("error parsing
-//! time"): a text literal cast to a timestamp gets its `:00` seconds before it is parsed.
+//! time"): a text literal cast to a timestamp gets its `:00` seconds before it is parsed. A text
+//! literal cast to an interval in one of PostgreSQL's forms Arrow refuses (`'01:30:00'`) is
+//! rewritten in Arrow's ([`super::interval_text`]).
 
 use datafusion::arrow::datatypes::DataType;
+use datafusion::common::DFSchema;
 use datafusion::common::Result;
 use datafusion::common::ScalarValue;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
-use datafusion::logical_expr::{Cast, Expr, LogicalPlan};
+use datafusion::logical_expr::utils::merge_schema;
+use datafusion::logical_expr::{Cast, Expr, ExprSchemable, LogicalPlan};
 use datafusion::optimizer::AnalyzerRule;
 
 /// Completes minute-precision text literals cast to timestamps; see the [module docs](self).
@@ -17,7 +21,8 @@ pub struct MinuteLiterals;
 impl AnalyzerRule for MinuteLiterals {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
         plan.transform_up_with_subqueries(|node| {
-            node.map_expressions(|expr| expr.transform_up(|e| Ok(completed(e))))
+            let schema = merge_schema(&node.inputs());
+            node.map_expressions(|expr| expr.transform_up(|e| Ok(completed(e, &schema))))
         })
         .data()
     }
@@ -27,14 +32,29 @@ impl AnalyzerRule for MinuteLiterals {
     }
 }
 
-fn completed(expr: Expr) -> Transformed<Expr> {
+fn completed(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
     let Expr::Cast(Cast { expr: inner, field }) = &expr else {
         return Transformed::no(expr);
     };
-    if !matches!(field.data_type(), DataType::Timestamp(..)) {
-        return Transformed::no(expr);
-    }
+    let complete: fn(&str) -> Option<String> = match field.data_type() {
+        DataType::Timestamp(..) => with_seconds,
+        DataType::Interval(_) => super::interval_text::normalized,
+        _ => return Transformed::no(expr),
+    };
     let Expr::Literal(value, metadata) = inner.as_ref() else {
+        // A text column or parameter cast to an interval: each value read so as the literal.
+        let text = matches!(
+            inner.get_type(schema),
+            Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+        );
+        let read = matches!(inner.as_ref(), Expr::ScalarFunction(f) if f.name() == super::interval_text::NAME);
+        if matches!(field.data_type(), DataType::Interval(_)) && text && !read {
+            let normalized = super::interval_text::udf().call(vec![inner.as_ref().clone()]);
+            return Transformed::yes(Expr::Cast(Cast::new_from_field(
+                Box::new(normalized),
+                field.clone(),
+            )));
+        }
         return Transformed::no(expr);
     };
     let text = match value {
@@ -43,10 +63,10 @@ fn completed(expr: Expr) -> Transformed<Expr> {
         | ScalarValue::LargeUtf8(Some(t)) => t,
         _ => return Transformed::no(expr),
     };
-    let Some(seconds) = with_seconds(text) else {
+    let Some(completed) = complete(text) else {
         return Transformed::no(expr);
     };
-    let literal = Expr::Literal(ScalarValue::Utf8(Some(seconds)), metadata.clone());
+    let literal = Expr::Literal(ScalarValue::Utf8(Some(completed)), metadata.clone());
     Transformed::yes(Expr::Cast(Cast::new_from_field(
         Box::new(literal),
         field.clone(),

@@ -29,6 +29,7 @@ mod format;
 mod integer_casts;
 mod interval;
 mod interval_compare;
+mod interval_text;
 mod justify;
 mod like_any;
 mod literal_times;

@@ -21,6 +21,8 @@
 //! - `substr(x, n)` is a call of `substr`, not the `SUBSTRING` syntax the parser reads it as
 //!   (named `substr` in results, [`super::spelled`]).
 //! - `CAST(x AS VARCHAR(n))` cuts the text to `n` characters ([`super::varchar_length`]).
+//! - `INTERVAL '01:30:00'` and PostgreSQL's other interval forms Arrow refuses are written in
+//!   Arrow's ([`super::interval_text`]).
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
 //!   TIME)`: the statement's start as wall-clock time in the session's zone
 //!   ([`super::time_zone::SessionTimeZone`] reads those casts so).
@@ -31,8 +33,8 @@ use datafusion::error::Result;
 use datafusion::sql::parser::{DFParser, Statement as DFStatement};
 use datafusion::sql::sqlparser::ast::{
     Expr, Function, FunctionArg, FunctionArgExpr, FunctionArgumentList, FunctionArguments, Ident,
-    LimitClause, ObjectName, Query, Select, SelectItem, SetExpr, Statement, Value, VisitMut,
-    VisitorMut,
+    Interval, LimitClause, ObjectName, Query, Select, SelectItem, SetExpr, Statement, Value,
+    ValueWithSpan, VisitMut, VisitorMut,
 };
 use datafusion::sql::sqlparser::dialect::{Dialect, PostgreSqlDialect};
 use datafusion::sql::sqlparser::parser::Parser;
@@ -93,6 +95,7 @@ impl VisitorMut for Rewriter {
             .or_else(|| super::like_any::rewrite(expr))
             .or_else(|| substr_call(expr))
             .or_else(|| super::varchar_length::rewrite(expr))
+            .or_else(|| interval_literal(expr))
         {
             *expr = local;
             self.changed = true;
@@ -219,6 +222,31 @@ pub(super) fn call_of(name: Ident, args: Vec<Expr>) -> Expr {
         over: None,
         within_group: vec![],
     })
+}
+
+/// `INTERVAL '01:30:00'` and PostgreSQL's other forms Arrow refuses, in Arrow's form
+/// ([`super::interval_text`]).
+fn interval_literal(expr: &Expr) -> Option<Expr> {
+    let Expr::Interval(Interval {
+        value,
+        leading_field: None,
+        last_field: None,
+        ..
+    }) = expr
+    else {
+        return None;
+    };
+    let Expr::Value(ValueWithSpan {
+        value: Value::SingleQuotedString(text),
+        ..
+    }) = value.as_ref()
+    else {
+        return None;
+    };
+    parse_expr(&format!(
+        "INTERVAL '{}'",
+        super::interval_text::normalized(text)?
+    ))
 }
 
 /// `age(ts)`, with one argument, as the age at today's midnight.

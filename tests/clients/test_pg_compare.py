@@ -517,6 +517,15 @@ ANALYST = [
     # Casts to varchar(n) cut the text.
     "SELECT x::varchar(3), 'abcdef'::varchar(2), CAST(x AS character varying(4)),"
     " CAST(12345 AS varchar(2)), 'héllo'::varchar(2) FROM (VALUES ('abcdef'), (NULL)) AS v(x)",
+    # Interval texts in PostgreSQL's forms: clock times, days and a clock, years-months,
+    # ISO 8601, abbreviations, @ … ago; literals and casts. Printed as PostgreSQL prints them
+    # (a positive part after a negative one signed).
+    "SELECT CAST(x AS TEXT), x::interval FROM (VALUES ('01:30:00'), ('-01:00'), ('1:30.5'),"
+    " ('1 day 02:03:04'), ('1 02:03:04'), ('1-2'), ('P1Y2M3DT4H5M6.5S'), ('PT90S'), ('1h30m'),"
+    " ('5 mins'), ('30'), ('@ 1 hour ago'), ('-1 day 02:00'), ('-1 day -02:00'),"
+    " ('1 mon -1 day'), ('-1 year 2 mons')) AS v(x) ORDER BY 1",
+    "SELECT interval '00:05:00', interval '1 day 02:03:04', interval 'P1DT2H',"
+    " CAST('2 hrs' AS interval), interval '00:00:30' * 2, interval '-1 day 02:00'",
     # century, decade and millennium, which DataFusion's date_part refuses.
     "SELECT extract(century FROM DATE '2024-01-01'), extract(decade FROM DATE '2024-01-01'),"
     " extract(millennium FROM DATE '2000-12-31'), date_part('century', TIMESTAMP '2001-01-01 00:00'),"
