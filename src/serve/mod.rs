@@ -54,6 +54,7 @@ pub mod scram;
 pub mod session;
 pub mod sqlstate;
 pub mod statement;
+pub mod subquery_guard;
 pub mod temp_tables;
 pub mod tenant;
 pub mod text_cast;

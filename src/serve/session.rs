@@ -421,12 +421,16 @@ fn parse(sql: &str) -> PgWireResult<Vec<Statement>> {
 }
 
 /// The statements of `sql` with our catalog rewrites ([`super::pg_catalog_sql`]) and
-/// PostgreSQL's syntax ([`crate::query::syntax`]) applied, and whether any applied.
+/// PostgreSQL's syntax ([`crate::query::syntax`]) applied, select-list subqueries guarded from
+/// datafusion-pg-catalog's ([`super::subquery_guard`]), and whether any applied.
 fn parse_marked(sql: &str) -> PgWireResult<(Vec<Statement>, bool)> {
+    let guarded = super::subquery_guard::protected(sql);
     let mut statements = PostgresCompatibilityParser::new()
-        .parse(sql)
+        .parse(&guarded)
         .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-    let mut rewritten = super::pg_catalog_sql::rewrite(&mut statements);
+    // Rewritten text is what is parsed again downstream: the guard must be in it.
+    let mut rewritten = matches!(guarded, std::borrow::Cow::Owned(_));
+    rewritten |= super::pg_catalog_sql::rewrite(&mut statements);
     for statement in &mut statements {
         rewritten |= super::temp_tables::rewrite(statement);
         rewritten |= crate::query::syntax::rewrite(statement);

@@ -35,6 +35,14 @@ pub const DATA_EXCEPTION: &str = "22000";
 pub const BAD_COPY_FILE_FORMAT: &str = "22P04";
 /// A message that breaks the wire protocol.
 pub const PROTOCOL_VIOLATION: &str = "08P01";
+/// A number too large for its type.
+pub const NUMERIC_VALUE_OUT_OF_RANGE: &str = "22003";
+/// A scalar subquery returned more than one row.
+pub const CARDINALITY_VIOLATION: &str = "21000";
+/// A column name that names columns of several tables.
+pub const AMBIGUOUS_COLUMN: &str = "42702";
+/// A column neither grouped by nor aggregated.
+pub const GROUPING_ERROR: &str = "42803";
 /// Anything else.
 pub const INTERNAL: &str = "XX000";
 
@@ -58,6 +66,7 @@ pub fn code_of(e: &DataFusionError) -> &'static str {
         DataFusionError::SQL(..) => SYNTAX_ERROR,
         DataFusionError::SchemaError(inner, _) => match inner.as_ref() {
             datafusion::common::SchemaError::FieldNotFound { .. } => UNDEFINED_COLUMN,
+            datafusion::common::SchemaError::AmbiguousReference { .. } => AMBIGUOUS_COLUMN,
             _ => SYNTAX_ERROR,
         },
         DataFusionError::ResourcesExhausted(_) => OUT_OF_MEMORY,
@@ -66,6 +75,11 @@ pub fn code_of(e: &DataFusionError) -> &'static str {
             arrow::error::ArrowError::DivideByZero => DIVISION_BY_ZERO,
             arrow::error::ArrowError::CastError(_) | arrow::error::ArrowError::ParseError(_) => {
                 INVALID_TEXT
+            }
+            arrow::error::ArrowError::InvalidArgumentError(m)
+                if m.contains("too large to store") =>
+            {
+                NUMERIC_VALUE_OUT_OF_RANGE
             }
             _ => INTERNAL,
         },
@@ -87,6 +101,8 @@ pub fn code_of(e: &DataFusionError) -> &'static str {
                 INVALID_TEXT
             } else if message.contains("Divide by zero") {
                 DIVISION_BY_ZERO
+            } else if message.contains("Scalar subquery returned more than one row") {
+                CARDINALITY_VIOLATION
             } else {
                 DATA_EXCEPTION
             }
@@ -100,8 +116,17 @@ fn plan_code(message: &str) -> &'static str {
     let relation = message.starts_with("relation \"") && message.ends_with("does not exist");
     if relation || (message.contains("table '") && message.contains("not found")) {
         UNDEFINED_TABLE
-    } else if message.contains("Invalid function") || message.contains("function '") {
+    } else if message.contains("Invalid function")
+        || message.contains("function '")
+        || message.contains("No function matches")
+    {
         UNDEFINED_FUNCTION
+    } else if message.contains("Ambiguous reference") {
+        AMBIGUOUS_COLUMN
+    } else if message.contains("must be in GROUP BY or an aggregate function") {
+        GROUPING_ERROR
+    } else if message.contains("Correlated scalar subquery must be aggregated") {
+        FEATURE_NOT_SUPPORTED
     } else if message.contains("No field named") {
         UNDEFINED_COLUMN
     } else if message.contains("Cannot cast") {

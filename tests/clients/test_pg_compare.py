@@ -526,6 +526,12 @@ ANALYST = [
     " ('1 mon -1 day'), ('-1 year 2 mons')) AS v(x) ORDER BY 1",
     "SELECT interval '00:05:00', interval '1 day 02:03:04', interval 'P1DT2H',"
     " CAST('2 hrs' AS interval), interval '00:00:30' * 2, interval '-1 day 02:00'",
+    # Scalar subqueries in the select list, correlated (they were NULL) and not.
+    "SELECT a.x, (SELECT count(*) FROM (VALUES (1, 'one'), (1, 'uno'), (2, 'two')) AS b(x, y)"
+    " WHERE b.x = a.x) AS n, (SELECT max(y) FROM (VALUES (1, 'one'), (2, 'two')) AS b(x, y)"
+    " WHERE b.x = a.x), (SELECT 7) FROM (VALUES (1), (2), (3)) AS a(x) ORDER BY 1",
+    "SELECT (SELECT count(*) FROM cdrs c WHERE c.call_id = t.call_id) AS n FROM cdrs t"
+    " ORDER BY t.call_id LIMIT 1",
     # century, decade and millennium, which DataFusion's date_part refuses.
     "SELECT extract(century FROM DATE '2024-01-01'), extract(decade FROM DATE '2024-01-01'),"
     " extract(millennium FROM DATE '2000-12-31'), date_part('century', TIMESTAMP '2001-01-01 00:00'),"
@@ -552,6 +558,10 @@ ANALYST_ERRORS = [
     "SELECT make_timestamptz(2024, 5, 8, 10, 0, 0, 'Mars/Base')",
     "SELECT mod(1, 0)",
     "SELECT regexp_split_to_array('a,b', ',', 'g')",
+    "SELECT (SELECT x FROM (VALUES (1), (2)) AS v(x))",
+    "SELECT call_id FROM cdrs, (SELECT 'x' AS call_id) AS other",
+    "SELECT tenant, count(*) FROM cdrs",
+    "SELECT CAST(99999 AS numeric(3, 0))",
 ]
 
 
@@ -571,6 +581,10 @@ def analyst_sql_as_postgres():
                 except psycopg.Error as e:
                     codes.append(e.sqlstate)
             eq(codes[0], codes[1], sql)
+        # A parameter inside a select-list subquery (it was NULL).
+        sql = "SELECT (SELECT count(*) > 0 FROM cdrs c WHERE c.tenant = %s) AS any_calls"
+        got = [c.execute(sql, ("pbx",)).fetchall() for c in (ours, ref)]
+        eq(got[0], got[1], sql)
         # age reads instants on the session's calendar: across the end of summer time in
         # Amsterdam two local midnights are 2 days apart (in UTC, 2 days and an hour).
         for conn in (ours, ref):
