@@ -75,7 +75,7 @@ mod tests {
             protected(
                 "SELECT t.tenant, (SELECT count(*) FROM cdrs c WHERE c.tenant = t.tenant) AS n FROM t"
             ),
-            "SELECT t.tenant, ((SELECT count(*) FROM cdrs AS c WHERE c.tenant = t.tenant)) AS n FROM t"
+            "SELECT t.tenant, ((SELECT count(*) FROM cdrs c WHERE c.tenant = t.tenant)) AS n FROM t"
         );
         // Nothing to do, a catalog query, and text that does not parse: as they are.
         for sql in [
