@@ -44,6 +44,7 @@ pub(crate) mod quote;
 mod regexp_split;
 mod scan_predicates;
 mod similar_to;
+mod single_value;
 mod spelled;
 mod substring;
 pub mod syntax;
@@ -99,6 +100,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
         .with_physical_optimizer_rule(Arc::new(proven_predicates::ProvenScanPredicates))
         .build();
     state.add_analyzer_rule(Arc::new(exists_value::ExistsAsValue));
+    state.add_analyzer_rule(Arc::new(single_value::ScalarSubqueryValue));
     state.add_analyzer_rule(Arc::new(literal_times::MinuteLiterals));
     state.add_analyzer_rule(Arc::new(time_zone::SessionTimeZone));
     state.add_analyzer_rule(Arc::new(integer_casts::IntegerCasts));

@@ -101,7 +101,9 @@ pub fn code_of(e: &DataFusionError) -> &'static str {
                 INVALID_TEXT
             } else if message.contains("Divide by zero") {
                 DIVISION_BY_ZERO
-            } else if message.contains("Scalar subquery returned more than one row") {
+            } else if message.contains("Scalar subquery returned more than one row")
+                || message.contains("more than one row returned by a subquery")
+            {
                 CARDINALITY_VIOLATION
             } else {
                 DATA_EXCEPTION

@@ -532,6 +532,12 @@ ANALYST = [
     " WHERE b.x = a.x), (SELECT 7) FROM (VALUES (1), (2), (3)) AS a(x) ORDER BY 1",
     "SELECT (SELECT count(*) FROM cdrs c WHERE c.call_id = t.call_id) AS n FROM cdrs t"
     " ORDER BY t.call_id LIMIT 1",
+    # Not aggregated: the one row's value, NULL without one (DataFusion refused the first and
+    # failed the second on a column that cannot be NULL).
+    "SELECT a.x, (SELECT b.y FROM (VALUES (1, 'one'), (2, 'two')) AS b(x, y) WHERE b.x = a.x)"
+    " FROM (VALUES (1), (2), (3)) AS a(x) ORDER BY 1",
+    "SELECT (SELECT c.call_id FROM cdrs c WHERE c.call_id = t.call_id) = t.call_id FROM cdrs t LIMIT 1",
+    "SELECT (SELECT call_id FROM cdrs WHERE false), (SELECT call_id FROM cdrs WHERE false) IS NULL",
     # century, decade and millennium, which DataFusion's date_part refuses.
     "SELECT extract(century FROM DATE '2024-01-01'), extract(decade FROM DATE '2024-01-01'),"
     " extract(millennium FROM DATE '2000-12-31'), date_part('century', TIMESTAMP '2001-01-01 00:00'),"
@@ -559,6 +565,8 @@ ANALYST_ERRORS = [
     "SELECT mod(1, 0)",
     "SELECT regexp_split_to_array('a,b', ',', 'g')",
     "SELECT (SELECT x FROM (VALUES (1), (2)) AS v(x))",
+    "SELECT a.x, (SELECT b.y FROM (VALUES (1, 'one'), (1, 'uno')) AS b(x, y) WHERE b.x = a.x)"
+    " FROM (VALUES (1)) AS a(x)",
     "SELECT call_id FROM cdrs, (SELECT 'x' AS call_id) AS other",
     "SELECT tenant, count(*) FROM cdrs",
     "SELECT CAST(99999 AS numeric(3, 0))",
