@@ -25,6 +25,7 @@
 
 pub mod auth;
 pub mod cancel;
+pub mod compat_parse;
 pub mod connection;
 pub mod copy_binary;
 pub mod copy_binary_in;
@@ -54,7 +55,6 @@ pub mod scram;
 pub mod session;
 pub mod sqlstate;
 pub mod statement;
-pub mod subquery_guard;
 pub mod temp_tables;
 pub mod tenant;
 pub mod text_cast;

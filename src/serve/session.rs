@@ -19,7 +19,6 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
 use datafusion::prelude::SessionContext;
 use datafusion::sql::sqlparser::ast::Statement;
-use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 use datafusion_postgres::hooks::cursor::CursorStatementHook;
 use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
@@ -421,16 +420,12 @@ fn parse(sql: &str) -> PgWireResult<Vec<Statement>> {
 }
 
 /// The statements of `sql` with our catalog rewrites ([`super::pg_catalog_sql`]) and
-/// PostgreSQL's syntax ([`crate::query::syntax`]) applied, select-list subqueries guarded from
-/// datafusion-pg-catalog's ([`super::subquery_guard`]), and whether any applied.
+/// PostgreSQL's syntax ([`crate::query::syntax`]) applied after datafusion-pg-catalog's that
+/// apply ([`super::compat_parse`]), and whether any of ours applied.
 fn parse_marked(sql: &str) -> PgWireResult<(Vec<Statement>, bool)> {
-    let guarded = super::subquery_guard::protected(sql);
-    let mut statements = PostgresCompatibilityParser::new()
-        .parse(&guarded)
-        .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-    // Rewritten text is what is parsed again downstream: the guard must be in it.
-    let mut rewritten = matches!(guarded, std::borrow::Cow::Owned(_));
-    rewritten |= super::pg_catalog_sql::rewrite(&mut statements);
+    let mut statements =
+        super::compat_parse::parse(sql).map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+    let mut rewritten = super::pg_catalog_sql::rewrite(&mut statements);
     for statement in &mut statements {
         rewritten |= super::temp_tables::rewrite(statement);
         rewritten |= crate::query::syntax::rewrite(statement);
@@ -652,6 +647,22 @@ impl QueryParser for SessionParser {
                 schema: Arc::new(DFSchema::empty()),
             });
             return Ok(Some((sql.to_owned(), Some((stmt, empty)))));
+        }
+        // A query of data is planned here: datafusion-postgres would parse its text again with
+        // every catalog rewrite ([`super::compat_parse`]).
+        if matches!(stmt, Statement::Query(_)) && super::compat_parse::is_data(sql) {
+            let plan = conn
+                .ctx
+                .state()
+                .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
+                    stmt.clone(),
+                )))
+                .await
+                .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
+            return Ok(Some((
+                stmt.to_string(),
+                Some((stmt, untyped_as_text(plan))),
+            )));
         }
         let parsed = conn
             .service

@@ -49,6 +49,30 @@ def parameters_server_side():
 
 
 @test
+def data_queries_keep_their_names_and_subqueries():
+    # A t.* beside another table's column, sorted and filtered by that column unqualified; a
+    # correlated subquery with a parameter in the select list (datafusion-pg-catalog's catalog
+    # rewrites once made the first fail and the second NULL). Both protocols.
+    join = (
+        "SELECT c.*, r.amount FROM cdrs c JOIN refunds r ON r.call_id = c.call_id"
+        " WHERE amount > 0 ORDER BY amount, r.call_id LIMIT 1"
+    )
+    least = "SELECT min(amount) FROM refunds r JOIN cdrs c ON r.call_id = c.call_id WHERE amount > 0"
+    counted = (
+        "SELECT t.tenant, (SELECT count(*) FROM cdrs c WHERE c.tenant = t.tenant"
+        " AND c.duration_s >= %s) FROM (SELECT DISTINCT tenant FROM cdrs) t ORDER BY 1"
+    )
+    grouped = "SELECT tenant, count(*) FROM cdrs WHERE duration_s >= 0 GROUP BY 1 ORDER BY 1"
+    with connect() as conn:
+        (expected,) = conn.execute(least).fetchone()
+        assert expected is not None, "the demo data has refunds"
+        eq(conn.execute(join).fetchone()[-1], expected, "extended protocol")
+        eq(conn.execute(counted, (0,)).fetchall(), conn.execute(grouped).fetchall(), counted)
+        raw = conn.pgconn.exec_(join.encode())
+        eq(raw.get_value(0, raw.nfields - 1).decode(), str(expected), "simple protocol")
+
+
+@test
 def untyped_null_parameter():
     # psycopg binds None with type OID 0 (unknown); the server must still see two parameters.
     with connect() as conn:
