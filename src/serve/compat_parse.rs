@@ -18,22 +18,26 @@
 
 use std::sync::{Arc, LazyLock};
 
-use datafusion::sql::sqlparser::ast::Statement;
+use std::ops::ControlFlow;
+
+use datafusion::sql::sqlparser::ast::{Array, Expr, Statement, Value, VisitMut, VisitorMut};
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use datafusion::sql::sqlparser::parser::{Parser, ParserError};
 use datafusion_postgres::datafusion_pg_catalog::sql::PostgresCompatibilityParser;
 use datafusion_postgres::datafusion_pg_catalog::sql::rules::{
     AliasDuplicatedProjectionRewrite, CurrentUserVariableToSessionUserFunctionCall,
-    FixArrayLiteral, FixVersionColumnName, RewriteArrayAnyAllOperation, RewritePgCatalogOperator,
-    RewriteRegCastToSubquery, SqlStatementRewriteRule, StripCallableQualifier, StripCollate,
+    FixArrayLiteral, FixVersionColumnName, RewritePgCatalogOperator, RewriteRegCastToSubquery,
+    SqlStatementRewriteRule, StripCallableQualifier, StripCollate,
 };
 
 /// The rewrites a query of data goes through: every one but the two of the
-/// [module docs](self), in datafusion-pg-catalog's order.
+/// [module docs](self), in datafusion-pg-catalog's order, and array text operands of `ANY`
+/// and `ALL` as arrays in place of `RewriteArrayAnyAllOperation` (which made `x = ANY
+/// (SELECT …)` fail, and which DataFusion does not need otherwise).
 static DATA_RULES: LazyLock<Vec<Arc<dyn SqlStatementRewriteRule>>> = LazyLock::new(|| {
     vec![
         Arc::new(AliasDuplicatedProjectionRewrite),
-        Arc::new(RewriteArrayAnyAllOperation),
+        Arc::new(ArrayTextOperands),
         Arc::new(StripCallableQualifier),
         Arc::new(FixArrayLiteral),
         Arc::new(CurrentUserVariableToSessionUserFunctionCall),
@@ -43,6 +47,49 @@ static DATA_RULES: LazyLock<Vec<Arc<dyn SqlStatementRewriteRule>>> = LazyLock::n
         Arc::new(FixVersionColumnName),
     ]
 });
+
+/// `x = ANY('{a,b}')`, `x <> ALL('{a,b}')`: the text of an array (of texts, as clients send
+/// them) as the array `ARRAY['a', 'b']`.
+#[derive(Debug)]
+struct ArrayTextOperands;
+
+impl SqlStatementRewriteRule for ArrayTextOperands {
+    fn rewrite(&self, mut s: Statement) -> Statement {
+        let _ = s.visit(&mut ArrayTextOperands);
+        s
+    }
+}
+
+impl VisitorMut for ArrayTextOperands {
+    type Break = ();
+
+    fn pre_visit_expr(&mut self, expr: &mut Expr) -> ControlFlow<()> {
+        let (Expr::AnyOp { right, .. } | Expr::AllOp { right, .. }) = expr else {
+            return ControlFlow::Continue(());
+        };
+        let Expr::Value(value) = right.as_ref() else {
+            return ControlFlow::Continue(());
+        };
+        let Value::SingleQuotedString(text) = &value.value else {
+            return ControlFlow::Continue(());
+        };
+        let Some(items) = text
+            .trim()
+            .strip_prefix('{')
+            .and_then(|t| t.strip_suffix('}'))
+        else {
+            return ControlFlow::Continue(());
+        };
+        let elem = items
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| Expr::Value(Value::SingleQuotedString(s.trim_matches('"').to_owned()).into()))
+            .collect();
+        **right = Expr::Array(Array { elem, named: true });
+        ControlFlow::Continue(())
+    }
+}
 
 /// The statements of `sql` with the compatibility rewrites that apply to them.
 pub fn parse(sql: &str) -> Result<Vec<Statement>, ParserError> {
@@ -88,6 +135,10 @@ mod tests {
         }
         // The harmless rewrites still apply.
         assert_eq!(parsed("SELECT version()"), "SELECT version() AS version");
+        assert_eq!(
+            parsed("SELECT x = ANY('{a, \"b\"}'), x = ANY(SELECT y FROM t), x <> ALL(a) FROM t"),
+            "SELECT x = ANY(ARRAY['a', 'b']), x = ANY(SELECT y FROM t), x <> ALL(a) FROM t"
+        );
     }
 
     #[test]

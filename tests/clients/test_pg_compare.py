@@ -538,6 +538,12 @@ ANALYST = [
     " FROM (VALUES (1), (2), (3)) AS a(x) ORDER BY 1",
     "SELECT (SELECT c.call_id FROM cdrs c WHERE c.call_id = t.call_id) = t.call_id FROM cdrs t LIMIT 1",
     "SELECT (SELECT call_id FROM cdrs WHERE false), (SELECT call_id FROM cdrs WHERE false) IS NULL",
+    # ANY and ALL over subqueries, arrays and array texts.
+    "SELECT x FROM (VALUES (1), (2), (3)) AS t(x) WHERE x = ANY(SELECT 2 UNION ALL SELECT 3)"
+    " AND x <> ALL(ARRAY[3]) ORDER BY 1",
+    "SELECT x FROM (VALUES ('a'), ('b')) AS t(x) WHERE x = ANY('{a,c}')",
+    "SELECT 1 <> ALL(ARRAY[2, NULL]) AS a, 5 > ANY(ARRAY[1, 9]) AS b, 5 >= ALL(ARRAY[1, 5]) AS c,"
+    " 2 = ANY(ARRAY[2, NULL]) AS d",
     # century, decade and millennium, which DataFusion's date_part refuses.
     "SELECT extract(century FROM DATE '2024-01-01'), extract(decade FROM DATE '2024-01-01'),"
     " extract(millennium FROM DATE '2000-12-31'), date_part('century', TIMESTAMP '2001-01-01 00:00'),"
