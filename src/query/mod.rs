@@ -23,6 +23,7 @@ pub(crate) mod analyzer;
 pub mod column_names;
 mod date_part;
 mod duplicate_names;
+mod duration_texts;
 mod exists_value;
 mod finite;
 mod format;
@@ -82,9 +83,17 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     // decoding pass per condition; cheapest columns first means the later passes decode only
     // the rows that are left (the month's per-account totals: -15% CPU, benches/RESULTS.md).
     config.options_mut().execution.parquet.reorder_filters = true;
+    // Ahead of type coercion, which then compares a duration with an interval.
+    let mut analyzer = datafusion::optimizer::Analyzer::new().rules;
+    let coercion = analyzer
+        .iter()
+        .position(|r| r.name() == "type_coercion")
+        .unwrap_or(analyzer.len());
+    analyzer.insert(coercion, Arc::new(duration_texts::DurationTexts));
     let mut builder = SessionStateBuilder::new()
         .with_config(config)
-        .with_default_features();
+        .with_default_features()
+        .with_analyzer_rules(analyzer);
     // Ahead of DataFusion's, which plans every `substring(x FROM …)` as a start position.
     builder
         .expr_planners()
