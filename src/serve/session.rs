@@ -189,11 +189,20 @@ impl Session {
             Kind::SetTimeZone(name) => set_time_zone(client, conn, &name).await,
             Kind::Command(tag) => {
                 let done = command(conn, &stmt.to_string(), tag, token, timeout).await;
-                match done {
+                let done = match done {
                     Ok(_) if super::temp_tables::creates(stmt) => {
                         self.bound_temp_tables(conn, stmt).await.and(done)
                     }
                     other => other,
+                };
+                match (done, stmt) {
+                    // `CREATE TABLE … AS`: PostgreSQL's tag counts the rows, `SELECT n`.
+                    (Ok(_), Statement::CreateTable(created)) if created.query.is_some() => {
+                        rows_of(conn, &created.name.to_string())
+                            .await
+                            .map(|n| Response::Execution(Tag::new("SELECT").with_rows(n)))
+                    }
+                    (done, _) => done,
                 }
             }
         })
@@ -373,6 +382,13 @@ async fn command(
         r = run => r.map(|_| Response::Execution(Tag::new(tag))),
         timed_out = cancel::stopped(token, timeout) => Err(cancel::canceled(timed_out)),
     }
+}
+
+/// How many rows the table `name` holds.
+async fn rows_of(conn: &Conn, name: &str) -> PgWireResult<usize> {
+    let api = |e: datafusion::error::DataFusionError| PgWireError::ApiError(Box::new(e));
+    let df = conn.ctx.table(name).await.map_err(api)?;
+    df.count().await.map_err(api)
 }
 
 /// The command tag of `CREATE EXTERNAL TABLE` (PostgreSQL has none; it creates a table).

@@ -6,8 +6,8 @@ use std::ops::ControlFlow;
 
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::{
-    CopySource, CopyTarget, ObjectName, ObjectNamePart, ObjectType, Set, Statement, TableObject,
-    visit_relations,
+    CopySource, CopyTarget, DiscardObject, ObjectName, ObjectNamePart, ObjectType, Set, Statement,
+    TableObject, visit_relations,
 };
 use datafusion::sql::sqlparser::dialect::PostgreSqlDialect;
 use pgwire::error::PgWireError;
@@ -52,7 +52,12 @@ pub fn kind(stmt: &Statement) -> Kind {
             ..
         } => Kind::CopyIn(unqualified(table_name)),
         Statement::Reset(_) => Kind::NoOp("RESET"),
-        Statement::Discard { .. } => Kind::NoOp("DISCARD ALL"),
+        Statement::Discard { object_type } => Kind::NoOp(match object_type {
+            DiscardObject::ALL => "DISCARD ALL",
+            DiscardObject::PLANS => "DISCARD PLANS",
+            DiscardObject::SEQUENCES => "DISCARD SEQUENCES",
+            DiscardObject::TEMP => "DISCARD TEMP",
+        }),
         Statement::UNLISTEN { .. } => Kind::NoOp("UNLISTEN"),
         Statement::LISTEN { .. } => Kind::NoOp("LISTEN"),
         Statement::Savepoint { .. } => Kind::NoOp("SAVEPOINT"),

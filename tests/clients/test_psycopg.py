@@ -360,8 +360,11 @@ def temp_tables_belong_to_their_connection():
         with raises_sqlstate("42P01"):
             other.execute('SELECT * FROM "#Tableau_1_Filter"')
         # An analyst's intermediate result, also under pg_temp, found before a stored table.
-        mine.execute("CREATE TEMP TABLE per_tenant AS SELECT tenant, count(*) AS n FROM cdrs"
-                     " GROUP BY 1")
+        created = mine.execute("CREATE TEMP TABLE per_tenant AS SELECT tenant, count(*) AS n"
+                               " FROM cdrs GROUP BY 1")
+        tenants = mine.execute("SELECT count(DISTINCT tenant) FROM cdrs").fetchone()[0]
+        # PostgreSQL's tag for CREATE TABLE AS: SELECT and the rows.
+        eq((created.statusmessage, created.rowcount), (f"SELECT {tenants}", tenants), "CTAS tag")
         eq(mine.execute("SELECT sum(n) FROM pg_temp.per_tenant").fetchone()[0],
            mine.execute("SELECT count(*) FROM cdrs").fetchone()[0], "CTAS rows")
         mine.execute("CREATE TEMP TABLE rates AS SELECT 1 AS shadow")
@@ -382,9 +385,9 @@ def temp_tables_belong_to_their_connection():
             mine.execute("DROP TABLE IF EXISTS billing_events")
         # DISCARD PLANS keeps them; DISCARD ALL (connection pools) drops them: the stored
         # rates are back.
-        mine.execute("DISCARD PLANS")
+        eq(mine.execute("DISCARD PLANS").statusmessage, "DISCARD PLANS", "tag")
         eq(mine.execute("SELECT * FROM rates").fetchall(), [(1,)], "after DISCARD PLANS")
-        mine.execute("DISCARD ALL")
+        eq(mine.execute("DISCARD ALL").statusmessage, "DISCARD ALL", "tag")
         eq(mine.execute("SELECT count(*) > 1 FROM rates").fetchone()[0], True, "after DISCARD")
         with raises_sqlstate("42P01"):
             mine.execute("SELECT * FROM per_tenant")
