@@ -1,8 +1,8 @@
 //! Interval text as PostgreSQL reads it, in the forms Arrow's parser refuses: clock times
 //! (`'01:30:00'`, `'00:00:30'`, `'-01:00'`, and `'1:30.5'`, minutes and seconds), days before a
 //! clock time (`'1 day 02:03:04'`, the SQL standard's `'1 02:03:04'`), years and months
-//! (`'1-2'`), ISO 8601 (`'P1Y2M3DT4H5M6S'`, `'PT90S'`), unit abbreviations (`'1h 30m'`, `'5
-//! mins'`, `'2 hrs'`), a bare number of seconds (`'30'`), and the `@`/`ago` of PostgreSQL's
+//! (`'1-2'`), ISO 8601 (`'P1Y2M3DT4H5M6S'`, `'PT90S'`), units stuck to their numbers
+//! (`'1h30m'`), a bare number of seconds (`'30'`), and the `@`/`ago` of PostgreSQL's
 //! own output style. [`normalized`] rewrites such a text as Arrow's `number unit` list (`'1
 //! hour 30 minute 0 second'`), with the same value; both `interval '…'` literals
 //! ([`super::syntax`]) and texts cast to intervals ([`super::literal_times`]) go through it.
@@ -17,6 +17,8 @@ use datafusion::common::{Result, exec_err};
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
 };
+
+use arrow::compute::kernels::cast_utils::IntervalUnit;
 
 use super::text_arg::Texts;
 
@@ -73,38 +75,10 @@ impl ScalarUDFImpl for IntervalText {
     }
 }
 
-/// PostgreSQL's unit names and abbreviations, as Arrow names them.
-const UNITS: &[(&[&str], &str)] = &[
-    (
-        &["millennium", "millennia", "millenniums", "mil", "mils"],
-        "millennium",
-    ),
-    (&["century", "centuries", "c", "cent"], "century"),
-    (&["decade", "decades", "dec", "decs"], "decade"),
-    (&["year", "years", "y", "yr", "yrs"], "year"),
-    (&["month", "months", "mon", "mons"], "month"),
-    (&["week", "weeks", "w"], "week"),
-    (&["day", "days", "d"], "day"),
-    (&["hour", "hours", "h", "hr", "hrs"], "hour"),
-    (&["minute", "minutes", "m", "min", "mins"], "minute"),
-    (&["second", "seconds", "s", "sec", "secs"], "second"),
-    (
-        &["millisecond", "milliseconds", "ms", "msec", "msecs"],
-        "millisecond",
-    ),
-    (
-        &["microsecond", "microseconds", "us", "usec", "usecs"],
-        "microsecond",
-    ),
-];
-
-/// Arrow's name of the unit PostgreSQL spells `word`.
-fn unit(word: &str) -> Option<&'static str> {
-    let word = word.to_ascii_lowercase();
-    UNITS
-        .iter()
-        .find(|(spellings, _)| spellings.contains(&word.as_str()))
-        .map(|(_, arrow)| *arrow)
+/// `word` when Arrow reads it as a unit (PostgreSQL's names and abbreviations: `hour`, `hrs`,
+/// `m`, `mons`…).
+fn unit(word: &str) -> Option<&str> {
+    word.parse::<IntervalUnit>().is_ok().then_some(word)
 }
 
 /// Whether `text` is a (signed, maybe fractional) number.
@@ -118,24 +92,26 @@ fn is_number(text: &str) -> bool {
 /// `text` in Arrow's interval syntax, when it is one of PostgreSQL's forms Arrow refuses
 /// (`None`: leave it as it is, whether Arrow reads it or neither does).
 pub fn normalized(text: &str) -> Option<String> {
-    let parts = parts(text)?;
-    let simple = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .chunks(2)
-        .all(|pair| matches!(pair, [n, u] if is_number(n) && unit(u).is_some_and(|a| u.to_ascii_lowercase().starts_with(a))));
-    if simple {
+    if arrow_reads(text) {
         return None;
     }
-    let list: Vec<String> = parts
+    let list: Vec<String> = parts(text)?
         .iter()
         .map(|(value, unit)| format!("{value} {unit}"))
         .collect();
     Some(list.join(" "))
 }
 
+/// Whether Arrow reads `text` as it is: pairs of a number and a unit.
+fn arrow_reads(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .chunks(2)
+        .all(|pair| matches!(pair, [number, name] if is_number(number) && unit(name).is_some()))
+}
+
 /// The (value, Arrow unit) pieces of `text`, if it is a form PostgreSQL reads.
-fn parts(text: &str) -> Option<Vec<(String, &'static str)>> {
+fn parts(text: &str) -> Option<Vec<(String, &str)>> {
     let text = text.trim();
     if let Some(iso) = text.strip_prefix('P').or_else(|| text.strip_prefix('p')) {
         return iso_parts(iso);
@@ -185,7 +161,7 @@ fn parts(text: &str) -> Option<Vec<(String, &'static str)>> {
 }
 
 /// Numbers with their units attached: `1h`, `30m`, `1h30m`, `2days`.
-fn attached(word: &str) -> Option<Vec<(String, &'static str)>> {
+fn attached(word: &str) -> Option<Vec<(String, &str)>> {
     let mut out = Vec::new();
     let mut rest = word;
     while !rest.is_empty() {
@@ -299,15 +275,16 @@ mod tests {
                 Some("1 year 2 month 3 day 4 hour 5 minute 6.5 second"),
             ),
             ("PT90S", Some("90 second")),
-            ("1h 30m", Some("1 hour 30 minute")),
-            ("1h30m", Some("1 hour 30 minute")),
-            ("2days", Some("2 day")),
-            ("5 mins", Some("5 minute")),
+            ("1h30m", Some("1 h 30 m")),
+            ("2days", Some("2 days")),
+            ("1 day 2h", Some("1 day 2 h")),
             ("30", Some("30 second")),
             ("@ 1 hour ago", Some("-1 hour")),
             ("1 day ago", Some("-1 day")),
             // Arrow reads these already, or nobody does.
             ("1 day 2 hours", None),
+            ("5 mins", None),
+            ("2 hrs", None),
             ("90 minutes", None),
             ("1 week", None),
             ("soon", None),
