@@ -2,8 +2,8 @@
 //! expression, as PostgreSQL splits it: a text without a match is one piece, and an empty match
 //! at the start or end of the text or right after another match splits nothing (so `''` splits
 //! a text into its characters). `.` matches a newline, as in PostgreSQL's default; the flags
-//! `i` (any case), `c` (case), `n` (newline-sensitive) and `x` (expanded) apply, and `g` is
-//! refused as PostgreSQL refuses it. NULL when an argument is.
+//! `i` (any case), `c` (case), `s`, `n`, `p`, `w` (newline handling) and `x` (expanded) apply,
+//! and `g` is refused as PostgreSQL refuses it. NULL when an argument is.
 
 use std::sync::{Arc, LazyLock};
 
@@ -49,7 +49,10 @@ fn compile(pattern: &str, flags: &str) -> Result<Regex> {
         match flag {
             'i' => builder.case_insensitive(true),
             'c' => builder.case_insensitive(false),
+            's' => builder.dot_matches_new_line(true).multi_line(false),
             'n' => builder.dot_matches_new_line(false).multi_line(true),
+            'p' => builder.dot_matches_new_line(false).multi_line(false),
+            'w' => builder.dot_matches_new_line(true).multi_line(true),
             'x' => builder.ignore_whitespace(true),
             'g' => {
                 return Err(invalid(format!(
@@ -152,7 +155,7 @@ impl ScalarUDFImpl for RegexpSplit {
             )
             .with_argument("text", "The text to split.")
             .with_argument("pattern", "A regular expression.")
-            .with_argument("flags", "PostgreSQL's flags: i, c, n, x.")
+            .with_argument("flags", "PostgreSQL's flags: i, c, s, n, p, w, x.")
             .build()
         });
         Some(&DOC)
@@ -175,6 +178,8 @@ mod tests {
             ("", ",", "", vec![""]),
             ("aXbxc", "x", "i", vec!["a", "b", "c"]),
             ("a\nb", "a.b", "", vec!["", ""]),
+            ("a\nb", "a.b", "n", vec!["a\nb"]),
+            ("a\nb", "^b", "w", vec!["a\n", ""]),
         ] {
             let regex = compile(pattern, flags).unwrap();
             assert_eq!(split(&regex, text), want, "{text:?} {pattern:?} {flags:?}");

@@ -514,6 +514,8 @@ ANALYST = [
     " regexp_split_to_array('abc', 'x*'), regexp_split_to_array(',a,', ','),"
     " regexp_split_to_array('', ','), regexp_split_to_array('aXbxc', 'x', 'i'),"
     " regexp_split_to_array(NULL, ','), (regexp_split_to_array('sip:100@pbx', '[:@]'))[2]",
+    "SELECT regexp_split_to_array(E'a\\nb', 'a.b', 'n'), regexp_split_to_array(E'a\\nb', '^b', 'w'),"
+    " regexp_split_to_array(E'a\\nb', 'a.b', 's'), regexp_split_to_array(E'a\\nb', '^b', 'p')",
     # Casts to varchar(n) cut the text.
     "SELECT x::varchar(3), 'abcdef'::varchar(2), CAST(x AS character varying(4)),"
     " CAST(12345 AS varchar(2)), 'héllo'::varchar(2) FROM (VALUES ('abcdef'), (NULL)) AS v(x)",
