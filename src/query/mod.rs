@@ -43,6 +43,7 @@ mod pg_names;
 mod proven_predicates;
 pub(crate) mod quote;
 mod regexp_split;
+mod row_count;
 mod scan_predicates;
 mod similar_to;
 mod single_value;

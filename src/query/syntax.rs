@@ -23,6 +23,8 @@
 //! - `CAST(x AS VARCHAR(n))` cuts the text to `n` characters ([`super::varchar_length`]).
 //! - `INTERVAL '01:30:00'` and PostgreSQL's other interval forms Arrow refuses are written in
 //!   Arrow's ([`super::interval_text`]).
+//! - `count(r.*)` of a left-joined `r` counts the rows where `r` matched
+//!   ([`super::row_count`]).
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
 //!   TIME)`: the statement's start as wall-clock time in the session's zone
 //!   ([`super::time_zone::SessionTimeZone`] reads those casts so).
@@ -83,6 +85,7 @@ impl VisitorMut for Rewriter {
         self.changed |= fetch_as_limit(query);
         if let SetExpr::Select(select) = query.body.as_mut() {
             self.changed |= unnest_series(select);
+            self.changed |= super::row_count::rewrite(select);
         }
         ControlFlow::Continue(())
     }

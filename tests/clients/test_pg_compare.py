@@ -540,6 +540,10 @@ ANALYST = [
     " FROM (VALUES (1), (2), (3)) AS a(x) ORDER BY 1",
     "SELECT (SELECT c.call_id FROM cdrs c WHERE c.call_id = t.call_id) = t.call_id FROM cdrs t LIMIT 1",
     "SELECT (SELECT call_id FROM cdrs WHERE false), (SELECT call_id FROM cdrs WHERE false) IS NULL",
+    # count(r.*) and count(r) of a left-joined r count its matched rows (were every row).
+    "SELECT a.x, count(b.*), count(b), count(*) FROM (VALUES (1), (2)) AS a(x) LEFT JOIN"
+    " (VALUES (1, 'p'), (1, 'q')) AS b(x, y) ON b.x = a.x GROUP BY 1 HAVING count(b.*) >= 0"
+    " ORDER BY 1",
     # ANY and ALL over subqueries, arrays and array texts.
     "SELECT x FROM (VALUES (1), (2), (3)) AS t(x) WHERE x = ANY(SELECT 2 UNION ALL SELECT 3)"
     " AND x <> ALL(ARRAY[3]) ORDER BY 1",
