@@ -2,14 +2,17 @@
 //! `century`, `decade` and `millennium`, which DataFusion's `date_part` refuses: of a date or
 //! time, the 21st century runs from 2001 to 2100 and the third millennium from 2001, the decade
 //! is the year divided by 10 (years before the common era count down from -1, as in
-//! PostgreSQL's `timestamp_part`); of an interval, its years divided by 100, 10 and 1000. Every
-//! other field is DataFusion's `date_part`, which a call becomes when the optimizer simplifies
-//! expressions (its pruning by `date_part('year', …)` included).
+//! PostgreSQL's `timestamp_part`); of an interval, its years divided by 100, 10 and 1000. The
+//! `epoch` of a duration (`end_time - start_time`, `talk_time`) keeps its fraction of a second,
+//! which DataFusion's dropped. Every other field is DataFusion's `date_part`, which a call
+//! becomes when the optimizer simplifies expressions (its pruning by `date_part('year', …)`
+//! included).
 
 use std::sync::Arc;
 
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::{DataType, Field, FieldRef, Int32Type};
+use arrow::array::{Array, AsArray, Float64Array};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, FieldRef, Int32Type, Int64Type, TimeUnit};
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::simplify::{ExprSimplifyResult, SimplifyContext};
 use datafusion::logical_expr::{
@@ -104,10 +107,17 @@ impl ScalarUDFImpl for DatePart {
     }
 
     fn invoke_with_args(&self, mut args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let span = match args.args.first() {
-            Some(ColumnarValue::Scalar(part)) => span_of(Some(part)),
+        let part = match args.args.first() {
+            Some(ColumnarValue::Scalar(part)) => Some(part.clone()),
             _ => None,
         };
+        if let (Some(part), Some(source)) = (&part, args.args.get(1))
+            && is_epoch(part)
+            && let DataType::Duration(unit) = source.data_type()
+        {
+            return duration_seconds(source, unit);
+        }
+        let span = span_of(part.as_ref());
         let Some(span) = span else {
             return self.inner.invoke_with_args(args);
         };
@@ -144,12 +154,8 @@ impl ScalarUDFImpl for DatePart {
         })
     }
 
-    fn simplify(&self, args: Vec<Expr>, _: &SimplifyContext) -> Result<ExprSimplifyResult> {
-        let added = match args.first() {
-            Some(Expr::Literal(part, _)) => span_of(Some(part)).is_some(),
-            _ => true,
-        };
-        if added {
+    fn simplify(&self, args: Vec<Expr>, info: &SimplifyContext) -> Result<ExprSimplifyResult> {
+        if answered_here(&args, info) {
             return Ok(ExprSimplifyResult::Original(args));
         }
         Ok(ExprSimplifyResult::Simplified(self.inner.call(args)))
@@ -158,6 +164,43 @@ impl ScalarUDFImpl for DatePart {
     fn documentation(&self) -> Option<&Documentation> {
         self.inner.documentation()
     }
+}
+
+/// Whether a call with `args` needs this function rather than DataFusion's: a field of ours, a
+/// field not known when planning, or the epoch of a duration (or of what may be one).
+fn answered_here(args: &[Expr], info: &SimplifyContext) -> bool {
+    let Some(Expr::Literal(part, _)) = args.first() else {
+        return true;
+    };
+    if span_of(Some(part)).is_some() {
+        return true;
+    }
+    let source = args.get(1).map(|source| info.get_data_type(source));
+    is_epoch(part) && !matches!(source, Some(Ok(t)) if !matches!(t, DataType::Duration(_)))
+}
+
+/// Whether `part` names the epoch.
+fn is_epoch(part: &ScalarValue) -> bool {
+    part.try_as_str()
+        .flatten()
+        .is_some_and(|p| p.trim().eq_ignore_ascii_case("epoch"))
+}
+
+/// The seconds of each duration of `source`, with their fraction (DataFusion's `date_part`
+/// dropped the fraction of a duration longer than about two seconds).
+fn duration_seconds(source: &ColumnarValue, unit: TimeUnit) -> Result<ColumnarValue> {
+    let per_second = match unit {
+        TimeUnit::Second => 1.0,
+        TimeUnit::Millisecond => 1e3,
+        TimeUnit::Microsecond => 1e6,
+        TimeUnit::Nanosecond => 1e9,
+    };
+    let scalar = matches!(source, ColumnarValue::Scalar(_));
+    let raw = cast(&source.to_array(1)?, &DataType::Int64)?;
+    let seconds: Float64Array = raw
+        .as_primitive::<Int64Type>()
+        .unary(|v| v as f64 / per_second);
+    super::udf::result(Arc::new(seconds), scalar)
 }
 
 #[cfg(test)]

@@ -101,6 +101,13 @@ class known_defect:
         return False
 
 
+def ref_params():
+    """Connection parameters of the reference PostgreSQL 15."""
+    if not REF_PORT:
+        raise AssertionError("PGREF_PORT is not set: run through tests/clients/run.sh")
+    return dict(host="127.0.0.1", port=int(REF_PORT), dbname="postgres", user=REF_USER)
+
+
 _tests = []
 
 

@@ -3,7 +3,7 @@
 # BI tools are built on (psycopg 3, psycopg2, asyncpg, SQLAlchemy, ADBC, pgjdbc, node-postgres, psql),
 # comparing COPY output with a real PostgreSQL 15. Installs what it needs itself (idempotent).
 #
-#   tests/clients/run.sh [CLIENT...]     CLIENT: psycopg psycopg2 asyncpg sqlalchemy bi_catalog tenant psql pg_compare adbc java node
+#   tests/clients/run.sh [CLIENT...]     CLIENT: psycopg psycopg2 asyncpg sqlalchemy bi_catalog tenant psql pg_compare differential adbc java node
 #
 # CDRLAKE_BIN: the server binary (default: cargo build, then target/debug/cdrlake).
 # CDRLAKE_DEMO_ROWS: CDRs the demo server generates (default 20000).
@@ -15,7 +15,7 @@ CACHE="$HOME/.cache/cdrlake-clients"
 VENV="$CACHE/venv"
 JDBC_JAR=/usr/share/java/postgresql.jar
 PG_BIN=/usr/lib/postgresql/15/bin
-ALL_CLIENTS=(psycopg psycopg2 asyncpg sqlalchemy bi_catalog tenant psql pg_compare adbc java node)
+ALL_CLIENTS=(psycopg psycopg2 asyncpg sqlalchemy bi_catalog tenant psql pg_compare differential adbc java node)
 
 say() { echo "clients: $*" >&2; }
 
@@ -87,7 +87,7 @@ start_reference() {
 
 client_cmd() {
     case $1 in
-        psycopg | psycopg2 | asyncpg | sqlalchemy | bi_catalog | tenant | psql | pg_compare | adbc) echo "$VENV/bin/python $HERE/test_$1.py" ;;
+        psycopg | psycopg2 | asyncpg | sqlalchemy | bi_catalog | tenant | psql | pg_compare | differential | adbc) echo "$VENV/bin/python $HERE/test_$1.py" ;;
         java) echo "java -cp $JDBC_JAR $HERE/java/ClientTest.java" ;;
         node) echo "node $HERE/node/test.js" ;;
         *) say "unknown client $1 (one of: ${ALL_CLIENTS[*]})"; return 1 ;;

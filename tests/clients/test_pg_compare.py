@@ -12,7 +12,7 @@ import zoneinfo
 import psycopg
 import psycopg2
 
-from common import REF_PORT, REF_USER, eq, params, run, test
+from common import eq, params, ref_params, run, test
 
 REF_DDL = """
 CREATE SCHEMA IF NOT EXISTS compat;
@@ -22,12 +22,6 @@ CREATE TABLE compat.cdrs (call_id text, tenant text, duration_s integer, charge 
 INSERT INTO compat.cdrs VALUES ('c-1', 'pbx', 60, 0.000000, '2026-10-02 08:00:00+00');
 CREATE OR REPLACE VIEW compat.compat_view AS SELECT call_id FROM compat.cdrs;
 """
-
-
-def ref_params():
-    if not REF_PORT:
-        raise AssertionError("PGREF_PORT is not set: run through tests/clients/run.sh")
-    return dict(host="127.0.0.1", port=int(REF_PORT), dbname="postgres", user=REF_USER)
 
 
 def ref_connect():
@@ -550,6 +544,10 @@ ANALYST = [
     "SELECT x FROM (VALUES ('a'), ('b')) AS t(x) WHERE x = ANY('{a,c}')",
     "SELECT 1 <> ALL(ARRAY[2, NULL]) AS a, 5 > ANY(ARRAY[1, 9]) AS b, 5 >= ALL(ARRAY[1, 5]) AS c,"
     " 2 = ANY(ARRAY[2, NULL]) AS d",
+    # The epoch of a duration with its fraction (DataFusion dropped it).
+    "SELECT extract(epoch FROM (TIMESTAMP '2024-01-01 00:00:03.25' - TIMESTAMP '2024-01-01 00:00:00')),"
+    " date_part('epoch', TIMESTAMP '2024-01-01 00:10:00.5' - TIMESTAMP '2024-01-01 00:00:00'),"
+    " extract(epoch FROM interval '1.5 seconds')",
     # century, decade and millennium, which DataFusion's date_part refuses.
     "SELECT extract(century FROM DATE '2024-01-01'), extract(decade FROM DATE '2024-01-01'),"
     " extract(millennium FROM DATE '2000-12-31'), date_part('century', TIMESTAMP '2001-01-01 00:00'),"
