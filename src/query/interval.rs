@@ -5,7 +5,8 @@
 //! names for them, computed as PostgreSQL computes them ([`scale`]): months, days and time
 //! scaled each on its own, whole months and days kept, a fraction of a month cascaded into
 //! days (30 a month) and a fraction of a day into time (86,400 seconds a day), never upwards,
-//! to the microsecond.
+//! to the microsecond. A duration (`end_time - start_time`, `talk_time`) scales as the interval
+//! it is.
 //!
 //! A date plus or minus an interval with a time of day is a timestamp, as in PostgreSQL
 //! (`DATE '2026-11-22' + interval '1 hour'` is `2026-11-22 01:00:00`); DataFusion kept a date
@@ -76,15 +77,24 @@ impl ExprPlanner for IntervalArithmetic {
             }
             _ => {}
         }
+        // A duration (a difference of timestamps) scales as the interval it is.
+        let duration = |e: &Expr| matches!(e.get_type(schema), Ok(DataType::Duration(_)));
+        let scalable = |e: &Expr| interval(e) || duration(e);
         let (udf, interval, number) = match op {
-            BinaryOperator::Multiply if interval(&left) && number(&right) => {
+            BinaryOperator::Multiply if scalable(&left) && number(&right) => {
                 (&self.mul, left, right)
             }
-            BinaryOperator::Multiply if number(&left) && interval(&right) => {
+            BinaryOperator::Multiply if number(&left) && scalable(&right) => {
                 (&self.mul, right, left)
             }
-            BinaryOperator::Divide if interval(&left) && number(&right) => (&self.div, left, right),
+            BinaryOperator::Divide if scalable(&left) && number(&right) => (&self.div, left, right),
             _ => return Ok(PlannerResult::Original(RawBinaryExpr { op, left, right })),
+        };
+        let interval = if duration(&interval) {
+            let mdn = DataType::Interval(arrow::datatypes::IntervalUnit::MonthDayNano);
+            Expr::Cast(datafusion::logical_expr::Cast::new(Box::new(interval), mdn))
+        } else {
+            interval
         };
         Ok(PlannerResult::Planned(udf.call(vec![interval, number])))
     }

@@ -54,6 +54,8 @@ QUERIES = [
     # truncates.)
     (UTC, "SELECT sum(end_time - start_time), round(extract(epoch FROM avg(end_time - start_time)), 3),"
           " sum(extract(epoch FROM end_time - start_time))::bigint FROM cdrs"),
+    (UTC, "SELECT call_id, (end_time - start_time) * 2, (end_time - start_time) / 4 FROM cdrs"
+          " ORDER BY call_id LIMIT 20"),
     (UTC, "SELECT c.tenant, count(r.*), count(r.call_id), sum(r.amount) FROM cdrs c"
           " LEFT JOIN refunds r ON r.call_id = c.call_id GROUP BY 1 ORDER BY 1"),
     (UTC, "SELECT count(*) FROM cdrs c WHERE EXISTS (SELECT 1 FROM refunds r WHERE r.call_id = c.call_id)"),

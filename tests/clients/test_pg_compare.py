@@ -544,6 +544,10 @@ ANALYST = [
     "SELECT x FROM (VALUES ('a'), ('b')) AS t(x) WHERE x = ANY('{a,c}')",
     "SELECT 1 <> ALL(ARRAY[2, NULL]) AS a, 5 > ANY(ARRAY[1, 9]) AS b, 5 >= ALL(ARRAY[1, 5]) AS c,"
     " 2 = ANY(ARRAY[2, NULL]) AS d",
+    # A difference of timestamps scaled as an interval (DataFusion refused a duration * n).
+    "SELECT (TIMESTAMP '2024-01-01 00:01:57' - TIMESTAMP '2024-01-01 00:00:00') * 2,"
+    " 1.5 * (TIMESTAMP '2024-01-01 00:01:00' - TIMESTAMP '2024-01-01 00:00:00'),"
+    " (TIMESTAMP '2024-01-01 00:02:21' - TIMESTAMP '2024-01-01 00:00:00') / 4",
     # The epoch of a duration with its fraction (DataFusion dropped it).
     "SELECT extract(epoch FROM (TIMESTAMP '2024-01-01 00:00:03.25' - TIMESTAMP '2024-01-01 00:00:00')),"
     " date_part('epoch', TIMESTAMP '2024-01-01 00:10:00.5' - TIMESTAMP '2024-01-01 00:00:00'),"
