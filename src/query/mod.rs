@@ -38,6 +38,7 @@ mod make_interval;
 mod make_timestamp;
 mod modulo;
 mod null_counts;
+mod numeric_division;
 mod ordered_set;
 mod pg_names;
 mod proven_predicates;
@@ -84,13 +85,15 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     // decoding pass per condition; cheapest columns first means the later passes decode only
     // the rows that are left (the month's per-account totals: -15% CPU, benches/RESULTS.md).
     config.options_mut().execution.parquet.reorder_filters = true;
-    // Ahead of type coercion, which then compares a duration with an interval.
+    // Ahead of type coercion, which then compares a duration with an interval and divides
+    // decimals at the scale given.
     let mut analyzer = datafusion::optimizer::Analyzer::new().rules;
     let coercion = analyzer
         .iter()
         .position(|r| r.name() == "type_coercion")
         .unwrap_or(analyzer.len());
     analyzer.insert(coercion, Arc::new(duration_texts::DurationTexts));
+    analyzer.insert(coercion, Arc::new(numeric_division::NumericDivision));
     let mut builder = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()

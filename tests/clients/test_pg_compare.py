@@ -544,6 +544,9 @@ ANALYST = [
     "SELECT x FROM (VALUES ('a'), ('b')) AS t(x) WHERE x = ANY('{a,c}')",
     "SELECT 1 <> ALL(ARRAY[2, NULL]) AS a, 5 > ANY(ARRAY[1, 9]) AS b, 5 >= ALL(ARRAY[1, 5]) AS c,"
     " 2 = ANY(ARRAY[2, NULL]) AS d",
+    # Numeric division to 16 decimals (Arrow kept the dividend's scale plus 4: 0.3333).
+    "SELECT 10::numeric / 4, 7.0 / 2, 7::numeric / 0.5, round(100.0 * 2 / 3, 12),"
+    " round(1::numeric / 3, 12), round(count(*) * 1.0 / 7, 12) FROM (VALUES (1), (2)) AS v(x)",
     # A difference of timestamps scaled as an interval (DataFusion refused a duration * n).
     "SELECT (TIMESTAMP '2024-01-01 00:01:57' - TIMESTAMP '2024-01-01 00:00:00') * 2,"
     " 1.5 * (TIMESTAMP '2024-01-01 00:01:00' - TIMESTAMP '2024-01-01 00:00:00'),"
