@@ -1,10 +1,11 @@
 //! Numeric division to PostgreSQL's precision. Arrow gives a quotient of decimals the dividend's
 //! scale plus 4, so `sum(duration_s)::numeric / count(*)` was 315.5776 and `count(*) * 1.0 / 3`
 //! 0.33333, where PostgreSQL keeps at least 16 significant digits (315.5776824817518248,
-//! 0.33333333333333333333). This rule, ahead of type coercion, gives the dividend of a division
-//! with a decimal side the scale 12 (when it has less), so that the quotient has 16 decimals:
-//! PostgreSQL's digits for quotients from 1 to 9999, and 16 of its 20 or more below 1.
-//! Dividends keep 26 digits before the point. Floats and integers divided by integers are
+//! 0.33333333333333333333); `avg` of a decimal likewise (`avg(charge)` had 10 decimals). This
+//! rule, ahead of type coercion, gives the dividend of a division with a decimal side, and the
+//! argument of `avg` of a decimal, the scale 12 (when it has less), so that the quotient has 16
+//! decimals: PostgreSQL's digits for quotients from 1 to 9999, and 16 of its 20 or more below
+//! one. Dividends keep 26 digits before the point. Floats and integers divided by integers are
 //! untouched.
 
 use arrow::datatypes::DataType;
@@ -42,8 +43,38 @@ fn decimal_scale(t: &DataType) -> Option<i8> {
     }
 }
 
-/// `a / b` with `a` at scale 12 when either is a decimal and `a` has a smaller scale.
+/// `e` at scale 12 when it is a decimal of a smaller scale.
+fn at_scale(e: Expr, schema: &DFSchema) -> Transformed<Expr> {
+    match e.get_type(schema).ok().as_ref().and_then(decimal_scale) {
+        Some(scale) if scale < SCALE => Transformed::yes(Expr::Cast(Cast::new(
+            Box::new(e),
+            DataType::Decimal128(38, SCALE),
+        ))),
+        _ => Transformed::no(e),
+    }
+}
+
+/// `a / b` with `a` at scale 12 when either is a decimal and `a` has a smaller scale; `avg(x)`
+/// of a decimal `x` with `x` at scale 12.
 fn widened(e: Expr, schema: &DFSchema) -> Transformed<Expr> {
+    if let Expr::AggregateFunction(mut f) = e {
+        if f.func.name() != "avg" || f.params.args.len() != 1 {
+            return Transformed::no(Expr::AggregateFunction(f));
+        }
+        let arg = f.params.args.remove(0);
+        let arg = at_scale(arg, schema);
+        f.params.args.push(arg.data);
+        return Transformed::new_transformed(Expr::AggregateFunction(f), arg.transformed);
+    }
+    if let Expr::WindowFunction(mut w) = e {
+        if w.fun.name() != "avg" || w.params.args.len() != 1 {
+            return Transformed::no(Expr::WindowFunction(w));
+        }
+        let arg = w.params.args.remove(0);
+        let arg = at_scale(arg, schema);
+        w.params.args.push(arg.data);
+        return Transformed::new_transformed(Expr::WindowFunction(w), arg.transformed);
+    }
     let Expr::BinaryExpr(BinaryExpr {
         left,
         op: Operator::Divide,

@@ -547,6 +547,10 @@ ANALYST = [
     # Numeric division to 16 decimals (Arrow kept the dividend's scale plus 4: 0.3333).
     "SELECT 10::numeric / 4, 7.0 / 2, 7::numeric / 0.5, round(100.0 * 2 / 3, 12),"
     " round(1::numeric / 3, 12), round(count(*) * 1.0 / 7, 12) FROM (VALUES (1), (2)) AS v(x)",
+    # avg of a decimal to 16 decimals too (was the argument's scale plus 4), as a window too.
+    "SELECT avg(x), round(avg(x), 14), round(avg(x) OVER (), 14) FROM (VALUES (1.5), (2.25),"
+    " (3.0), (0.01)) AS v(x) GROUP BY x ORDER BY x LIMIT 1",
+    "SELECT round(avg(x), 14) FROM (VALUES (0.1), (0.2), (0.25)) AS v(x)",
     # A difference of timestamps scaled as an interval (DataFusion refused a duration * n).
     "SELECT (TIMESTAMP '2024-01-01 00:01:57' - TIMESTAMP '2024-01-01 00:00:00') * 2,"
     " 1.5 * (TIMESTAMP '2024-01-01 00:01:00' - TIMESTAMP '2024-01-01 00:00:00'),"
