@@ -82,6 +82,26 @@ QUERIES = [
     (UTC, "SELECT tenant, round(stddev(duration_s), 4), round(variance(duration_s), 4) FROM cdrs"
           " GROUP BY 1 ORDER BY 1"),
     (UTC, "SELECT count(*) FROM cdrs c, rates r WHERE c.destination LIKE '+' || r.prefix || '%'"),
+    (AMSTERDAM, "SELECT call_id, start_time::text, start_time::timestamp, start_time::time,"
+                " to_char(start_time, 'Dy DD Mon YYYY HH24:MI:SS') FROM cdrs ORDER BY call_id LIMIT 20"),
+    (UTC, "SELECT call_id, round(charge, 2), trunc(charge, 1), charge * duration_s, charge / 3,"
+          " sum(charge) OVER (PARTITION BY tenant) / count(*) OVER (PARTITION BY tenant)"
+          " FROM cdrs WHERE charge IS NOT NULL ORDER BY call_id LIMIT 20"),
+    (UTC, "SELECT tenant, avg(charge), sum(duration_s)::numeric / count(*) FROM cdrs GROUP BY 1"
+          " ORDER BY 1"),
+    (UTC, "SELECT call_id, substring(destination FROM 2 FOR 4), split_part(call_id, '-', 2),"
+          " position('0' IN call_id), regexp_replace(destination, '^\\+31', '0'),"
+          " lpad(duration_s::text, 6, '0'), concat_ws('|', tenant, direction, agent)"
+          " FROM cdrs ORDER BY call_id LIMIT 20"),
+    (UTC, "SELECT call_id, count(*) OVER (PARTITION BY source ORDER BY start_time RANGE BETWEEN"
+          " interval '1 day' PRECEDING AND CURRENT ROW) FROM cdrs ORDER BY call_id LIMIT 50"),
+    (UTC, "SELECT date_trunc('hour', start_time) + interval '15 min' * floor(extract(minute FROM"
+          " start_time) / 15) AS slot, count(*) FROM cdrs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10"),
+    (UTC, "SELECT tenant, count(*) FROM cdrs WHERE start_time > (SELECT max(start_time) FROM cdrs)"
+          " - interval '7 days' GROUP BY 1 ORDER BY 1"),
+    (UTC, "SELECT count(*), count(agent), count(DISTINCT agent), count(DISTINCT (tenant, agent)) FROM cdrs"),
+    (UTC, "SELECT tenant, bool_and(duration_s >= 0), bool_or(connect_time IS NULL),"
+          " array_agg(DISTINCT direction ORDER BY direction) FROM cdrs GROUP BY 1 ORDER BY 1"),
 ]
 
 
