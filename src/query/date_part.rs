@@ -176,7 +176,8 @@ fn answered_here(args: &[Expr], info: &SimplifyContext) -> bool {
         return true;
     }
     let source = args.get(1).map(|source| info.get_data_type(source));
-    is_epoch(part) && !matches!(source, Some(Ok(t)) if !matches!(t, DataType::Duration(_)))
+    let not_a_duration = matches!(source, Some(Ok(t)) if !matches!(t, DataType::Duration(_)));
+    is_epoch(part) && !not_a_duration
 }
 
 /// Whether `part` names the epoch.

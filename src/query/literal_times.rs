@@ -4,7 +4,9 @@
 //! literal cast to an interval in one of PostgreSQL's forms Arrow refuses (`'01:30:00'`) is
 //! rewritten in Arrow's ([`super::interval_text`]).
 
-use datafusion::arrow::datatypes::DataType;
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, FieldRef};
 use datafusion::common::DFSchema;
 use datafusion::common::Result;
 use datafusion::common::ScalarValue;
@@ -42,20 +44,10 @@ fn completed(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
         _ => return Transformed::no(expr),
     };
     let Expr::Literal(value, metadata) = inner.as_ref() else {
-        // A text column or parameter cast to an interval: each value read so as the literal.
-        let text = matches!(
-            inner.get_type(schema),
-            Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
-        );
-        let read = matches!(inner.as_ref(), Expr::ScalarFunction(f) if f.name() == super::interval_text::NAME);
-        if matches!(field.data_type(), DataType::Interval(_)) && text && !read {
-            let normalized = super::interval_text::udf().call(vec![inner.as_ref().clone()]);
-            return Transformed::yes(Expr::Cast(Cast::new_from_field(
-                Box::new(normalized),
-                field.clone(),
-            )));
-        }
-        return Transformed::no(expr);
+        return match read_as_interval_text(inner, field, schema) {
+            Some(read) => read,
+            None => Transformed::no(expr),
+        };
     };
     let text = match value {
         ScalarValue::Utf8(Some(t))
@@ -71,6 +63,32 @@ fn completed(expr: Expr, schema: &DFSchema) -> Transformed<Expr> {
         Box::new(literal),
         field.clone(),
     )))
+}
+
+/// A text column or parameter cast to an interval, each value read through
+/// [`super::interval_text::udf`] as a literal would be; `None` for any other cast.
+fn read_as_interval_text(
+    inner: &Expr,
+    field: &FieldRef,
+    schema: &DFSchema,
+) -> Option<Transformed<Expr>> {
+    if !matches!(field.data_type(), DataType::Interval(_)) {
+        return None;
+    }
+    if matches!(inner, Expr::ScalarFunction(f) if f.name() == super::interval_text::NAME) {
+        return None;
+    }
+    let text = matches!(
+        inner.get_type(schema),
+        Ok(DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+    );
+    text.then(|| {
+        let read = super::interval_text::udf().call(vec![inner.clone()]);
+        Transformed::yes(Expr::Cast(Cast::new_from_field(
+            Box::new(read),
+            Arc::clone(field),
+        )))
+    })
 }
 
 /// `text` with `:00` after its minutes when it is a date and a time to the minute

@@ -21,7 +21,8 @@ use datafusion::logical_expr::{
 use cdrlake_udfs::time::UTC;
 
 use super::text_arg::{Texts, text_type};
-use super::time_zone::{instant_of, zone_named};
+use super::time_zone::{instant_of, zone_or_invalid};
+use super::to_char::Parsed;
 
 /// `make_timestamp` or `make_timestamptz`; see the [module docs](self).
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -88,7 +89,7 @@ impl ScalarUDFImpl for MakeTimestamp {
         let number = |t: &DataType| t.is_numeric() || t.is_null();
         let fields = types.len().min(6);
         let zone = types.len() == 7 && self.instant;
-        if types.len() != 6 && !zone || !types[..fields].iter().all(number) {
+        if (types.len() != 6 && !zone) || !types[..fields].iter().all(number) {
             return plan_err!(
                 "{}(year, month, day, hour, min, sec{}): not {types:?}",
                 self.name(),
@@ -127,6 +128,8 @@ impl ScalarUDFImpl for MakeTimestamp {
             false => None,
         };
         let zones = args.args.get(6).map(Texts::of).transpose()?;
+        // A zone column holds few names, in runs: each read once a run.
+        let mut named = Parsed::default();
         let mut out = Vec::with_capacity(args.number_rows);
         for r in 0..args.number_rows {
             if ints.iter().any(|a| a.is_null(r)) || s.is_null(r) {
@@ -143,9 +146,7 @@ impl ScalarUDFImpl for MakeTimestamp {
                         out.push(None);
                         continue;
                     }
-                    Some(name) => Some(zone_named(name).ok_or_else(|| {
-                        super::udf::invalid(format!("time zone \"{name}\" not recognized"))
-                    })?),
+                    Some(name) => Some(*named.of(name, zone_or_invalid)?),
                 },
                 (None, session) => session,
             };

@@ -181,6 +181,12 @@ pub fn zone_named(name: &str) -> Option<Tz> {
     })
 }
 
+/// The IANA zone `name` names, or PostgreSQL's error for a name that is none (SQLSTATE 22023).
+pub fn zone_or_invalid(name: &str) -> Result<Tz> {
+    zone_named(name)
+        .ok_or_else(|| crate::query::udf::invalid(format!("time zone \"{name}\" not recognized")))
+}
+
 /// The clocks of the zones met, each parsed once; the last one used is looked at first (a
 /// literal zone, or a column of few zones in runs).
 #[derive(Default)]
@@ -198,9 +204,7 @@ impl Clocks {
         self.last = match found {
             Some(i) => i,
             None => {
-                let tz = zone_named(name).ok_or_else(|| {
-                    crate::query::udf::invalid(format!("time zone \"{name}\" not recognized"))
-                })?;
+                let tz = zone_or_invalid(name)?;
                 self.zones.push((name.to_owned(), tz, ZoneClock::new(tz)));
                 self.zones.len() - 1
             }

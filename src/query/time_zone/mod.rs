@@ -7,7 +7,7 @@ mod function;
 mod session;
 mod statement;
 
-pub use function::{Timezone, instant_of, zone_named};
+pub use function::{Timezone, instant_of, zone_named, zone_or_invalid};
 pub use session::SessionTimeZone;
 pub use statement::rewrite;
 
