@@ -6,7 +6,7 @@ use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{DFSchema, Result};
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::utils::merge_schema;
-use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::logical_expr::{Expr, LogicalPlan, Union};
 
 /// `plan` with `rewrite` applied to each expression (and sub-expression) of each node; `rewrite`
 /// gets the schema the expression's columns come from.
@@ -24,6 +24,13 @@ pub(crate) fn rewrite_expressions(
         })?;
         if rewritten.transformed {
             rewritten.map_data(LogicalPlan::recompute_schema)
+        } else if let LogicalPlan::Union(union) = rewritten.data {
+            // A union keeps the schema it was planned with, and so the field metadata of its
+            // inputs' casts once these are rewritten (a union of `x::numeric` then disagreed
+            // with its physical plan): derived again from its inputs.
+            Ok(Transformed::no(LogicalPlan::Union(
+                Union::try_new_with_loose_types(union.inputs)?,
+            )))
         } else {
             Ok(rewritten)
         }

@@ -20,6 +20,7 @@ use crate::storage::Store;
 
 mod age;
 pub(crate) mod analyzer;
+mod bag_sets;
 pub mod column_names;
 mod date_part;
 mod duplicate_names;
@@ -94,6 +95,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
         .unwrap_or(analyzer.len());
     analyzer.insert(coercion, Arc::new(duration_texts::DurationTexts));
     analyzer.insert(coercion, Arc::new(numeric_division::NumericDivision));
+    analyzer.insert(coercion, Arc::new(bag_sets::BagSetOperations));
     let mut builder = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()

@@ -31,6 +31,7 @@ pub mod copy_binary;
 pub mod copy_binary_in;
 pub mod copy_in;
 pub mod copy_out;
+pub mod described_types;
 pub mod maintenance;
 pub mod metrics;
 pub mod numeric;

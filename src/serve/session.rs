@@ -667,18 +667,15 @@ impl QueryParser for SessionParser {
         // A query of data is planned here: datafusion-postgres would parse its text again with
         // every catalog rewrite ([`super::compat_parse`]).
         if matches!(stmt, Statement::Query(_)) && super::compat_parse::is_data(sql) {
-            let plan = conn
-                .ctx
-                .state()
+            let state = conn.ctx.state();
+            let plan = state
                 .statement_to_plan(datafusion::sql::parser::Statement::Statement(Box::new(
                     stmt.clone(),
                 )))
                 .await
                 .map_err(|e| PgWireError::ApiError(Box::new(e)))?;
-            return Ok(Some((
-                stmt.to_string(),
-                Some((stmt, untyped_as_text(plan))),
-            )));
+            let plan = super::described_types::as_answered(untyped_as_text(plan), &state);
+            return Ok(Some((stmt.to_string(), Some((stmt, plan)))));
         }
         let parsed = conn
             .service
@@ -717,7 +714,7 @@ impl QueryParser for SessionParser {
             Some(Kind::Engine) => match (self.inner(), &stmt.1) {
                 (Some(p), Some((_, plan))) => Ok(row_description::of(
                     &p.get_result_schema(stmt, column_format)?,
-                    plan,
+                    super::described_types::executed(plan),
                 )
                 .as_ref()
                 .clone()),
@@ -815,6 +812,7 @@ impl ExtendedQueryHandler for Session {
                 return r;
             }
             if let Some((Statement::Query(_), plan)) = &portal.statement.statement.1 {
+                let plan = super::described_types::executed(plan);
                 let params = self.bind(portal, plan)?;
                 let zone = zone(client);
                 let run = async {

@@ -42,11 +42,14 @@ pub async fn respond(df: DataFrame, format: &Format, zone: Tz) -> PgWireResult<Q
         Format::UnifiedBinary => true,
         Format::Individual(codes) => codes.iter().any(|c| *c != 0),
     };
-    let schema = df.schema().as_arrow().clone();
     let format = if binary { format } else { &Format::UnifiedText };
-    let fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(&schema, format, None)?;
-    let fields = row_description::of(&fields, df.logical_plan());
+    let plan = df.logical_plan().clone();
     let batches = df.execute_stream().await.map_err(api)?;
+    // The types of the rows: the DataFrame's schema is its plan's before types are coerced
+    // (`SELECT 1 UNION SELECT 2.5` is a `bigint` there, decimals in the rows).
+    let schema = batches.schema();
+    let fields = arrow_pg::datatypes::arrow_schema_to_pg_fields(&schema, format, None)?;
+    let fields = row_description::of(&fields, &plan);
     let row_fields = fields.clone();
     let rows = batches.flat_map(move |batch| {
         let rows = match batch {
