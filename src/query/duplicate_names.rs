@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use datafusion::sql::sqlparser::ast::{
-    Expr, Ident, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, VisitMut, VisitorMut,
-    visit_expressions_mut,
+    Expr, Ident, OrderByKind, Query, Select, SelectItem, SetExpr, Statement, Value, VisitMut,
+    VisitorMut, visit_expressions_mut,
 };
 
 /// The prefix of the aliases [`rewrite`] adds; the names of their columns are PostgreSQL's
@@ -46,6 +46,7 @@ impl VisitorMut for Aliases {
         };
         if let SetExpr::Select(select) = query.body.as_mut() {
             self.changed |= alias_select(select, &sorted);
+            self.changed |= alias_sorted_positions(select, &sorted);
         }
         ControlFlow::Continue(())
     }
@@ -108,6 +109,40 @@ fn alias_select(select: &mut Select, sorted: &[Expr]) -> bool {
         }
     }
     changed
+}
+
+/// Aliases the computed columns of `select` that an `ORDER BY` names by position. DataFusion
+/// sorts by such a column's expression, which it then fails to find above a grouping when the
+/// column has no alias (`SELECT tenant, sum(charge) * 100 … GROUP BY 1 ORDER BY 2`: "Column in
+/// ORDER BY must be in GROUP BY").
+fn alias_sorted_positions(select: &mut Select, sorted: &[Expr]) -> bool {
+    let mut changed = false;
+    for position in sorted.iter().filter_map(ordinal) {
+        let Some(item) = select.projection.get_mut(position) else {
+            continue;
+        };
+        if let SelectItem::UnnamedExpr(expr) = item
+            && !is_column(strip_casts(expr))
+        {
+            *item = SelectItem::ExprWithAlias {
+                expr: expr.clone(),
+                alias: Ident::new(format!("{SAME_NAME_ALIAS}{position}")),
+            };
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// The select-list index an `ORDER BY n` names.
+fn ordinal(expr: &Expr) -> Option<usize> {
+    match expr {
+        Expr::Value(v) => match &v.value {
+            Value::Number(n, _) => n.parse::<usize>().ok()?.checked_sub(1),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The name DataFusion gives `expr` as a column, near enough: a cast is named after what it
@@ -234,6 +269,16 @@ mod tests {
         );
         let computed = "SELECT *, duration_s / 60 FROM cdrs";
         assert_eq!(rewritten(computed), computed);
+    }
+
+    #[test]
+    fn computed_columns_sorted_by_position_get_an_alias() {
+        assert_eq!(
+            rewritten("SELECT tenant, sum(x) - 1 FROM t GROUP BY 1 ORDER BY 2, 1"),
+            "SELECT tenant, sum(x) - 1 AS __same_name_1 FROM t GROUP BY 1 ORDER BY 2, 1"
+        );
+        let columns = "SELECT tenant, x::TEXT FROM t ORDER BY 2, 1, 7";
+        assert_eq!(rewritten(columns), columns);
     }
 
     #[test]

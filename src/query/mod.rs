@@ -57,6 +57,7 @@ pub mod time_zone;
 mod to_char;
 mod to_timestamp;
 pub(crate) mod udf;
+mod unnest_keys;
 mod varchar_length;
 mod width_bucket;
 
@@ -96,10 +97,13 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     analyzer.insert(coercion, Arc::new(duration_texts::DurationTexts));
     analyzer.insert(coercion, Arc::new(numeric_division::NumericDivision));
     analyzer.insert(coercion, Arc::new(bag_sets::BagSetOperations));
+    let mut optimizer = datafusion::optimizer::Optimizer::new().rules;
+    optimizer.insert(0, Arc::new(unnest_keys::UnnestKeys));
     let mut builder = SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
-        .with_analyzer_rules(analyzer);
+        .with_analyzer_rules(analyzer)
+        .with_optimizer_rules(optimizer);
     // Ahead of DataFusion's, which plans every `substring(x FROM …)` as a start position.
     builder
         .expr_planners()
