@@ -102,6 +102,16 @@ QUERIES = [
     (UTC, "SELECT count(*), count(agent), count(DISTINCT agent), count(DISTINCT (tenant, agent)) FROM cdrs"),
     (UTC, "SELECT tenant, bool_and(duration_s >= 0), bool_or(connect_time IS NULL),"
           " array_agg(DISTINCT direction ORDER BY direction) FROM cdrs GROUP BY 1 ORDER BY 1"),
+    (UTC, "SELECT direction, count(*) FROM (SELECT direction FROM cdrs INTERSECT ALL"
+          " SELECT direction FROM cdrs WHERE duration_s > 30) q GROUP BY 1 ORDER BY 1"),
+    (UTC, "SELECT tenant, direction, count(*) FROM (SELECT tenant, direction FROM cdrs EXCEPT ALL"
+          " SELECT tenant, direction FROM cdrs WHERE duration_s > 0) q GROUP BY 1, 2 ORDER BY 1, 2"),
+    (UTC, "SELECT tenant, unnest(array_agg(DISTINCT direction)) AS d FROM cdrs GROUP BY 1"
+          " ORDER BY 1, 2"),
+    (UTC, "SELECT c.call_id, c.charge - coalesce(sum(r.amount), 0) FROM cdrs c LEFT JOIN refunds r"
+          " ON r.call_id = c.call_id WHERE c.charge > 0 GROUP BY 1, c.charge ORDER BY 2, 1 LIMIT 20"),
+    (UTC, "SELECT call_id, CASE WHEN duration_s > 60 THEN duration_s ELSE 0.5 END FROM cdrs"
+          " ORDER BY call_id LIMIT 20"),
 ]
 
 

@@ -574,6 +574,26 @@ ANALYST = [
     "SELECT 'pg_class'::regclass::oid AS a, 'pg_catalog.pg_proc'::regclass::oid AS b,"
     " CAST(CAST('pg_type' AS TEXT) AS regclass)::oid AS c, CAST(format('%I.%I', 'pg_catalog',"
     " 'pg_namespace') AS regclass)::oid, 'pg_class'::regclass = 1259 AS d",
+    # INTERSECT ALL and EXCEPT ALL keep min(m, n) and max(m - n, 0) copies of a row; the
+    # distinct forms one; NULLs are equal.
+    "SELECT * FROM (VALUES (1), (1), (1), (2), (NULL), (NULL)) AS a(x) INTERSECT ALL"
+    " SELECT * FROM (VALUES (1), (1), (NULL), (3)) AS b(x) ORDER BY 1",
+    "SELECT * FROM (VALUES (1), (1), (1), (2), (NULL), (NULL)) AS a(x) EXCEPT ALL"
+    " SELECT * FROM (VALUES (1), (1), (NULL), (3)) AS b(x) ORDER BY 1",
+    "SELECT * FROM (VALUES (1, 'a'), (1, 'a'), (1, 'b')) AS a(x, y) EXCEPT ALL SELECT 1, 'a'"
+    " ORDER BY 1, 2",
+    "SELECT * FROM (VALUES (1), (1), (2)) AS a(x) EXCEPT SELECT 2 ORDER BY 1",
+    "SELECT * FROM (VALUES (1), (1), (2)) AS a(x) INTERSECT SELECT 1 ORDER BY 1",
+    # Integers and decimals in one column are decimals, as described and as sent.
+    "SELECT 1 AS x UNION SELECT 2.5 ORDER BY 1",
+    "SELECT 3 AS x UNION SELECT 2.5::numeric ORDER BY 1",
+    "SELECT CASE WHEN x > 1 THEN x ELSE 0.5 END AS y FROM (VALUES (1), (2)) AS v(x) ORDER BY 1",
+    # Sorted by the position of a computed column above a grouping.
+    "SELECT x, sum(y) - 1, max(y) * 2 FROM (VALUES ('a', 1), ('a', 5), ('b', 2)) AS v(x, y)"
+    " GROUP BY 1 ORDER BY 2 DESC, 3",
+    # Unnested rows sorted by both keys (the grouping key is not unique after the unnest).
+    "SELECT x, unnest(array_agg(y)) AS u FROM (VALUES ('a', 3), ('a', 1), ('b', 2), ('a', 2))"
+    " AS v(x, y) GROUP BY 1 ORDER BY 1, 2",
 ]
 
 
