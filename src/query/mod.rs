@@ -47,6 +47,7 @@ pub(crate) mod quote;
 mod regexp_split;
 mod row_count;
 mod scan_predicates;
+mod set_comparisons;
 mod similar_to;
 mod single_value;
 mod spelled;
@@ -124,6 +125,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     state.add_analyzer_rule(Arc::new(time_zone::SessionTimeZone));
     state.add_analyzer_rule(Arc::new(integer_casts::IntegerCasts));
     state.add_analyzer_rule(Arc::new(interval_compare::IntervalComparisons));
+    state.add_analyzer_rule(Arc::new(set_comparisons::SetComparisonAliases));
     let interval_mul = Arc::new(ScalarUDF::new_from_impl(interval::IntervalScale::mul()));
     let interval_div = Arc::new(ScalarUDF::new_from_impl(interval::IntervalScale::div()));
     state.register_expr_planner(Arc::new(interval::IntervalArithmetic::new(

@@ -112,6 +112,15 @@ QUERIES = [
           " ON r.call_id = c.call_id WHERE c.charge > 0 GROUP BY 1, c.charge ORDER BY 2, 1 LIMIT 20"),
     (UTC, "SELECT call_id, CASE WHEN duration_s > 60 THEN duration_s ELSE 0.5 END FROM cdrs"
           " ORDER BY call_id LIMIT 20"),
+    # Compared with a subquery of the same table, its column named as the outer one.
+    (UTC, "SELECT count(*) FROM cdrs WHERE duration_s > ANY (SELECT duration_s FROM cdrs"
+          " WHERE tenant = 'pbx' AND duration_s < 100)"),
+    (UTC, "SELECT count(*) FROM cdrs WHERE duration_s = ANY (SELECT duration_s FROM cdrs"
+          " WHERE tenant = 'pbx' AND duration_s < 100)"),
+    (UTC, "SELECT tenant, count(*) FROM cdrs WHERE duration_s > ALL (SELECT duration_s FROM cdrs"
+          " WHERE tenant = 'pbx' AND duration_s < 100) GROUP BY 1 ORDER BY 1"),
+    (UTC, "SELECT count(*) FROM cdrs WHERE duration_s <> ALL (SELECT duration_s FROM cdrs"
+          " WHERE tenant = 'pbx' AND duration_s < 100)"),
 ]
 
 
