@@ -114,13 +114,13 @@ QUERIES = [
           " ORDER BY call_id LIMIT 20"),
     # Compared with a subquery of the same table, its column named as the outer one.
     (UTC, "SELECT count(*) FROM cdrs WHERE duration_s > ANY (SELECT duration_s FROM cdrs"
-          " WHERE tenant = 'pbx' AND duration_s < 100)"),
+          " WHERE tenant = 'pbx' AND duration_s BETWEEN 55 AND 60)"),
     (UTC, "SELECT count(*) FROM cdrs WHERE duration_s = ANY (SELECT duration_s FROM cdrs"
           " WHERE tenant = 'pbx' AND duration_s < 100)"),
     (UTC, "SELECT tenant, count(*) FROM cdrs WHERE duration_s > ALL (SELECT duration_s FROM cdrs"
-          " WHERE tenant = 'pbx' AND duration_s < 100) GROUP BY 1 ORDER BY 1"),
+          " WHERE tenant = 'pbx' AND duration_s BETWEEN 55 AND 60) GROUP BY 1 ORDER BY 1"),
     (UTC, "SELECT count(*) FROM cdrs WHERE duration_s <> ALL (SELECT duration_s FROM cdrs"
-          " WHERE tenant = 'pbx' AND duration_s < 100)"),
+          " WHERE tenant = 'pbx' AND duration_s BETWEEN 55 AND 60)"),
 ]
 
 
