@@ -112,6 +112,12 @@ QUERIES = [
           " ON r.call_id = c.call_id WHERE c.charge > 0 GROUP BY 1, c.charge ORDER BY 2, 1 LIMIT 20"),
     (UTC, "SELECT call_id, CASE WHEN duration_s > 60 THEN duration_s ELSE 0.5 END FROM cdrs"
           " ORDER BY call_id LIMIT 20"),
+    # Wall-clock times the change from summer time repeats, and the change to it skips.
+    (AMSTERDAM, "SELECT count(*) FROM cdrs WHERE start_time BETWEEN '2026-10-25 02:00'"
+                " AND '2026-10-25 03:00'"),
+    (AMSTERDAM, "SELECT '2026-10-25 02:30'::timestamptz, '2026-03-29 02:30'::timestamptz,"
+                " '2026-10-25 02:30:00.5'::timestamptz, '2026-10-25 02:30+02'::timestamptz,"
+                " '2026-10-25 02:30'::timestamp AT TIME ZONE 'Europe/Amsterdam'"),
     # Compared with a subquery of the same table, its column named as the outer one.
     (UTC, "SELECT count(*) FROM cdrs WHERE duration_s > ANY (SELECT duration_s FROM cdrs"
           " WHERE tenant = 'pbx' AND duration_s BETWEEN 55 AND 60)"),

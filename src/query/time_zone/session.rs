@@ -26,16 +26,19 @@
 
 use std::sync::Arc;
 
+use arrow::compute::kernels::cast_utils::string_to_datetime;
 use arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode};
-use datafusion::common::{DFSchema, Result};
+use datafusion::common::{DFSchema, Result, ScalarValue};
 use datafusion::functions::datetime::to_local_time;
 use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::expr_rewriter::NamePreserver;
 use datafusion::logical_expr::utils::merge_schema;
 use datafusion::logical_expr::{Cast, Expr, ExprSchemable, LogicalPlan};
 use datafusion::optimizer::AnalyzerRule;
+
+use super::function::{instant_of, zone_named};
 
 /// The functions whose answer depends on the calendar of their instant argument (the second;
 /// the first names the field). `extract` becomes `date_part` when expressions are simplified,
@@ -112,6 +115,9 @@ fn cast(expr: Expr, to: DataType) -> Expr {
 fn in_expr(expr: Expr, schema: &DFSchema, zone: &Arc<str>) -> Result<Transformed<Expr>> {
     match expr {
         Expr::Cast(Cast { expr: inner, field }) => {
+            if let Some(instant) = changed_clock_literal(&inner, field.data_type(), zone) {
+                return Ok(Transformed::yes(instant));
+            }
             let unchanged =
                 |inner| Transformed::no(Expr::Cast(Cast::new_from_field(inner, field.clone())));
             let Ok(from) = inner.get_type(schema) else {
@@ -151,6 +157,39 @@ fn in_expr(expr: Expr, schema: &DFSchema, zone: &Arc<str>) -> Result<Transformed
         }
         other => Ok(Transformed::no(other)),
     }
+}
+
+/// A text literal cast to an instant whose wall-clock time the session's `zone` skips or
+/// repeats (`'2026-10-25 02:30'` in Amsterdam), which Arrow's parser refuses ("error computing
+/// timezone offset"): the instant by PostgreSQL's rules ([`instant_of`]). `None` for any other
+/// expression, and for the texts Arrow reads.
+fn changed_clock_literal(inner: &Expr, to: &DataType, zone: &Arc<str>) -> Option<Expr> {
+    let (Expr::Literal(value, _), DataType::Timestamp(unit, Some(label))) = (inner, to) else {
+        return None;
+    };
+    let text = match value {
+        ScalarValue::Utf8(Some(t)) | ScalarValue::Utf8View(Some(t)) => t,
+        ScalarValue::LargeUtf8(Some(t)) => t,
+        _ => return None,
+    };
+    let session: arrow::array::timezone::Tz = zone.parse().ok()?;
+    if string_to_datetime(&session, text).is_ok() {
+        return None;
+    }
+    let wall_clock = string_to_datetime(&chrono::Utc, text).ok()?;
+    let micros = instant_of(zone_named(zone)?, wall_clock.timestamp_micros())?;
+    let label = Some(Arc::clone(label));
+    let instant = match unit {
+        TimeUnit::Second => ScalarValue::TimestampSecond(Some(micros.div_euclid(1_000_000)), label),
+        TimeUnit::Millisecond => {
+            ScalarValue::TimestampMillisecond(Some(micros.div_euclid(1_000)), label)
+        }
+        TimeUnit::Microsecond => ScalarValue::TimestampMicrosecond(Some(micros), label),
+        TimeUnit::Nanosecond => {
+            ScalarValue::TimestampNanosecond(Some(micros.checked_mul(1_000)?), label)
+        }
+    };
+    Some(Expr::Literal(instant, None))
 }
 
 /// The cast of `inner` (of type `from`) to `to` as PostgreSQL reads it in the session's
