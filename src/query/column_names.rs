@@ -264,7 +264,7 @@ fn planner_alias(inner: &Expr, name: &str, input: &LogicalPlan) -> Option<String
 }
 
 /// The expression that made `expr` when it is a column of an aggregate or window below
-/// `input` (through `HAVING`, sorts and limits); else `expr` itself.
+/// `input` (through `HAVING`, sorts, limits and windows); else `expr` itself.
 fn defining<'a>(expr: &'a Expr, input: &'a LogicalPlan) -> &'a Expr {
     let Expr::Column(c) = expr else {
         return expr;
@@ -281,9 +281,11 @@ fn defining<'a>(expr: &'a Expr, input: &'a LogicalPlan) -> &'a Expr {
                 None => a.group_expr.get(i),
             }
         }
-        LogicalPlan::Window(w) => i
-            .checked_sub(w.input.schema().fields().len())
-            .and_then(|j| w.window_expr.get(j)),
+        // A window's input columns (an aggregate's, when windows rank aggregates) pass through.
+        LogicalPlan::Window(w) => match i.checked_sub(w.input.schema().fields().len()) {
+            Some(j) => w.window_expr.get(j),
+            None => return defining(expr, &w.input),
+        },
         LogicalPlan::Filter(f) => return defining(expr, &f.input),
         LogicalPlan::Sort(s) => return defining(expr, &s.input),
         LogicalPlan::Limit(l) => return defining(expr, &l.input),

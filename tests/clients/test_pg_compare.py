@@ -591,6 +591,9 @@ ANALYST = [
     # Sorted by the position of a computed column above a grouping.
     "SELECT x, sum(y) - 1, max(y) * 2 FROM (VALUES ('a', 1), ('a', 5), ('b', 2)) AS v(x, y)"
     " GROUP BY 1 ORDER BY 2 DESC, 3",
+    # An aggregate beside a window over aggregates keeps its name.
+    "SELECT x, count(*), rank() OVER (ORDER BY count(*) DESC), max(y) FROM (VALUES ('a', 1),"
+    " ('a', 2), ('b', 3)) AS v(x, y) GROUP BY 1 ORDER BY 1",
     # Unnested rows sorted by both keys (the grouping key is not unique after the unnest).
     "SELECT x, unnest(array_agg(y)) AS u FROM (VALUES ('a', 3), ('a', 1), ('b', 2), ('a', 2))"
     " AS v(x, y) GROUP BY 1 ORDER BY 1, 2",
