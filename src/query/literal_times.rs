@@ -93,7 +93,7 @@ fn read_as_interval_text(
 
 /// `text` with `:00` after its minutes when it is a date and a time to the minute
 /// (`YYYY-MM-DD HH:MM` or with `T`, then the end, an offset or a zone); `None` otherwise.
-fn with_seconds(text: &str) -> Option<String> {
+pub(super) fn with_seconds(text: &str) -> Option<String> {
     let b = text.as_bytes();
     let digits = |range: std::ops::Range<usize>| {
         b.get(range)

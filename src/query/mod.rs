@@ -47,6 +47,7 @@ pub(crate) mod quote;
 mod regexp_split;
 mod row_count;
 mod scan_predicates;
+mod series_texts;
 mod set_comparisons;
 mod similar_to;
 mod single_value;
@@ -176,6 +177,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
         ctx.register_udf(udf);
     }
     pg_names::register(&ctx);
+    ctx.register_udtf("generate_series", Arc::new(series_texts::SeriesTexts));
     views::register(&ctx).await?;
     Ok(ctx)
 }
