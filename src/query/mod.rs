@@ -46,6 +46,7 @@ mod proven_predicates;
 pub(crate) mod quote;
 mod regexp_split;
 mod row_count;
+mod row_in;
 mod scan_predicates;
 mod series_texts;
 mod set_comparisons;

@@ -25,6 +25,7 @@
 //!   Arrow's ([`super::interval_text`]).
 //! - `count(r.*)` of a left-joined `r` counts the rows where `r` matched
 //!   ([`super::row_count`]).
+//! - `(a, b) IN (SELECT x, y …)` in a `WHERE` or `HAVING` is an `EXISTS` ([`super::row_in`]).
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
 //!   TIME)`: the statement's start as wall-clock time in the session's zone
 //!   ([`super::time_zone::SessionTimeZone`] reads those casts so).
@@ -86,6 +87,7 @@ impl VisitorMut for Rewriter {
         if let SetExpr::Select(select) = query.body.as_mut() {
             self.changed |= unnest_series(select);
             self.changed |= super::row_count::rewrite(select);
+            self.changed |= super::row_in::rewrite(select);
         }
         ControlFlow::Continue(())
     }
