@@ -23,6 +23,7 @@ pub(crate) mod analyzer;
 mod bag_sets;
 pub mod column_names;
 mod date_part;
+mod distinct_rows;
 mod duplicate_names;
 mod duration_texts;
 mod exists_value;

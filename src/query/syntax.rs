@@ -26,6 +26,7 @@
 //! - `count(r.*)` of a left-joined `r` counts the rows where `r` matched
 //!   ([`super::row_count`]).
 //! - `(a, b) IN (SELECT x, y …)` in a `WHERE` or `HAVING` is an `EXISTS` ([`super::row_in`]).
+//! - `count(DISTINCT (a, b))` counts a text per row ([`super::distinct_rows`]).
 //! - `LOCALTIMESTAMP` and `LOCALTIME` are `CAST(now() AS TIMESTAMP)` and `CAST(now() AS
 //!   TIME)`: the statement's start as wall-clock time in the session's zone
 //!   ([`super::time_zone::SessionTimeZone`] reads those casts so).
@@ -100,6 +101,7 @@ impl VisitorMut for Rewriter {
             .or_else(|| super::like_any::rewrite(expr))
             .or_else(|| substr_call(expr))
             .or_else(|| super::varchar_length::rewrite(expr))
+            .or_else(|| super::distinct_rows::rewrite(expr))
             .or_else(|| interval_literal(expr))
         {
             *expr = local;

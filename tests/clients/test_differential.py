@@ -112,6 +112,8 @@ QUERIES = [
           " ON r.call_id = c.call_id WHERE c.charge > 0 GROUP BY 1, c.charge ORDER BY 2, 1 LIMIT 20"),
     (UTC, "SELECT call_id, CASE WHEN duration_s > 60 THEN duration_s ELSE 0.5 END FROM cdrs"
           " ORDER BY call_id LIMIT 20"),
+    (UTC, "SELECT tenant, count(DISTINCT (source, destination)), count(DISTINCT (agent, start_time))"
+          " FROM cdrs GROUP BY 1 ORDER BY 1"),
     (UTC, "SELECT tenant, count(*) FROM cdrs WHERE duration_s > 60 AND (tenant, direction) IN"
           " (SELECT tenant, direction FROM cdrs WHERE duration_s > 3500) GROUP BY 1 ORDER BY 1"),
     # A zero-filled series of days (Grafana's), its end and step written as texts.

@@ -591,6 +591,9 @@ ANALYST = [
     # Sorted by the position of a computed column above a grouping.
     "SELECT x, sum(y) - 1, max(y) * 2 FROM (VALUES ('a', 1), ('a', 5), ('b', 2)) AS v(x, y)"
     " GROUP BY 1 ORDER BY 2 DESC, 3",
+    # Distinct rows of values: NULLs, quotes and commas inside the values.
+    "SELECT count(DISTINCT (x, y)) FROM (VALUES ('1', NULL), ('1', NULL), (NULL, NULL),"
+    " (NULL, NULL), ('a''b', 'c'), ('a', '''b,c'), ('a,', 'b'), ('a', ',b')) AS v(x, y)",
     # An aggregate beside a window over aggregates keeps its name.
     "SELECT x, count(*), rank() OVER (ORDER BY count(*) DESC), max(y) FROM (VALUES ('a', 1),"
     " ('a', 2), ('b', 3)) AS v(x, y) GROUP BY 1 ORDER BY 1",
