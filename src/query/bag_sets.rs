@@ -61,13 +61,7 @@ fn numbered(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
     if !bag {
         return Ok(Transformed::no(LogicalPlan::Join(join)));
     }
-    let output: Vec<Expr> = join
-        .left
-        .schema()
-        .columns()
-        .into_iter()
-        .map(Expr::Column)
-        .collect();
+    let output = columns(&join.left);
     let left = with_copy_numbers(Arc::unwrap_or_clone(join.left), LEFT_COPY)?;
     let right = with_copy_numbers(Arc::unwrap_or_clone(join.right), RIGHT_COPY)?;
     let mut on = join.on;
@@ -93,12 +87,18 @@ fn numbered(plan: LogicalPlan) -> Result<Transformed<LogicalPlan>> {
 
 /// `plan` with a column `name`: the number of each row among the rows equal to it.
 fn with_copy_numbers(plan: LogicalPlan, name: &str) -> Result<LogicalPlan> {
-    let columns: Vec<Expr> = plan
-        .schema()
+    let number = row_number()
+        .partition_by(columns(&plan))
+        .build()?
+        .alias(name);
+    LogicalPlanBuilder::from(plan).window(vec![number])?.build()
+}
+
+/// Every column of `plan`'s output.
+fn columns(plan: &LogicalPlan) -> Vec<Expr> {
+    plan.schema()
         .columns()
         .into_iter()
         .map(Expr::Column)
-        .collect();
-    let number = row_number().partition_by(columns).build()?.alias(name);
-    LogicalPlanBuilder::from(plan).window(vec![number])?.build()
+        .collect()
 }

@@ -54,26 +54,26 @@ fn at_scale(e: Expr, schema: &DFSchema) -> Transformed<Expr> {
     }
 }
 
+/// The argument of `function` at scale 12 when it is `avg` of a decimal; true when it changed.
+fn avg_at_scale(function: &str, args: &mut Vec<Expr>, schema: &DFSchema) -> bool {
+    if function != "avg" || args.len() != 1 {
+        return false;
+    }
+    let arg = at_scale(args.remove(0), schema);
+    args.push(arg.data);
+    arg.transformed
+}
+
 /// `a / b` with `a` at scale 12 when either is a decimal and `a` has a smaller scale; `avg(x)`
 /// of a decimal `x` with `x` at scale 12.
 fn widened(e: Expr, schema: &DFSchema) -> Transformed<Expr> {
     if let Expr::AggregateFunction(mut f) = e {
-        if f.func.name() != "avg" || f.params.args.len() != 1 {
-            return Transformed::no(Expr::AggregateFunction(f));
-        }
-        let arg = f.params.args.remove(0);
-        let arg = at_scale(arg, schema);
-        f.params.args.push(arg.data);
-        return Transformed::new_transformed(Expr::AggregateFunction(f), arg.transformed);
+        let changed = avg_at_scale(f.func.name(), &mut f.params.args, schema);
+        return Transformed::new_transformed(Expr::AggregateFunction(f), changed);
     }
     if let Expr::WindowFunction(mut w) = e {
-        if w.fun.name() != "avg" || w.params.args.len() != 1 {
-            return Transformed::no(Expr::WindowFunction(w));
-        }
-        let arg = w.params.args.remove(0);
-        let arg = at_scale(arg, schema);
-        w.params.args.push(arg.data);
-        return Transformed::new_transformed(Expr::WindowFunction(w), arg.transformed);
+        let changed = avg_at_scale(w.fun.name(), &mut w.params.args, schema);
+        return Transformed::new_transformed(Expr::WindowFunction(w), changed);
     }
     let Expr::BinaryExpr(BinaryExpr {
         left,

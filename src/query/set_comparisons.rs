@@ -10,7 +10,6 @@
 //! alias.)
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
@@ -28,14 +27,15 @@ pub struct SetComparisonAliases;
 
 impl AnalyzerRule for SetComparisonAliases {
     fn analyze(&self, plan: LogicalPlan, _: &ConfigOptions) -> Result<LogicalPlan> {
-        let next = AtomicUsize::new(0);
+        let mut next = 0usize;
         plan.transform_up_with_subqueries(|node| {
             node.map_expressions(|e| {
                 e.transform_up(|e| match e {
                     Expr::SetComparison(mut c)
                         if c.subquery.outer_ref_columns.is_empty() && !is_aliased(&c) =>
                     {
-                        let n = next.fetch_add(1, Ordering::Relaxed);
+                        let n = next;
+                        next += 1;
                         let plan = Arc::clone(&c.subquery.subquery);
                         let aliased = SubqueryAlias::try_new(plan, format!("{ALIAS}_{n}"))?;
                         c.subquery.subquery = Arc::new(LogicalPlan::SubqueryAlias(aliased));
