@@ -100,6 +100,17 @@ impl LatestTable {
         Ok(self.keep(table))
     }
 
+    /// The newest version of the table (`None` before its first commit).
+    pub async fn newest_version(&self) -> Result<Option<u64>> {
+        let table = self.newest().await.map_err(Error::delta(&self.name))?;
+        Ok(table.version())
+    }
+
+    /// The store the table is in.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Stores `table` as the shared table if it is newer; returns it.
     fn keep(&self, table: DeltaTable) -> DeltaTable {
         let mut shared = self.shared();

@@ -10,6 +10,7 @@ mod as_of;
 mod bloom_index;
 pub mod events;
 mod latest;
+pub mod materialized;
 mod pinned_scan;
 mod rates;
 pub mod refunds;

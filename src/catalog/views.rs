@@ -1,8 +1,14 @@
 //! The views of SPEC section 4, one `SELECT` per file under `schemas/views/` (the file name is
-//! the view name), embedded in the binary and registered in every session.
+//! the view name), embedded in the binary and registered in every session. The views named
+//! in [`super::materialized::MATERIALIZED`] are read from their stored rows when current.
 
+use std::sync::Arc;
+
+use cdrlake_udfs::Settings;
 use datafusion::prelude::SessionContext;
 
+use super::LatestTable;
+use super::materialized::{self, MaterializedView};
 use crate::error::{Error, Result};
 use crate::schema::SCHEMAS_DIR;
 
@@ -30,16 +36,28 @@ pub fn definitions() -> Result<Vec<(String, &'static str)>> {
     Ok(views)
 }
 
-/// Registers every view in `ctx`'s default schema.
-pub async fn register(ctx: &SessionContext) -> Result<()> {
+/// Registers every view in `ctx`'s default schema, whose functions follow `settings`.
+pub async fn register(ctx: &SessionContext, settings: &Settings) -> Result<()> {
     for (name, sql) in definitions()? {
+        let file = || format!("schemas/views/{name}.sql");
         let create = format!(
             "CREATE OR REPLACE VIEW \"{name}\" AS {}",
             sql.trim().trim_end_matches(';')
         );
         ctx.sql(&create)
             .await
-            .map_err(|e| Error::schema_file(format!("schemas/views/{name}.sql"), e.to_string()))?;
+            .map_err(|e| Error::schema_file(file(), e.to_string()))?;
+        if !materialized::MATERIALIZED.contains(&name.as_str()) {
+            continue;
+        }
+        let computed = ctx.table_provider(name.as_str()).await?;
+        let source: Arc<dyn std::any::Any + Send + Sync> = ctx.table_provider("cdrs").await?;
+        let source = source
+            .downcast::<LatestTable>()
+            .map_err(|_| Error::schema_file(file(), "cdrs is not a stored table"))?;
+        let fingerprint = materialized::fingerprint(&name, sql, settings);
+        let view = MaterializedView::new(&name, computed, source, fingerprint);
+        ctx.register_table(name.as_str(), Arc::new(view))?;
     }
     Ok(())
 }

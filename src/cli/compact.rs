@@ -1,10 +1,15 @@
 //! `cdrlake compact [--target-file-mb N] [--grace-minutes M]`: merge small files of every
 //! table, then delete files replaced more than the grace period ago. Prints one line per
-//! table.
+//! table; then stores the rows of the materialized views (`call_log`) computed anew when
+//! `cdrs` changed since they were stored, one line each.
 
+use std::sync::Arc;
+
+use crate::catalog::materialized;
+use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::schema;
 use crate::storage::{Location, Store};
+use crate::{query, schema};
 
 /// Arguments of `compact`.
 #[derive(Debug, clap::Args)]
@@ -19,7 +24,7 @@ pub struct CompactArgs {
 }
 
 /// Runs `compact`.
-pub async fn run(args: CompactArgs, location: Location) -> Result<()> {
+pub async fn run(args: CompactArgs, location: Location, config: &Config) -> Result<()> {
     if args.target_file_mb == 0 {
         return Err(Error::InvalidArgument(
             "--target-file-mb must be at least 1".into(),
@@ -40,6 +45,15 @@ pub async fn run(args: CompactArgs, location: Location) -> Result<()> {
             outcome.rows,
             deleted
         );
+    }
+    let settings = config.settings()?;
+    let ctx = query::session(&store, Arc::new(settings.clone())).await?;
+    for (view, refreshed) in materialized::refresh(&ctx, &store, &settings).await? {
+        println!("{}", materialized::describe(&view, &refreshed));
+    }
+    let deleted = materialized::vacuum(&store, grace).await?;
+    if deleted > 0 {
+        println!("materialized views: {deleted} old file(s) deleted");
     }
     Ok(())
 }

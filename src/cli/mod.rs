@@ -79,7 +79,7 @@ impl Cli {
             Command::Query(args) => query::run(args, location()?, &config).await,
             Command::Generate(args) => generate::run(args),
             Command::Serve(args) => serve::run(args, location()?, &config).await,
-            Command::Compact(args) => compact::run(args, location()?).await,
+            Command::Compact(args) => compact::run(args, location()?, &config).await,
             Command::Retention(args) => retention::run(args, location()?, &config).await,
             Command::History(args) => history::run(args, location()?).await,
             Command::Export(args) => export::run(args, location()?, &config).await,

@@ -141,7 +141,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     catalog.register_schema(SCHEMA, Arc::new(schema))?;
     ctx.register_catalog(DATABASE, Arc::new(catalog));
     ctx.register_table("settings", Arc::new(settings_table(&settings)?))?;
-    cdrlake_udfs::register_all_with_rates(&ctx, settings, rate_source(store));
+    cdrlake_udfs::register_all_with_rates(&ctx, settings.clone(), rate_source(store));
     ctx.register_udf(ScalarUDF::new_from_impl(time_zone::Timezone::default()));
     ctx.register_udf(ScalarUDF::new_from_impl(to_char::ToChar::default()));
     ctx.register_udf(interval_mul.as_ref().clone());
@@ -180,7 +180,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     }
     pg_names::register(&ctx);
     ctx.register_udtf("generate_series", Arc::new(series_texts::SeriesTexts));
-    views::register(&ctx).await?;
+    views::register(&ctx, &settings).await?;
     Ok(ctx)
 }
 

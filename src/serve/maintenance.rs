@@ -1,7 +1,9 @@
 //! The server's housekeeping (SPEC 7): at every interval it merges small files (keeping
 //! sort order and bloom filters), deletes replaced files older than the grace period, and
 //! drops calls past each tenant's retention. A round is skipped when another process (a CLI
-//! ingest, say) holds the store's writer lock; the next round tries again.
+//! ingest, say) holds the store's writer lock; the next round tries again. At start-up and
+//! after every round, the materialized views' stored rows are computed anew if `cdrs`
+//! changed (without the lock: the server's COPY is not held up meanwhile).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,6 +11,7 @@ use std::time::Duration;
 use cdrlake_udfs::Settings;
 
 use super::Shared;
+use crate::catalog::materialized;
 use crate::error::Result;
 use crate::schema;
 use crate::storage::Store;
@@ -21,6 +24,7 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, interval: Duration, gr
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
+    refresh_views(&shared, &settings).await;
     loop {
         ticks.tick().await;
         let result = round(&shared, &settings, grace).await;
@@ -28,6 +32,24 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, interval: Duration, gr
         if let Err(e) = result {
             tracing::warn!("maintenance round skipped: {e}");
         }
+        refresh_views(&shared, &settings).await;
+    }
+}
+
+/// Stores the materialized views' rows anew where `cdrs` changed; a failure is logged, and
+/// queries compute the views meanwhile.
+async fn refresh_views(shared: &Shared, settings: &Settings) {
+    let refreshed = async {
+        let ctx = crate::query::session(&shared.store, Arc::new(settings.clone())).await?;
+        materialized::refresh(&ctx, &shared.store, settings).await
+    };
+    match refreshed.await {
+        Ok(outcomes) => {
+            for (view, refreshed) in outcomes {
+                tracing::info!("{}", materialized::describe(&view, &refreshed));
+            }
+        }
+        Err(e) => tracing::warn!("materialized views not refreshed: {e}"),
     }
 }
 
@@ -54,6 +76,7 @@ async fn round(shared: &Shared, settings: &Settings, grace: Duration) -> Result<
             );
         }
     }
+    materialized::vacuum(&store, grace).await?;
     let report = store
         .apply_retention(settings, chrono::Utc::now().date_naive())
         .await?;

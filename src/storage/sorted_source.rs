@@ -18,6 +18,9 @@ use crate::error::Result;
 struct PlanStream {
     schema: SchemaRef,
     plan: Arc<dyn ExecutionPlan>,
+    /// The context to execute `plan` in, when not the one scanning the table (a plan made by
+    /// another session needs that session's object stores).
+    task: Option<Arc<TaskContext>>,
 }
 
 impl PartitionStream for PlanStream {
@@ -26,6 +29,7 @@ impl PartitionStream for PlanStream {
     }
 
     fn execute(&self, ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
+        let ctx = self.task.clone().unwrap_or(ctx);
         match self.plan.execute(0, ctx) {
             Ok(stream) => stream,
             Err(e) => Box::pin(RecordBatchStreamAdapter::new(
@@ -39,6 +43,18 @@ impl PartitionStream for PlanStream {
 /// A table whose one scan streams the rows of `plan`, which must have one output partition
 /// (so its order is the order of its rows).
 pub fn table_of(plan: Arc<dyn ExecutionPlan>) -> Result<StreamingTable> {
+    table_with(plan, None)
+}
+
+/// [`table_of`] a plan of another session, executed in its `task` context.
+pub fn table_in(plan: Arc<dyn ExecutionPlan>, task: Arc<TaskContext>) -> Result<StreamingTable> {
+    table_with(plan, Some(task))
+}
+
+fn table_with(
+    plan: Arc<dyn ExecutionPlan>,
+    task: Option<Arc<TaskContext>>,
+) -> Result<StreamingTable> {
     let partitions = plan.properties().output_partitioning().partition_count();
     if partitions != 1 {
         return Err(datafusion::error::DataFusionError::Internal(format!(
@@ -50,6 +66,7 @@ pub fn table_of(plan: Arc<dyn ExecutionPlan>) -> Result<StreamingTable> {
     let stream = PlanStream {
         schema: schema.clone(),
         plan,
+        task,
     };
     Ok(StreamingTable::try_new(schema, vec![Arc::new(stream)])?)
 }

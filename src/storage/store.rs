@@ -176,6 +176,7 @@ impl Store {
         Ok(self.top_level_names().await?.iter().all(|n| {
             // A marker upload cut short leaves a temporary file named after it.
             n == super::lock::LOCK_FILE
+                || n == super::MATERIALIZED_DIR
                 || n.starts_with(MARKER)
                 || tables.iter().any(|t| &t.name == n)
         }))

@@ -1,0 +1,212 @@
+//! Materialized rows of a view: a Delta table of their own under `_materialized/<view>/`,
+//! and a small JSON record beside it (`_materialized/<view>.json`) naming the table version
+//! that holds them, the `cdrs` version they were computed from and a fingerprint of what
+//! else they depend on. The record is written last, in one `put`, so a reader that finds it
+//! finds the rows it names; a crash before it leaves the previous record, still true of the
+//! rows it names (older table versions stay readable until vacuumed). Whether the rows are
+//! current is the reader's call ([`crate::catalog`]'s materialized view).
+
+use std::num::NonZeroU64;
+use std::sync::Arc;
+
+use arrow::datatypes::{DataType, Field};
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::{Expr, cast, col};
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
+use datafusion::prelude::SessionContext;
+use deltalake::DeltaTable;
+use deltalake::delta_datafusion::create_session_state_with_spill_config;
+use deltalake::kernel::transaction::CommitProperties;
+use deltalake::protocol::SaveMode;
+use object_store::{ObjectStoreExt, PutPayload};
+use serde::{Deserialize, Serialize};
+
+use super::{OPERATION_KEY, Store};
+use crate::error::{Error, Result};
+use crate::schema::TableDef;
+
+/// Top-level directory of the materialized views in a store.
+pub const MATERIALIZED_DIR: &str = "_materialized";
+
+/// Memory the sort of the rows may use before it spills to disk.
+const SORT_MEMORY_BYTES: usize = 1 << 30;
+
+/// Size of the files the rows are written into.
+const TARGET_FILE_BYTES: u64 = 128 << 20;
+
+/// What a materialization holds: which rows, computed from what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Materialization {
+    /// Version of the materialized Delta table that holds the rows.
+    pub version: u64,
+    /// Version of `cdrs` the rows were computed from.
+    pub source_version: u64,
+    /// Fingerprint of everything else the rows depend on (view text, settings, release).
+    pub fingerprint: String,
+    /// Rows written.
+    pub rows: u64,
+}
+
+impl Store {
+    /// The Delta table name (a path under the store) of `view`'s materialized rows.
+    pub fn materialized_table_name(view: &str) -> String {
+        format!("{MATERIALIZED_DIR}/{view}")
+    }
+
+    fn materialization_record(&self, view: &str) -> object_store::path::Path {
+        self.object_path(MATERIALIZED_DIR)
+            .join(format!("{view}.json"))
+    }
+
+    /// The record of `view`'s materialization; `None` when there is none (or it is
+    /// unreadable: a reader then computes the view, and the next refresh replaces it).
+    pub async fn materialization(&self, view: &str) -> Result<Option<Materialization>> {
+        match self
+            .object_store()
+            .get(&self.materialization_record(view))
+            .await
+        {
+            Ok(got) => {
+                let bytes = got.bytes().await?;
+                match serde_json::from_slice(&bytes) {
+                    Ok(m) => Ok(Some(m)),
+                    Err(e) => {
+                        tracing::warn!(view, error = %e, "unreadable materialization record");
+                        Ok(None)
+                    }
+                }
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The materialized table of `view` at `version`.
+    pub async fn materialized_table(&self, view: &str, version: u64) -> Result<DeltaTable> {
+        let name = Self::materialized_table_name(view);
+        let url = self.location().table_url(&name)?;
+        deltalake::DeltaTableBuilder::from_url(url)
+            .map_err(Error::delta(&name))?
+            .with_version(version as _)
+            .load()
+            .await
+            .map_err(Error::delta(&name))
+    }
+
+    /// Replaces the rows of `view`'s materialized table by the rows of `plan` (executed in
+    /// `task`, the session that planned it), sorted in `layout`'s file order and partitioned
+    /// as it is, and records them as computed from `source_version` under `fingerprint`.
+    /// Columns Delta cannot store (durations) are stored as their integer count.
+    pub async fn materialize(
+        &self,
+        view: &str,
+        plan: Arc<dyn ExecutionPlan>,
+        task: Arc<TaskContext>,
+        layout: &TableDef,
+        source_version: u64,
+        fingerprint: String,
+    ) -> Result<Materialization> {
+        let name = Self::materialized_table_name(view);
+        let url = self.location().table_url(&name)?;
+        if let Ok(dir) = url.to_file_path() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let table = DeltaTable::try_from_url(url)
+            .await
+            .map_err(Error::delta(&name))?;
+        // Delta's planner (its writer plans custom nodes), a bounded pool for the sort, and
+        // one partition so that the writer receives the rows in order.
+        let state = create_session_state_with_spill_config(Some(SORT_MEMORY_BYTES), None);
+        let config = state.config().clone().with_target_partitions(1);
+        let ctx = SessionContext::new_with_state(
+            SessionStateBuilder::new_from_existing(state)
+                .with_config(config)
+                .build(),
+        );
+        let plan: Arc<dyn ExecutionPlan> = Arc::new(CoalescePartitionsExec::new(plan));
+        let rows = super::sorted_source::table_in(plan, task)?;
+        let mut frame = ctx.read_table(Arc::new(rows))?;
+        let stored: Vec<Expr> = frame
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| stored_column(f))
+            .collect();
+        frame = frame.select(stored)?;
+        let order: Vec<_> = layout
+            .partition_by
+            .iter()
+            .chain(&layout.sort_by)
+            .map(|c| col(c).sort(true, false))
+            .collect();
+        frame = frame.sort(order)?;
+        let sorted = super::sorted_source::table_of(frame.create_physical_plan().await?)?;
+        let input = ctx.read_table(Arc::new(sorted))?.logical_plan().clone();
+        table
+            .update_datafusion_session(&ctx.state())
+            .map_err(Error::delta(&name))?;
+        let table = table
+            .write(Vec::new())
+            .with_input_plan(input)
+            .with_session_state(Arc::new(ctx.state()))
+            .with_save_mode(SaveMode::Overwrite)
+            .with_schema_mode(deltalake::operations::write::SchemaMode::Overwrite)
+            .with_partition_columns(layout.partition_by.clone())
+            .with_target_file_size(NonZeroU64::new(TARGET_FILE_BYTES))
+            .with_writer_properties(super::writer_properties(layout, 1 << 20))
+            .with_commit_properties(CommitProperties::default().with_metadata([(
+                OPERATION_KEY.to_string(),
+                serde_json::Value::from("materialize"),
+            )]))
+            .await
+            .map_err(Error::delta(&name))?;
+        self.sync_commit(&name, table.version())?;
+        let version = table.version().ok_or_else(|| Error::Delta {
+            table: name.clone(),
+            source: deltalake::DeltaTableError::NotATable("no version after a write".into()),
+        })?;
+        let rows = table
+            .snapshot()
+            .map(|s| {
+                s.log_data()
+                    .iter()
+                    .map(|f| f.num_records().unwrap_or(0) as u64)
+                    .sum()
+            })
+            .unwrap_or(0);
+        let record = Materialization {
+            version,
+            source_version,
+            fingerprint,
+            rows,
+        };
+        self.record_materialization(view, &record).await?;
+        Ok(record)
+    }
+
+    /// Writes the record of `view`'s materialization, unless a newer one is already there
+    /// (written by a refresh that finished first).
+    async fn record_materialization(&self, view: &str, record: &Materialization) -> Result<()> {
+        if let Some(current) = self.materialization(view).await?
+            && current.version > record.version
+        {
+            return Ok(());
+        }
+        let body = serde_json::to_vec_pretty(record).map_err(std::io::Error::other)?;
+        self.object_store()
+            .put(&self.materialization_record(view), PutPayload::from(body))
+            .await?;
+        Ok(())
+    }
+}
+
+/// The expression that stores column `field`: itself, or a duration's count of its unit.
+fn stored_column(field: &Field) -> Expr {
+    let column = col(datafusion::common::Column::new_unqualified(field.name()));
+    match field.data_type() {
+        DataType::Duration(_) => cast(column, DataType::Int64).alias(field.name()),
+        _ => column,
+    }
+}
