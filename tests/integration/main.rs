@@ -9,6 +9,7 @@ mod inproc;
 mod layout;
 mod lock;
 mod lookup;
+mod materialized;
 mod proven;
 mod rates;
 mod refunds;

@@ -30,6 +30,8 @@ use deltalake::DeltaTable;
 use sha2::{Digest, Sha256};
 
 use super::LatestTable;
+
+mod relabeled;
 use crate::error::{Error, Result};
 use crate::schema;
 use crate::storage::{Materialization, Store};
@@ -216,14 +218,23 @@ impl TableProvider for MaterializedView {
             .current(state)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        match current {
+        let plan = match current {
             Some(table) => {
                 tracing::debug!(view = %self.name, "reading stored rows");
                 self.scan_stored(state, &table, projection, filters, limit)
-                    .await
+                    .await?
             }
-            None => self.computed.scan(state, projection, filters, limit).await,
-        }
+            None => {
+                self.computed
+                    .scan(state, projection, filters, limit)
+                    .await?
+            }
+        };
+        let schema = match projection {
+            Some(p) => Arc::new(self.schema().project(p)?),
+            None => self.schema(),
+        };
+        relabeled::relabeled(plan, schema)
     }
 }
 
