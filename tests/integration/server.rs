@@ -236,6 +236,51 @@ async fn a_tenant_bound_user_sees_only_its_tenant_through_every_path() {
 }
 
 #[tokio::test]
+async fn the_server_stores_call_log_at_start_and_a_tenant_reads_only_its_rows() {
+    let server = Server::start();
+    let admin = server.as_user("ana").await;
+    let sql = "SELECT call_id, call_status, is_unique, talk_time FROM call_log ORDER BY 1";
+    let computed = texts(&admin, sql).await;
+    assert_eq!(computed.len(), 4);
+    let record = server.scratch.store().join("_materialized/call_log.json");
+    let mut waited = 0;
+    while !record.exists() {
+        waited += 1;
+        assert!(waited < 120, "call_log not stored 60 s after start");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let plan = texts(&admin, &format!("EXPLAIN {sql}")).await.join("\n");
+    assert!(plan.contains("_materialized/call_log"), "{plan}");
+    assert_eq!(texts(&admin, sql).await, computed);
+
+    // The tenant filter applies to the stored rows, by every path.
+    let acme = server.as_user("acme").await;
+    let plan = texts(&acme, &format!("EXPLAIN {sql}")).await.join("\n");
+    assert!(plan.contains("_materialized/call_log"), "{plan}");
+    let theirs: Vec<String> = computed
+        .iter()
+        .filter(|r| r.starts_with("a-"))
+        .cloned()
+        .collect();
+    assert_eq!(texts(&acme, sql).await, theirs);
+    assert_eq!(
+        texts(&acme, "SELECT count(*) FROM call_log WHERE tenant = 'beta'").await,
+        ["0"]
+    );
+    let rows = acme
+        .query("SELECT call_id FROM call_log WHERE tenant = $1", &[&"beta"])
+        .await
+        .expect("query");
+    assert!(rows.is_empty());
+    let copied = copy_out(
+        &acme,
+        "COPY (SELECT call_id FROM call_log ORDER BY 1) TO STDOUT",
+    )
+    .await;
+    assert_eq!(copied, "a-1\na-2\n");
+}
+
+#[tokio::test]
 async fn copy_to_stdout_writes_postgresql_csv_and_text_byte_for_byte() {
     let server = Server::start();
     let c = server.as_user("ana").await;
