@@ -478,7 +478,7 @@ def table(path):
     if num("cdrlake", "wire_load_s"):
         m["cdrlake"]["wire_load_rows_s"] = rows / num("cdrlake", "wire_load_s")
     for e in ("cdrlake", "postgresql", "duckdb"):
-        for k in ("disk_bytes", "server_peak_rss_kb", "server_peak_pss_kb"):
+        for k in ("disk_bytes", "materialized_bytes", "server_peak_rss_kb", "server_peak_pss_kb"):
             if num(e, k) is not None:
                 m[e][k.replace("_kb", "_mb").replace("_bytes", "_mb")] = num(e, k) / (1024 if k.endswith("kb") else 1e6)
 
@@ -495,6 +495,8 @@ def table(path):
         ("load rows/s ↑ (cdrlake: CLI ingest)", "load_rows_s", ("{:,.0f}")),
         ("load rows/s ↑ (cdrlake: \\copy over the wire)", "wire_load_rows_s", "{:,.0f}"),
         ("bytes on disk, MB ↓", "disk_mb", "{:,.0f}"),
+        ("cdrlake compact after the load (stores call_log), s", "materialize_s", "{:,.1f}"),
+        ("stored call_log on disk, MB", "materialized_mb", "{:,.0f}"),
     ]
     spec += [(f"{n} ms ↓", f"q_{n}_ms", "{:,.1f}") for n in QUERIES]
     spec += [

@@ -202,11 +202,14 @@ impl Store {
     }
 }
 
-/// The expression that stores column `field`: itself, or a duration's count of its unit.
+/// The expression that stores column `field`: itself, a duration's count of its unit, or a
+/// text copied out of the buffers it shares with other rows (a joined batch's text views
+/// point into every buffer of its input, and the sort would count them all for each batch).
 fn stored_column(field: &Field) -> Expr {
     let column = col(datafusion::common::Column::new_unqualified(field.name()));
     match field.data_type() {
         DataType::Duration(_) => cast(column, DataType::Int64).alias(field.name()),
+        DataType::Utf8View => cast(column, DataType::Utf8).alias(field.name()),
         _ => column,
     }
 }

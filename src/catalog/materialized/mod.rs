@@ -33,10 +33,11 @@ use super::LatestTable;
 
 mod relabeled;
 use crate::error::{Error, Result};
-use crate::schema;
+use crate::schema::{self, TableDef};
 use crate::storage::{Materialization, Store};
 
-/// The views that are materialized, each over `cdrs` alone.
+/// The views that are materialized: each reads `cdrs` alone, keeps its every row and column
+/// unchanged and adds columns (see [`computed_rows`]).
 pub const MATERIALIZED: &[&str] = &["call_log"];
 
 /// The table every materialized view reads.
@@ -276,9 +277,10 @@ pub async fn refresh(
             outcomes.push((name, Refreshed::Current(record)));
             continue;
         }
-        // The scan of `cdrs` reads its newest version when planned: unchanged before and
+        // Each scan of `cdrs` reads its newest version when planned: unchanged before and
         // after planning, that version is `before`.
-        let plan = ctx.sql(sql).await?.create_physical_plan().await?;
+        let rows = computed_rows(ctx, sql, layout).await?;
+        let plan = ctx.sql(&rows).await?.create_physical_plan().await?;
         if version().await? != Some(before) {
             outcomes.push((name, Refreshed::SourceMoved));
             continue;
@@ -290,6 +292,40 @@ pub async fn refresh(
         outcomes.push((name, Refreshed::Stored(record)));
     }
     Ok(outcomes)
+}
+
+/// The query that computes the rows of the view `sql`, which keeps every row and column of
+/// `cdrs` (`layout`) and adds columns: the added ones computed over `cdrs`'s unique key
+/// alone (the grouping's input narrow), then joined to the table's rows by that key (the
+/// added columns are the hash join's build side). The view itself would carry every
+/// column through its grouping, which holds all its rows until the end (~8 GB at 10M calls
+/// where this peaks near 2).
+async fn computed_rows(ctx: &SessionContext, sql: &str, layout: &TableDef) -> Result<String> {
+    let view = ctx.sql(sql).await?;
+    let stored: Vec<&str> = layout.columns.iter().map(|c| c.name.as_str()).collect();
+    let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
+    let mut select = Vec::new();
+    let mut added = Vec::new();
+    for field in view.schema().fields() {
+        let name = field.name().as_str();
+        if stored.contains(&name) {
+            select.push(format!("t.{}", quote(name)));
+        } else {
+            select.push(format!("v.{}", quote(name)));
+            added.push(quote(name));
+        }
+    }
+    let key: Vec<String> = layout.unique_key.iter().map(|c| quote(c)).collect();
+    let on: Vec<String> = key.iter().map(|k| format!("t.{k} = v.{k}")).collect();
+    Ok(format!(
+        "SELECT {} FROM (SELECT {}, {} FROM ({}) AS w) AS v JOIN {} AS t ON {}",
+        select.join(", "),
+        key.join(", "),
+        added.join(", "),
+        sql.trim().trim_end_matches(';'),
+        quote(&layout.name),
+        on.join(" AND ")
+    ))
 }
 
 /// Deletes the files of the materialized tables replaced more than `grace` ago; returns how
