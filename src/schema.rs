@@ -116,7 +116,7 @@ pub struct OrderRule {
 }
 
 /// A table: columns plus the storage layout hints.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TableDef {
     /// Table name (public contract).
@@ -156,7 +156,7 @@ pub struct TableDef {
 
 /// Positions of the columns named by a table's rules, resolved once so that per-row work
 /// (ingest) indexes instead of looking names up.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Positions {
     /// (generated column, its source column).
     pub generated: Vec<(usize, usize)>,

@@ -106,9 +106,9 @@ impl LatestTable {
         Ok(table.version())
     }
 
-    /// The store the table is in.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Stores `table` as the shared table if it is newer; returns it.

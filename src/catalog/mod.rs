@@ -6,7 +6,7 @@
 //! `INSERT INTO billing_events` records billing-system responses ([`events`]); [`writes`]
 //! routes them.
 
-mod as_of;
+pub(crate) mod as_of;
 mod bloom_index;
 pub mod events;
 mod latest;

@@ -1,6 +1,6 @@
 //! The views of SPEC section 4, one `SELECT` per file under `schemas/views/` (the file name is
 //! the view name), embedded in the binary and registered in every session. The views named
-//! in [`super::materialized::MATERIALIZED`] are read from their stored rows when current.
+//! in [`materialized::MATERIALIZED`] are read from their stored rows when current.
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use super::LatestTable;
 use super::materialized::{self, MaterializedView};
 use crate::error::{Error, Result};
 use crate::schema::SCHEMAS_DIR;
+use crate::storage::Store;
 
 /// The view definitions: (name, SELECT text), in name order.
 pub fn definitions() -> Result<Vec<(String, &'static str)>> {
@@ -37,7 +38,7 @@ pub fn definitions() -> Result<Vec<(String, &'static str)>> {
 }
 
 /// Registers every view in `ctx`'s default schema, whose functions follow `settings`.
-pub async fn register(ctx: &SessionContext, settings: &Settings) -> Result<()> {
+pub async fn register(ctx: &SessionContext, store: &Store, settings: &Settings) -> Result<()> {
     for (name, sql) in definitions()? {
         let file = || format!("schemas/views/{name}.sql");
         let create = format!(
@@ -47,16 +48,21 @@ pub async fn register(ctx: &SessionContext, settings: &Settings) -> Result<()> {
         ctx.sql(&create)
             .await
             .map_err(|e| Error::schema_file(file(), e.to_string()))?;
-        if !materialized::MATERIALIZED.contains(&name.as_str()) {
+        let Some(spec) = materialized::spec(&name) else {
             continue;
-        }
+        };
         let computed = ctx.table_provider(name.as_str()).await?;
-        let source: Arc<dyn std::any::Any + Send + Sync> = ctx.table_provider("cdrs").await?;
-        let source = source
-            .downcast::<LatestTable>()
-            .map_err(|_| Error::schema_file(file(), "cdrs is not a stored table"))?;
+        let mut sources = Vec::new();
+        for table in spec.sources {
+            let source: Arc<dyn std::any::Any + Send + Sync> = ctx.table_provider(*table).await?;
+            sources.push(
+                source
+                    .downcast::<LatestTable>()
+                    .map_err(|_| Error::schema_file(file(), format!("{table} is not stored")))?,
+            );
+        }
         let fingerprint = materialized::fingerprint(&name, sql, settings);
-        let view = MaterializedView::new(&name, computed, source, fingerprint);
+        let view = MaterializedView::new(&name, computed, sources, store.clone(), fingerprint);
         ctx.register_table(name.as_str(), Arc::new(view))?;
     }
     Ok(())

@@ -180,7 +180,7 @@ pub async fn session(store: &Store, settings: Arc<Settings>) -> Result<SessionCo
     }
     pg_names::register(&ctx);
     ctx.register_udtf("generate_series", Arc::new(series_texts::SeriesTexts));
-    views::register(&ctx, &settings).await?;
+    views::register(&ctx, store, &settings).await?;
     Ok(ctx)
 }
 

@@ -1,11 +1,12 @@
 //! Materialized rows of a view: a Delta table of their own under `_materialized/<view>/`,
 //! and a small JSON record beside it (`_materialized/<view>.json`) naming the table version
-//! that holds them, the `cdrs` version they were computed from and a fingerprint of what
-//! else they depend on. The record is written last, in one `put`, so a reader that finds it
+//! that holds them, the versions of the tables they were computed from and a fingerprint of
+//! what else they depend on. The record is written last, in one `put`, so a reader that finds it
 //! finds the rows it names; a crash before it leaves the previous record, still true of the
 //! rows it names (older table versions stay readable until vacuumed). Whether the rows are
 //! current is the reader's call ([`crate::catalog`]'s materialized view).
 
+use std::collections::BTreeMap;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
@@ -41,8 +42,8 @@ const TARGET_FILE_BYTES: u64 = 128 << 20;
 pub struct Materialization {
     /// Version of the materialized Delta table that holds the rows.
     pub version: u64,
-    /// Version of `cdrs` the rows were computed from.
-    pub source_version: u64,
+    /// Version of each table the rows were computed from.
+    pub sources: BTreeMap<String, u64>,
     /// Fingerprint of everything else the rows depend on (view text, settings, release).
     pub fingerprint: String,
     /// Rows written.
@@ -105,7 +106,7 @@ impl Store {
         plan: Arc<dyn ExecutionPlan>,
         task: Arc<TaskContext>,
         layout: &TableDef,
-        source_version: u64,
+        sources: BTreeMap<String, u64>,
         fingerprint: String,
     ) -> Result<Materialization> {
         let name = Self::materialized_table_name(view);
@@ -178,7 +179,7 @@ impl Store {
             .unwrap_or(0);
         let record = Materialization {
             version,
-            source_version,
+            sources,
             fingerprint,
             rows,
         };

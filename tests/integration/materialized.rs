@@ -1,6 +1,7 @@
-//! The materialized `call_log`: `cdrlake compact` stores its rows, queries read them while
-//! they are current and compute the view otherwise — after new calls, under other settings,
-//! and as of an earlier instant — with the same answers either way.
+//! The materialized views `call_log` and `call_reports`: `cdrlake compact` stores their rows,
+//! queries read them while they are current and compute the view otherwise — after new calls
+//! or refunds, under other settings, and as of an earlier instant — with the same answers
+//! either way.
 
 use crate::support::Scratch;
 
@@ -19,9 +20,14 @@ const SHAPES: &[&str] = &[
     "SELECT call_id FROM call_log WHERE source = (SELECT min(source) FROM cdrs) ORDER BY 1 LIMIT 3",
 ];
 
-/// Whether the plan of `sql` (its last statement) reads the stored rows (`config`: a
-/// configuration file).
+/// Whether the plan of `sql` (its last statement) reads stored rows of `call_log`
+/// (`config`: a configuration file).
 fn reads_stored(s: &Scratch, config: Option<&str>, sql: &str) -> bool {
+    reads_stored_of(s, config, sql, "call_log")
+}
+
+/// Whether the plan of `sql` (its last statement) reads stored rows of `view`.
+fn reads_stored_of(s: &Scratch, config: Option<&str>, sql: &str, view: &str) -> bool {
     let explain = match sql.rsplit_once("; ") {
         Some((set, last)) => format!("{set}; EXPLAIN {last}"),
         None => format!("EXPLAIN {sql}"),
@@ -31,7 +37,7 @@ fn reads_stored(s: &Scratch, config: Option<&str>, sql: &str) -> bool {
         args.extend(["--config", c]);
     }
     args.extend(["query", "--csv", explain.as_str()]);
-    s.ok(&args).contains("_materialized/call_log")
+    s.ok(&args).contains(&format!("_materialized/{view}"))
 }
 
 fn answers(s: &Scratch) -> Vec<Vec<Vec<String>>> {
@@ -139,4 +145,52 @@ fn other_settings_and_time_travel_compute_the_view() {
     let as_of = format!("SET cdrlake.as_of = '{commit}'; {status}");
     assert!(!reads_stored(&s, None, &as_of));
     assert_eq!(s.rows(&as_of), before);
+}
+
+#[test]
+fn a_refund_makes_the_stored_call_reports_stale_and_not_the_call_log() {
+    let s = Scratch::new();
+    let generated = s.generate(2000, &["--seed", "13"]);
+    for file in ["cdrs.csv", "rates.csv", "refunds.csv", "billing_events.csv"] {
+        ingest(&s, &generated.join(file));
+    }
+    let reports = "SELECT * FROM call_reports ORDER BY tenant, call_id, record_type, start_time";
+    let month = "SELECT tenant, billing_account, count(*), sum(charge) FROM call_reports \
+                 WHERE record_type = 'charge' AND start_time >= '2026-11-02' GROUP BY 1, 2 ORDER BY 1, 2";
+    let computed = (s.rows(reports), s.rows(month));
+    let out = s.ok(&["compact"]);
+    assert!(out.contains("call_reports: stored "), "{out}");
+    for sql in [reports, month] {
+        assert!(reads_stored_of(&s, None, sql, "call_reports"), "{sql}");
+    }
+    assert_eq!((s.rows(reports), s.rows(month)), computed);
+
+    let call = s.value(
+        "SELECT call_id FROM call_reports WHERE record_type = 'charge' AND charge > 0 \
+         AND refunded_amount = 0 ORDER BY call_id LIMIT 1",
+    );
+    s.ok(&[
+        "query",
+        &format!("INSERT INTO refunds (call_id, reason) VALUES ('{call}', 'stale test')"),
+    ]);
+    assert!(!reads_stored_of(&s, None, reports, "call_reports"));
+    assert!(
+        reads_stored(&s, None, ALL),
+        "call_log does not read refunds"
+    );
+    let refunded = format!(
+        "SELECT record_type, billing_result, net_charge FROM call_reports \
+         WHERE call_id = '{call}' ORDER BY 1"
+    );
+    let rows = s.rows(&refunded);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0][1], "Refunded");
+    assert_eq!(rows[0][2].parse::<f64>().expect("net"), 0.0);
+    let after = (s.rows(reports), s.rows(month));
+    assert_ne!(after.0, computed.0);
+
+    s.ok(&["compact"]);
+    assert!(reads_stored_of(&s, None, reports, "call_reports"));
+    assert_eq!((s.rows(reports), s.rows(month)), after);
+    assert_eq!(s.rows(&refunded), rows);
 }
