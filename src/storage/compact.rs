@@ -9,12 +9,9 @@ use std::collections::BTreeMap;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
-use datafusion::execution::SessionStateBuilder;
 use datafusion::logical_expr::{Expr, col};
-use datafusion::prelude::SessionContext;
 use datafusion::scalar::ScalarValue;
 use deltalake::DeltaTable;
-use deltalake::delta_datafusion::create_session_state_with_spill_config;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
 
@@ -115,17 +112,10 @@ impl Store {
                 Some(p) => p.and(term),
             });
         }
-        // Delta's planner (its writer plans custom nodes) and a bounded pool: a partition
-        // larger than memory is sorted by spilling to disk.
+        // A partition larger than memory is sorted by spilling to disk.
         // One partition: the writer writes each input partition as it comes, so a sort
         // split over several would leave files of interleaved sorted runs.
-        let state = create_session_state_with_spill_config(Some(SORT_MEMORY_BYTES), None);
-        let config = state.config().clone().with_target_partitions(1);
-        let ctx = SessionContext::new_with_state(
-            SessionStateBuilder::new_from_existing(state)
-                .with_config(config)
-                .build(),
-        );
+        let ctx = super::sorted_source::writer_context(SORT_MEMORY_BYTES);
         table
             .update_datafusion_session(&ctx.state())
             .map_err(Error::delta(&def.name))?;

@@ -11,14 +11,11 @@ use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field};
-use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Expr, cast, col};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
-use datafusion::prelude::SessionContext;
 use deltalake::DeltaTable;
-use deltalake::delta_datafusion::create_session_state_with_spill_config;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::protocol::SaveMode;
 use object_store::{ObjectStoreExt, PutPayload};
@@ -117,15 +114,7 @@ impl Store {
         let table = DeltaTable::try_from_url(url)
             .await
             .map_err(Error::delta(&name))?;
-        // Delta's planner (its writer plans custom nodes), a bounded pool for the sort, and
-        // one partition so that the writer receives the rows in order.
-        let state = create_session_state_with_spill_config(Some(SORT_MEMORY_BYTES), None);
-        let config = state.config().clone().with_target_partitions(1);
-        let ctx = SessionContext::new_with_state(
-            SessionStateBuilder::new_from_existing(state)
-                .with_config(config)
-                .build(),
-        );
+        let ctx = super::sorted_source::writer_context(SORT_MEMORY_BYTES);
         let plan: Arc<dyn ExecutionPlan> = Arc::new(CoalescePartitionsExec::new(plan));
         let rows = super::sorted_source::table_in(plan, task)?;
         let mut frame = ctx.read_table(Arc::new(rows))?;

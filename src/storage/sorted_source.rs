@@ -6,10 +6,13 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
+use datafusion::execution::SessionStateBuilder;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
+use datafusion::prelude::SessionContext;
+use deltalake::delta_datafusion::create_session_state_with_spill_config;
 
 use crate::error::Result;
 
@@ -69,4 +72,16 @@ fn table_with(
         task,
     };
     Ok(StreamingTable::try_new(schema, vec![Arc::new(stream)])?)
+}
+
+/// A session of Delta's planner (its writer plans custom nodes) whose sorts spill past
+/// `sort_memory` bytes, with one partition so that a writer receives the rows in order.
+pub fn writer_context(sort_memory: usize) -> SessionContext {
+    let state = create_session_state_with_spill_config(Some(sort_memory), None);
+    let config = state.config().clone().with_target_partitions(1);
+    SessionContext::new_with_state(
+        SessionStateBuilder::new_from_existing(state)
+            .with_config(config)
+            .build(),
+    )
 }

@@ -98,17 +98,8 @@ impl MaterializedView {
         self.loaded.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The plan of a scan of the stored rows: each column cast back to the view's type
-    /// where storage changed it, then the scan's filters, projection and limit, as
-    /// DataFusion's view plans a scan of a view.
-    async fn scan_stored(
-        &self,
-        state: &dyn Session,
-        table: &DeltaTable,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+    /// The stored rows, each column cast back to the view's type where storage changed it.
+    async fn stored_rows(&self, table: &DeltaTable) -> DfResult<LogicalPlanBuilder> {
         let provider = table.table_provider().await?;
         let stored = provider.schema();
         let schema = self.schema();
@@ -122,29 +113,21 @@ impl MaterializedView {
                 cast(column, field.data_type().clone()).alias(field.name())
             });
         }
-        let stored = LogicalPlanBuilder::scan(
+        LogicalPlanBuilder::scan(
             Store::materialized_table_name(&self.name),
             provider_as_source(provider),
             None,
         )?
-        .project(columns)?;
-        self.plan(state, stored, projection, filters, limit).await
+        .project(columns)
     }
 
-    /// The plan of a scan of the view computed.
-    async fn scan_computed(
-        &self,
-        state: &dyn Session,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
-    ) -> DfResult<Arc<dyn ExecutionPlan>> {
+    /// The rows of the view computed.
+    fn computed_rows(&self) -> DfResult<LogicalPlanBuilder> {
         let view = self
             .computed
             .get_logical_plan()
             .ok_or_else(|| DataFusionError::Internal(format!("{} is not a view", self.name)))?;
-        let rows = LogicalPlanBuilder::from(view.into_owned()).alias(self.name.as_str())?;
-        self.plan(state, rows, projection, filters, limit).await
+        LogicalPlanBuilder::from(view.into_owned()).alias(self.name.as_str())
     }
 
     /// The physical plan of `rows` (the view's columns) with a scan's filters, projection and
@@ -234,17 +217,14 @@ impl TableProvider for MaterializedView {
             .current(state)
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))?;
-        let plan = match current {
+        let rows = match current {
             Some(table) => {
                 tracing::debug!(view = %self.name, "reading stored rows");
-                self.scan_stored(state, &table, projection, filters, limit)
-                    .await?
+                self.stored_rows(&table).await?
             }
-            None => {
-                self.scan_computed(state, projection, filters, limit)
-                    .await?
-            }
+            None => self.computed_rows()?,
         };
+        let plan = self.plan(state, rows, projection, filters, limit).await?;
         let schema = match projection {
             Some(p) => Arc::new(self.schema().project(p)?),
             None => self.schema(),
