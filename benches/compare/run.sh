@@ -128,8 +128,8 @@ load_cdrlake_cli() {
     metric cdrlake load_peak_rss_kb "$(tail -1 "$WORK/ingest.rss")"
     metric cdrlake disk_bytes "$(disk_bytes "$WORK/store/cdrs")"
     metric cdrlake parquet_files "$(find "$WORK/store/cdrs" -name '*.parquet' | wc -l)"
-    # As the server's maintenance (or `cdrlake compact`) leaves a store: call_log's rows
-    # stored, read by status_month; timed apart from the load.
+    # As the server's maintenance (or `cdrlake compact`) leaves a store: the rows of
+    # call_log (read by status_month) and call_reports stored; timed apart from the load.
     t0=$(now)
     "$BIN" --data "$WORK/store" compact >"$WORK/compact.out"
     metric cdrlake materialize_s "$(since "$t0")"
