@@ -17,7 +17,8 @@
 #   MATERIALIZE=0 benches/domain.sh    skip `cdrlake compact` after the load: `call_log` and
 #                                      `call_reports` are then computed by every query, as
 #                                      between a load and the server's next maintenance round
-#                                      (default 1: their rows stored, the time printed)
+#                                      (default 1: their rows stored, the time printed; 0
+#                                      deletes stored rows of a kept BENCH_DIR store)
 #
 # By default every run starts a process and builds a session; `SELECT 1` measures that floor,
 # and the ratio is also given with the floor taken off both sides. In server mode the
@@ -57,6 +58,9 @@ if [ "${MATERIALIZE:-1}" = 1 ]; then
   start=$(date +%s%N)
   "$bin" --data "$store" compact | grep -E '^(call_log|call_reports):'
   echo "compact (views stored): $((($(date +%s%N) - start) / 1000000)) ms"
+else
+  # Derived data: without it every query computes the views.
+  rm -rf "$store/_materialized"
 fi
 
 month="start_time >= TIMESTAMP '2026-11-01T00:00:00Z' AND start_time < TIMESTAMP '2026-12-01T00:00:00Z'"
@@ -72,7 +76,11 @@ queries=(
 
 if [ "$mode" = server ]; then
   port="${PORT:-55499}"
-  "$bin" --data "$store" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+  # Without materialization, no maintenance either: it would store the views at start-up.
+  printf '[server]\nmaintenance_interval_s = %s\n' "$([ "${MATERIALIZE:-1}" = 1 ] && echo 3600 || echo 0)" \
+    >"$work/serve.toml"
+  "$bin" --config "$work/serve.toml" --data "$store" serve --listen "127.0.0.1:$port" \
+    >"$work/serve.log" 2>&1 &
   server=$!
   # No users configured: loopback connections are admitted as admin.
   psql_run() { psql -X -q -h 127.0.0.1 -p "$port" -U bench -d cdr "$@"; }

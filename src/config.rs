@@ -52,6 +52,10 @@ pub struct ServerConfig {
     pub maintenance_interval_s: u64,
     /// Minutes a file replaced by compaction is kept for running queries and time travel.
     pub vacuum_grace_minutes: u32,
+    /// Seconds the tables of a materialized view (`call_log`, `call_reports`) must stay
+    /// unchanged before the server stores its rows anew between maintenance rounds; 0: only
+    /// at start-up and after rounds.
+    pub materialize_quiet_s: u64,
     /// Address of the `/metrics` and `/health` HTTP endpoint; none when unset.
     pub metrics_listen: Option<String>,
 }
@@ -68,6 +72,7 @@ impl Default for ServerConfig {
             max_connections: 100,
             maintenance_interval_s: 3600,
             vacuum_grace_minutes: 24 * 60,
+            materialize_quiet_s: 60,
             metrics_listen: None,
         }
     }

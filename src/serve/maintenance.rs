@@ -1,9 +1,13 @@
 //! The server's housekeeping (SPEC 7): at every interval it merges small files (keeping
 //! sort order and bloom filters), deletes replaced files older than the grace period, and
 //! drops calls past each tenant's retention. A round is skipped when another process (a CLI
-//! ingest, say) holds the store's writer lock; the next round tries again. At start-up and
-//! after every round, the materialized views' stored rows are computed anew if `cdrs`
-//! changed (without the lock: the server's COPY is not held up meanwhile).
+//! ingest, say) holds the store's writer lock; the next round tries again.
+//!
+//! The materialized views' stored rows are computed anew where stale (without the lock: the
+//! server's COPY is not held up meanwhile): at start-up, after every round, and once the
+//! tables they read have stayed unchanged for `quiet` (checked every `quiet`), so that a
+//! load is followed by stored rows a minute or two later, while a steady stream of writes
+//! does not recompute them over and over.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,27 +23,56 @@ use crate::storage::Store;
 /// Size compaction merges small files into.
 const TARGET_FILE_BYTES: u64 = 128 << 20;
 
-/// Runs maintenance every `interval` until the task is dropped.
-pub async fn run(shared: Arc<Shared>, settings: Settings, interval: Duration, grace: Duration) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticks.tick().await;
+/// How often maintenance runs and what it keeps.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    /// Time between maintenance rounds.
+    pub interval: Duration,
+    /// Age at which replaced files are deleted.
+    pub grace: Duration,
+    /// Time the materialized views' tables must stay unchanged before their rows are stored
+    /// anew between rounds (zero: only at start-up and after rounds).
+    pub quiet: Duration,
+}
+
+/// Runs maintenance on `schedule` until the task is dropped.
+pub async fn run(shared: Arc<Shared>, settings: Settings, schedule: Schedule) {
+    let mut rounds = tokio::time::interval(schedule.interval);
+    rounds.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    rounds.tick().await;
+    let mut polls = tokio::time::interval(schedule.quiet.max(Duration::from_secs(1)));
+    polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    polls.tick().await;
     refresh_views(&shared, &settings).await;
+    let mut seen = None;
     loop {
-        ticks.tick().await;
-        let result = round(&shared, &settings, grace).await;
-        shared.metrics.maintenance(result.is_ok());
-        if let Err(e) = result {
-            tracing::warn!("maintenance round skipped: {e}");
+        tokio::select! {
+            _ = rounds.tick() => {
+                let result = round(&shared, &settings, schedule.grace).await;
+                shared.metrics.maintenance(result.is_ok());
+                if let Err(e) = result {
+                    tracing::warn!("maintenance round skipped: {e}");
+                }
+                refresh_views(&shared, &settings).await;
+            }
+            _ = polls.tick(), if !schedule.quiet.is_zero() => {
+                let now = materialized::source_versions(&shared.store).await.ok();
+                if now.is_some() && now == seen {
+                    refresh_views(&shared, &settings).await;
+                }
+                seen = now;
+            }
         }
-        refresh_views(&shared, &settings).await;
     }
 }
 
-/// Stores the materialized views' rows anew where `cdrs` changed; a failure is logged, and
-/// queries compute the views meanwhile.
+/// Stores the materialized views' rows anew where stale; a failure is logged, and queries
+/// compute the views meanwhile.
 async fn refresh_views(shared: &Shared, settings: &Settings) {
     let refreshed = async {
+        if !materialized::stale(&shared.store, settings).await? {
+            return Ok(Vec::new());
+        }
         let ctx = crate::query::session(&shared.store, Arc::new(settings.clone())).await?;
         materialized::refresh(&ctx, &shared.store, settings).await
     };

@@ -218,7 +218,7 @@ pub struct Server {
     tls: Option<TlsAcceptor>,
     require_tls: bool,
     limit: Arc<Semaphore>,
-    maintenance: Option<(cdrlake_udfs::Settings, Duration, Duration)>,
+    maintenance: Option<(cdrlake_udfs::Settings, maintenance::Schedule)>,
     metrics: Option<TcpListener>,
 }
 
@@ -254,8 +254,11 @@ impl Server {
             maintenance: (server.maintenance_interval_s > 0).then(|| {
                 (
                     settings,
-                    Duration::from_secs(server.maintenance_interval_s),
-                    Duration::from_secs(u64::from(server.vacuum_grace_minutes) * 60),
+                    maintenance::Schedule {
+                        interval: Duration::from_secs(server.maintenance_interval_s),
+                        grace: Duration::from_secs(u64::from(server.vacuum_grace_minutes) * 60),
+                        quiet: Duration::from_secs(server.materialize_quiet_s),
+                    },
                 )
             }),
             limit: Arc::new(Semaphore::new(server.max_connections.max(1))),
@@ -275,12 +278,11 @@ impl Server {
     /// Accepts connections until `shutdown` resolves.
     pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) -> Result<()> {
         tokio::pin!(shutdown);
-        let _maintenance = self.maintenance.take().map(|(settings, every, grace)| {
+        let _maintenance = self.maintenance.take().map(|(settings, schedule)| {
             AbortOnDrop(tokio::spawn(maintenance::run(
                 self.shared.clone(),
                 settings,
-                every,
-                grace,
+                schedule,
             )))
         });
         let _metrics = self.metrics.take().map(|listener| {

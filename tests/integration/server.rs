@@ -280,6 +280,58 @@ async fn the_server_stores_call_log_at_start_and_a_tenant_reads_only_its_rows() 
     assert_eq!(copied, "a-1\na-2\n");
 }
 
+/// A CSV of one more call of tenant acme on 2026-11-02 (`a-3`).
+fn more_calls(s: &Scratch) -> std::path::PathBuf {
+    s.write(
+        "more.csv",
+        format!(
+            "{HEADER}\na-3,acme,outbound,2026-11-02T12:00:00Z,2026-11-02T12:00:05Z,\
+             2026-11-02T12:00:35Z,30,+31201234567,+31612345670,200,normal,7012,,\n"
+        ),
+    )
+}
+
+#[tokio::test]
+async fn the_server_stores_call_log_anew_once_its_tables_stay_unchanged() {
+    let s = Scratch::new();
+    let more = more_calls(&s);
+    let store = s.store();
+    let server = Server::start_with(s, "materialize_quiet_s = 1", "");
+    let c = server.as_user("ana").await;
+    // Not count(*): the stored table's statistics answer that without a scan to show.
+    let sql = "SELECT string_agg(call_id, ',' ORDER BY call_id) FROM call_log";
+    let stored = || async {
+        let plan = texts(&c, &format!("EXPLAIN {sql}")).await.join("\n");
+        plan.contains("_materialized/call_log")
+    };
+    let mut waited = 0;
+    while !stored().await {
+        waited += 1;
+        assert!(waited < 120, "call_log not stored 60 s after start");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(texts(&c, sql).await, ["a-1,a-2,b-1,b-2"]);
+
+    let out = crate::support::cdrlake(&store, &["ingest", more.to_str().expect("path")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let five = ["a-1,a-2,a-3,b-1,b-2"];
+    assert_eq!(texts(&c, sql).await, five, "stale rows are not read");
+    let mut waited = 0;
+    while !stored().await {
+        waited += 1;
+        assert!(
+            waited < 120,
+            "call_log not stored anew 60 s after the ingest"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert_eq!(texts(&c, sql).await, five);
+}
+
 #[tokio::test]
 async fn copy_to_stdout_writes_postgresql_csv_and_text_byte_for_byte() {
     let server = Server::start();
@@ -682,13 +734,7 @@ fn tls_can_be_required_and_a_broken_certificate_stops_the_server() {
 async fn the_server_compacts_small_files_and_applies_retention_on_schedule() {
     let s = Scratch::new();
     // A second commit into the 2026-11-02 partition: two small files to merge.
-    let more = s.write(
-        "more.csv",
-        format!(
-            "{HEADER}\na-3,acme,outbound,2026-11-02T12:00:00Z,2026-11-02T12:00:05Z,\
-             2026-11-02T12:00:35Z,30,+31201234567,+31612345670,200,normal,7012,,\n"
-        ),
-    );
+    let more = more_calls(&s);
     let store = s.store();
     // The fixture ingest runs in start_with; this one lands after it, before the server.
     let server = Server::start_with(

@@ -18,7 +18,7 @@ mod refresh;
 mod relabeled;
 mod view;
 
-pub use refresh::{Refreshed, describe, refresh, vacuum};
+pub use refresh::{Refreshed, describe, refresh, source_versions, stale, vacuum};
 pub use view::MaterializedView;
 
 /// A materialized view.

@@ -38,10 +38,7 @@ pub async fn refresh(
         };
         let fingerprint = fingerprint(&name, sql, settings);
         let before = versions(store, spec).await?;
-        if let Some(record) = store.materialization(&name).await?
-            && record.sources == before
-            && record.fingerprint == fingerprint
-        {
+        if let Some(record) = current(store, &name, &before, &fingerprint).await? {
             outcomes.push((name, Refreshed::Current(record)));
             continue;
         }
@@ -67,6 +64,48 @@ pub async fn refresh(
         outcomes.push((name, Refreshed::Stored(record)));
     }
     Ok(outcomes)
+}
+
+/// Whether the stored rows of some materialized view are missing or stale: a refresh would
+/// compute them.
+pub async fn stale(store: &Store, settings: &Settings) -> Result<bool> {
+    for (name, sql) in super::super::views::definitions()? {
+        let Some(spec) = super::spec(&name) else {
+            continue;
+        };
+        let before = versions(store, spec).await?;
+        let fingerprint = fingerprint(&name, sql, settings);
+        if current(store, &name, &before, &fingerprint)
+            .await?
+            .is_none()
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// The versions of every table a materialized view reads.
+pub async fn source_versions(store: &Store) -> Result<BTreeMap<String, u64>> {
+    let mut all = BTreeMap::new();
+    for spec in MATERIALIZED {
+        all.extend(versions(store, spec).await?);
+    }
+    Ok(all)
+}
+
+/// The record of `view`'s stored rows if they were computed from `sources` under
+/// `fingerprint`.
+async fn current(
+    store: &Store,
+    view: &str,
+    sources: &BTreeMap<String, u64>,
+    fingerprint: &str,
+) -> Result<Option<Materialization>> {
+    Ok(store
+        .materialization(view)
+        .await?
+        .filter(|r| &r.sources == sources && r.fingerprint == fingerprint))
 }
 
 /// The current version of each source table of `spec`.
