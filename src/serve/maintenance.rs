@@ -13,6 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cdrlake_udfs::Settings;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::SessionContext;
 
 use super::Shared;
 use crate::catalog::materialized;
@@ -66,14 +70,24 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, schedule: Schedule) {
     }
 }
 
-/// Stores the materialized views' rows anew where stale; a failure is logged, and queries
-/// compute the views meanwhile.
+/// Stores the materialized views' rows anew where stale, computing them under the per-query
+/// memory limit; a failure is logged, and queries compute the views meanwhile.
 async fn refresh_views(shared: &Shared, settings: &Settings) {
     let refreshed = async {
         if !materialized::stale(&shared.store, settings).await? {
             return Ok(Vec::new());
         }
         let ctx = crate::query::session(&shared.store, Arc::new(settings.clone())).await?;
+        // Under the per-query memory limit, as the view computed by a query would be.
+        let pool = FairSpillPool::new(shared.query_memory_bytes);
+        let runtime = RuntimeEnvBuilder::from_runtime_env(&ctx.runtime_env())
+            .with_memory_pool(Arc::new(pool))
+            .build_arc()?;
+        let ctx = SessionContext::new_with_state(
+            SessionStateBuilder::new_from_existing(ctx.state())
+                .with_runtime_env(runtime)
+                .build(),
+        );
         materialized::refresh(&ctx, &shared.store, settings).await
     };
     match refreshed.await {
