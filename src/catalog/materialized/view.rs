@@ -213,10 +213,12 @@ impl TableProvider for MaterializedView {
         filters: &[Expr],
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
-        let current = self
-            .current(state)
-            .await
-            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        // Stored rows that cannot be reached (a store being repaired, a record naming a
+        // vacuumed version) leave the view computed: slower, never wrong.
+        let current = self.current(state).await.unwrap_or_else(|e| {
+            tracing::warn!(view = %self.name, error = %e, "stored rows unreadable; computing");
+            None
+        });
         let rows = match current {
             Some(table) => {
                 tracing::debug!(view = %self.name, "reading stored rows");
