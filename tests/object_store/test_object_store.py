@@ -15,6 +15,12 @@ import time
 
 from lake import BIN, ROWS, eq, wait_for
 
+# Every row of the materialized views, computed before compaction stores them.
+VIEWS = [
+    "SELECT * FROM call_log ORDER BY tenant, call_id",
+    "SELECT * FROM call_reports ORDER BY tenant, call_id, record_type, start_time, refund_reason, charge",
+]
+
 
 def test_bucket_created_with_a_real_client(store):
     with open(store.config, "w") as f:
@@ -99,9 +105,20 @@ def test_compaction_merges_files_and_keeps_every_result(store):
     results = store.all_same()
     parquet = lambda: [k for k in store.objects("lake/cdrs/") if k.endswith(".parquet")]  # noqa: E731
     files_before = len(parquet())
+    computed = [store.same(sql) for sql in VIEWS]
     for data in (store.remote, store.local):
-        store.run(data, "compact", "--grace-minutes", "0")
+        out = store.run(data, "compact", "--grace-minutes", "0").stdout
+        assert "call_log: stored " in out and "call_reports: stored " in out, out
     eq(store.all_same(), results, "results after compaction")
+    # The views' rows are stored in the bucket and read from there, with the same answers.
+    keys = store.objects("lake/_materialized/")
+    for view in ("call_log", "call_reports"):
+        assert f"lake/_materialized/{view}.json" in keys, keys[:20]
+        assert any(k.startswith(f"lake/_materialized/{view}/") and k.endswith(".parquet") for k in keys), keys[:20]
+    for sql in VIEWS:
+        plan = store.run(store.remote, "query", "--csv", f"EXPLAIN {sql}").stdout
+        assert "_materialized/" in plan, plan
+    eq([store.same(sql) for sql in VIEWS], computed, "the views' stored rows")
     assert "COMPACT" in [op for op, _, _ in store.history(store.remote)], store.history(store.remote)[-4:]
     eq(store.history(store.remote), store.history(store.local), "history after compaction")
     files_after = len(parquet())
