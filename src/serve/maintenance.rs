@@ -47,8 +47,15 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, schedule: Schedule) {
     let mut polls = tokio::time::interval(schedule.quiet.max(Duration::from_secs(1)));
     polls.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     polls.tick().await;
-    refresh_views(&shared, &settings).await;
-    let mut seen = None;
+    // The table versions of the last poll, and those a refresh last failed at: a refresh
+    // that failed (over the memory limit, say) is not tried again every poll, only once the
+    // tables change or at the next round.
+    let mut seen = materialized::source_versions(&shared.store).await.ok();
+    let mut failed = if refresh_views(&shared, &settings).await {
+        None
+    } else {
+        seen.clone()
+    };
     loop {
         tokio::select! {
             _ = rounds.tick() => {
@@ -61,8 +68,8 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, schedule: Schedule) {
             }
             _ = polls.tick(), if !schedule.quiet.is_zero() => {
                 let now = materialized::source_versions(&shared.store).await.ok();
-                if now.is_some() && now == seen {
-                    refresh_views(&shared, &settings).await;
+                if now.is_some() && now == seen && now != failed {
+                    failed = if refresh_views(&shared, &settings).await { None } else { now.clone() };
                 }
                 seen = now;
             }
@@ -71,8 +78,9 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, schedule: Schedule) {
 }
 
 /// Stores the materialized views' rows anew where stale, computing them under the per-query
-/// memory limit; a failure is logged, and queries compute the views meanwhile.
-async fn refresh_views(shared: &Shared, settings: &Settings) {
+/// memory limit; a failure is logged (and `false` returned), and queries compute the views
+/// meanwhile.
+async fn refresh_views(shared: &Shared, settings: &Settings) -> bool {
     let refreshed = async {
         if !materialized::stale(&shared.store, settings).await? {
             return Ok(Vec::new());
@@ -95,8 +103,12 @@ async fn refresh_views(shared: &Shared, settings: &Settings) {
             for (view, refreshed) in outcomes {
                 tracing::info!("{}", materialized::describe(&view, &refreshed));
             }
+            true
         }
-        Err(e) => tracing::warn!("materialized views not refreshed: {e}"),
+        Err(e) => {
+            tracing::warn!("materialized views not refreshed: {e}");
+            false
+        }
     }
 }
 
