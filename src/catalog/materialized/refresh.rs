@@ -7,6 +7,7 @@ use datafusion::prelude::SessionContext;
 
 use super::{MATERIALIZED, Spec, fingerprint};
 use crate::error::Result;
+use crate::query::quote::quote_ident as quote;
 use crate::schema::{self, TableDef};
 use crate::storage::{Materialization, Store};
 
@@ -22,6 +23,43 @@ pub enum Refreshed {
     SourceMoved,
 }
 
+/// A materialized view as a refresh finds it.
+struct Found {
+    name: String,
+    sql: &'static str,
+    spec: &'static Spec,
+    fingerprint: String,
+    /// The versions of its tables now.
+    versions: BTreeMap<String, u64>,
+    /// The record of its stored rows, if they are current.
+    current: Option<Materialization>,
+}
+
+/// Every materialized view, with its tables' versions now and its record if current.
+async fn found(store: &Store, settings: &Settings) -> Result<Vec<Found>> {
+    let mut found = Vec::new();
+    for (name, sql) in super::super::views::definitions()? {
+        let Some(spec) = super::spec(&name) else {
+            continue;
+        };
+        let fingerprint = fingerprint(&name, sql, settings);
+        let versions = versions(store, spec).await?;
+        let current = store
+            .materialization(&name)
+            .await?
+            .filter(|r| r.sources == versions && r.fingerprint == fingerprint);
+        found.push(Found {
+            name,
+            sql,
+            spec,
+            fingerprint,
+            versions,
+            current,
+        });
+    }
+    Ok(found)
+}
+
 /// Brings the stored rows of every materialized view up to date with its source tables and
 /// `settings`, computing each view in `ctx` (a session over `store` with the functions of
 /// `settings`). Needs no writer lock: a commit to a source meanwhile only makes the rows it
@@ -32,36 +70,38 @@ pub async fn refresh(
     settings: &Settings,
 ) -> Result<Vec<(String, Refreshed)>> {
     let mut outcomes = Vec::new();
-    for (name, sql) in super::super::views::definitions()? {
-        let Some(spec) = super::spec(&name) else {
-            continue;
-        };
-        let fingerprint = fingerprint(&name, sql, settings);
-        let before = versions(store, spec).await?;
-        if let Some(record) = current(store, &name, &before, &fingerprint).await? {
-            outcomes.push((name, Refreshed::Current(record)));
+    for view in found(store, settings).await? {
+        if let Some(record) = view.current {
+            outcomes.push((view.name, Refreshed::Current(record)));
             continue;
         }
         // Each scan reads its table's newest version when planned, and the rate deck is read
-        // then too: unchanged before and after planning, those versions are `before`.
+        // then too: unchanged before and after planning, those versions are the ones found.
         let cdrs = schema::table("cdrs")?;
-        let rows = if spec.adds_columns_to_cdrs {
-            rows_added_to(ctx, sql, cdrs).await?
+        let rows = if view.spec.adds_columns_to_cdrs {
+            rows_added_to(ctx, view.sql, cdrs).await?
         } else {
-            sql.to_string()
+            view.sql.to_string()
         };
         let frame = ctx.sql(&rows).await?;
         let layout = layout(cdrs, frame.schema().fields().iter().map(|f| f.name()));
         let plan = frame.create_physical_plan().await?;
-        if versions(store, spec).await? != before {
-            outcomes.push((name, Refreshed::SourceMoved));
+        if versions(store, view.spec).await? != view.versions {
+            outcomes.push((view.name, Refreshed::SourceMoved));
             continue;
         }
         let record = store
-            .materialize(&name, plan, ctx.task_ctx(), &layout, before, fingerprint)
+            .materialize(
+                &view.name,
+                plan,
+                ctx.task_ctx(),
+                &layout,
+                view.versions,
+                view.fingerprint,
+            )
             .await?;
-        tracing::info!(view = %name, rows = record.rows, sources = ?record.sources, "materialized");
-        outcomes.push((name, Refreshed::Stored(record)));
+        tracing::info!(view = %view.name, rows = record.rows, sources = ?record.sources, "materialized");
+        outcomes.push((view.name, Refreshed::Stored(record)));
     }
     Ok(outcomes)
 }
@@ -69,20 +109,10 @@ pub async fn refresh(
 /// Whether the stored rows of some materialized view are missing or stale: a refresh would
 /// compute them.
 pub async fn stale(store: &Store, settings: &Settings) -> Result<bool> {
-    for (name, sql) in super::super::views::definitions()? {
-        let Some(spec) = super::spec(&name) else {
-            continue;
-        };
-        let before = versions(store, spec).await?;
-        let fingerprint = fingerprint(&name, sql, settings);
-        if current(store, &name, &before, &fingerprint)
-            .await?
-            .is_none()
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    Ok(found(store, settings)
+        .await?
+        .iter()
+        .any(|v| v.current.is_none()))
 }
 
 /// The versions of every table a materialized view reads.
@@ -92,20 +122,6 @@ pub async fn source_versions(store: &Store) -> Result<BTreeMap<String, u64>> {
         all.extend(versions(store, spec).await?);
     }
     Ok(all)
-}
-
-/// The record of `view`'s stored rows if they were computed from `sources` under
-/// `fingerprint`.
-async fn current(
-    store: &Store,
-    view: &str,
-    sources: &BTreeMap<String, u64>,
-    fingerprint: &str,
-) -> Result<Option<Materialization>> {
-    Ok(store
-        .materialization(view)
-        .await?
-        .filter(|r| &r.sources == sources && r.fingerprint == fingerprint))
 }
 
 /// The current version of each source table of `spec`.
@@ -133,15 +149,14 @@ fn layout<'a>(cdrs: &TableDef, columns: impl Iterator<Item = &'a String>) -> Tab
 }
 
 /// The query that computes the rows of the view `sql`, which keeps every row and column of
-/// `cdrs` (`layout`) and adds columns ([`Spec::adds_columns_to_cdrs`]): the added ones computed over `cdrs`'s unique key
-/// alone (the grouping's input narrow), then joined to the table's rows by that key (the
-/// added columns are the hash join's build side). The view itself would carry every
-/// column through its grouping, which holds all its rows until the end (~8 GB at 10M calls
-/// where this peaks near 2).
+/// `cdrs` (`layout`) and adds columns ([`Spec::adds_columns_to_cdrs`]): the added ones
+/// computed over `cdrs`'s unique key alone (the grouping's input narrow), then joined to the
+/// table's rows by that key (the added columns are the hash join's build side). The view
+/// itself would carry every column through its grouping, which holds all its rows until the
+/// end (~8 GB at 10M calls where this peaks near 2).
 async fn rows_added_to(ctx: &SessionContext, sql: &str, layout: &TableDef) -> Result<String> {
     let view = ctx.sql(sql).await?;
     let stored: Vec<&str> = layout.columns.iter().map(|c| c.name.as_str()).collect();
-    let quote = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
     let mut select = Vec::new();
     let mut added = Vec::new();
     for field in view.schema().fields() {
@@ -153,7 +168,11 @@ async fn rows_added_to(ctx: &SessionContext, sql: &str, layout: &TableDef) -> Re
             added.push(quote(name));
         }
     }
-    let key: Vec<String> = layout.unique_key.iter().map(|c| quote(c)).collect();
+    let key: Vec<String> = layout
+        .unique_key
+        .iter()
+        .map(|c| quote(c).into_owned())
+        .collect();
     let on: Vec<String> = key.iter().map(|k| format!("t.{k} = v.{k}")).collect();
     Ok(format!(
         "SELECT {} FROM (SELECT {}, {} FROM ({}) AS w) AS v JOIN {} AS t ON {}",
