@@ -141,7 +141,9 @@ pub(crate) fn signature() -> &'static Signature {
 
 /// Implements `ScalarUDFImpl` for a function struct from its name, [`Arg`] table, number
 /// of required arguments, return type, strictness, optionally its signature (by default the
-/// immutable [`signature`]) and an `eval(&self, &Rows) -> Result<ArrayRef>` method. The struct carries `#[user_doc]`, which provides `doc()`.
+/// immutable [`signature`]), optionally a planning-time rewrite (`simplify: f`, a
+/// `fn(&Self, Vec<Expr>) -> ExprSimplifyResult`) and an `eval(&self, &Rows) -> Result<ArrayRef>`
+/// method. The struct carries `#[user_doc]`, which provides `doc()`.
 macro_rules! impl_udf {
     (
         $ty:ty, name: $name:literal, args: $args:expr, required: $required:expr,
@@ -152,7 +154,8 @@ macro_rules! impl_udf {
     };
     (
         $ty:ty, name: $name:literal, args: $args:expr, required: $required:expr,
-        returns: $ret:expr, strict: $strict:expr, signature: $signature:expr $(,)?
+        returns: $ret:expr, strict: $strict:expr, signature: $signature:expr
+        $(, simplify: $simplify:path)? $(,)?
     ) => {
         impl datafusion::logical_expr::ScalarUDFImpl for $ty {
             fn name(&self) -> &str {
@@ -187,6 +190,15 @@ macro_rules! impl_udf {
             fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
                 self.doc()
             }
+            $(
+            fn simplify(
+                &self,
+                args: Vec<datafusion::logical_expr::Expr>,
+                _: &datafusion::logical_expr::simplify::SimplifyContext,
+            ) -> datafusion::common::Result<datafusion::logical_expr::simplify::ExprSimplifyResult> {
+                Ok($simplify(self, args))
+            }
+            )?
         }
     };
 }

@@ -328,6 +328,13 @@ NL
     value: |_, s| Ok(s.default_country.as_str())
 }
 
+impl DefaultCountry {
+    /// The settings it reads the countries from.
+    pub(crate) fn settings(&self) -> &Arc<Settings> {
+        &self.settings
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::array::AsArray;

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, Decimal128Array, Int32Array, StringViewArray, StructArray, UInt64Array,
+    Array, ArrayRef, Decimal128Array, Int32Array, StringViewArray, StructArray, UInt32Array,
 };
 use datafusion::arrow::compute::take;
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
@@ -61,7 +61,7 @@ fn rate_fields() -> Fields {
 
 #[user_doc(
     doc_section(label = "CDR Functions"),
-    description = "The rate of a call from the rate deck (table rates): a struct (prefix, rate_per_min, min_s, increment_s, connect_fee, currency) of the row of the tenant or of '*' whose prefix is the longest prefix of the destination's digits and whose valid_from is the newest not after at. A longer prefix wins whoever's it is; at one prefix the newest valid_from wins, and at the same valid_from the tenant's own row beats '*'. The destination's digits are taken as written, without '+' and separators (space - . / parentheses); anything else (a SIP URI) has no rate, so rate national numbers through e164(destination, country). NULL when no rate applies or an argument is NULL. The deck is re-read when the rates table changes, checked once per query.",
+    description = "The rate of a call from the rate deck (table rates): a struct (prefix, rate_per_min, min_s, increment_s, connect_fee, currency) of the row of the tenant or of '*' whose prefix is the longest prefix of the destination's digits and whose valid_from is the newest not after at. A longer prefix wins whoever's it is; at one prefix the newest valid_from wins, and at the same valid_from the tenant's own row beats '*'. The destination's digits are taken as written, without '+' and separators (space - . / parentheses); anything else (a SIP URI) has no rate, so rate national numbers through e164(destination, country). NULL when no rate applies or an argument is NULL. The deck is re-read when the rates table changes, checked once per query. The composition rate_lookup(tenant, coalesce(e164(destination, default_country(tenant)), destination), at) is planned as one pass (rate_lookup_in_country in EXPLAIN).",
     syntax_example = "rate_lookup(tenant, destination, at)",
     sql_example = r#"```sql
 > select get_field(rate_lookup('acme', '+44 7700 900123', TIMESTAMP '2026-11-02T10:00:00Z'), 'rate_per_min');
@@ -80,7 +80,7 @@ fn rate_fields() -> Fields {
 /// `rate_lookup(tenant, destination, at)` → `STRUCT`; see [`super::RateDeck::lookup`].
 #[derive(Debug, Default)]
 pub struct RateLookup {
-    book: Arc<RateBook>,
+    pub(super) book: Arc<RateBook>,
 }
 
 impl RateLookup {
@@ -89,34 +89,42 @@ impl RateLookup {
         RateLookup { book }
     }
 
-    /// Each row's rate as a position in the deck, then the result's fields gathered from the
-    /// deck's columns ([`RateDeck::columns`](super::RateDeck::columns)) by those positions.
+    /// Each row's rate as a position in the deck, then the result's fields gathered by those
+    /// positions ([`rates_at`]).
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let deck = self.book.deck();
         let (tenants, destinations) = (rows.texts(0)?, rows.texts(1)?);
         let instants = rows.instants(2)?;
         let batch_tenants = BatchTenants::of(&deck, &tenants, rows.len());
-        let positions: UInt64Array = (0..rows.len())
+        let positions: UInt32Array = (0..rows.len())
             .map(|r| {
                 let tenant = batch_tenants.in_deck(r)?;
                 let (destination, at) = (destinations.get(r)?, instants.get(r)?);
                 let digits = dialled_digits(destination)?;
-                deck.position(tenant, &digits, at).map(|p| p as u64)
+                deck.position(tenant, &digits, at)
+                    .and_then(|p| u32::try_from(p).ok())
             })
             .collect();
-        // A NULL position gathers NULL in every field too: `get_field` reads a field without
-        // looking at the struct's own validity.
-        let columns = deck
-            .columns()
-            .iter()
-            .map(|column| take(column.as_ref(), &positions, None))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Arc::new(StructArray::try_new(
-            rate_fields(),
-            columns,
-            positions.nulls().cloned(),
-        )?))
+        rates_at(&deck, &positions)
     }
+}
+
+/// `rate_lookup`'s result for rates given by their deck positions: each field gathered from
+/// the deck's columns ([`RateDeck::columns`](super::RateDeck::columns)); NULL where the
+/// position is.
+pub(super) fn rates_at(deck: &RateDeck, positions: &UInt32Array) -> Result<ArrayRef> {
+    // A NULL position gathers NULL in every field too: `get_field` reads a field without
+    // looking at the struct's own validity.
+    let columns = deck
+        .columns()
+        .iter()
+        .map(|column| take(column.as_ref(), positions, None))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Arc::new(StructArray::try_new(
+        rate_fields(),
+        columns,
+        positions.nulls().cloned(),
+    )?))
 }
 
 /// A batch's tenants, numbered ([`TextIds`]), each distinct one looked up in the deck once.
@@ -167,7 +175,7 @@ pub(super) fn rate_columns(rates: &[Rate]) -> Vec<ArrayRef> {
 // Two `rate_lookup`s are the same function when they read the same book.
 super::same_when_sharing!(RateLookup: book);
 
-const LOOKUP_ARGS: &[Arg] = &[
+pub(super) const LOOKUP_ARGS: &[Arg] = &[
     arg("tenant", Kind::Text),
     arg("destination", Kind::Text),
     arg("at", Kind::Instant),
@@ -182,7 +190,8 @@ pub(super) fn volatile_signature() -> &'static Signature {
 }
 
 impl_udf!(RateLookup, name: "rate_lookup", args: LOOKUP_ARGS, required: 3,
-    returns: rate_type(), strict: true, signature: volatile_signature());
+    returns: rate_type(), strict: true, signature: volatile_signature(),
+    simplify: super::in_country::fuse);
 
 #[cfg(test)]
 mod tests {

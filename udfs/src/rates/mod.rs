@@ -42,6 +42,7 @@ macro_rules! same_when_sharing {
 use same_when_sharing;
 
 mod deck;
+mod in_country;
 mod lookup;
 mod rating;
 mod refresh;
@@ -55,6 +56,7 @@ use datafusion::common::{DataFusionError, Result, plan_datafusion_err};
 use datafusion::physical_plan::collect;
 
 pub use deck::{ALL_TENANTS, Rate, RateDeck, RateDeckError};
+pub use in_country::RateLookupInCountry;
 pub use lookup::{RateLookup, dialled_digits, rate_type};
 pub use rating::RateCall;
 pub use refresh::{RefreshPlanner, install};

@@ -35,8 +35,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::Result;
 use datafusion_macros::user_doc;
 
-use super::RateBook;
 use super::lookup::{BatchTenants, dialled_digits, volatile_signature};
+use super::{RateBook, RateDeck};
 use crate::Settings;
 use crate::args::{Arg, Kind, Rows, arg, impl_udf};
 use crate::billing::{CHARGE_PRECISION, CHARGE_SCALE, ChargeScales, billable};
@@ -98,55 +98,9 @@ impl RateCall {
     /// rows with a duration, then the currency gathered from the deck by position.
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let deck = self.book.deck();
-        let (tenants, destinations) = (rows.texts(0)?, rows.texts(1)?);
-        let (instants, durations) = (rows.instants(2)?, rows.ints(3)?);
+        let durations = rows.ints(3)?;
         let n = rows.len();
-        let batch_tenants = BatchTenants::of(&deck, &tenants, n);
-        let countries = Countries::numbered(
-            batch_tenants.ids.ids.clone(),
-            batch_tenants
-                .ids
-                .values
-                .iter()
-                .map(|t| self.settings.for_tenant(t).default_country.as_str()),
-        );
-        let mut positions: Vec<Option<u32>> = vec![None; n];
-        // Excluded numbers are never charged: screened before they cost a memo look-up.
-        let screens = Screen::for_tenants(&self.settings, &batch_tenants.ids.values);
-        let mut to_rate = rows.valid_rows(&[0, 1, 2])?;
-        to_rate.retain(|&r| {
-            let screen = screens.get(batch_tenants.ids.ids[r] as usize);
-            // Never NULL here: `valid_rows` kept only rows with a destination.
-            let destination = destinations.get(r).unwrap_or_default();
-            !screen.is_some_and(|screen| screen.is_excluded(destination))
-        });
-        e164_each(
-            &destinations,
-            to_rate.iter().copied(),
-            |r| countries.get(r),
-            |r, answer| {
-                let Some(tenant) = batch_tenants.in_deck(r) else {
-                    return;
-                };
-                let (Some(destination), Some(at)) = (destinations.get(r), instants.get(r)) else {
-                    return;
-                };
-                // An answer is `+` and digits, which is all `dialled_digits` would keep of it.
-                let digits = match answer {
-                    Some(e164) => e164
-                        .strip_prefix('+')
-                        .map(Cow::Borrowed)
-                        .or_else(|| dialled_digits(e164)),
-                    None => dialled_digits(destination),
-                };
-                let Some(digits) = digits else {
-                    return;
-                };
-                positions[r] = deck
-                    .position(tenant, &digits, at)
-                    .and_then(|p| u32::try_from(p).ok());
-            },
-        )?;
+        let (positions, to_rate) = read_positions(&deck, &self.settings, rows, Screening::On)?;
         let scales = ChargeScales::new(CHARGE_SCALE, CHARGE_SCALE)?;
         let mut billed = vec![0; n];
         let mut charges = vec![0; n];
@@ -180,6 +134,81 @@ impl RateCall {
             positions.nulls().cloned(),
         )?))
     }
+}
+
+/// Whether [`read_positions`] leaves out destinations excluded for their tenant.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Screening {
+    /// Excluded destinations (`is_excluded_number`) get no rate: `rate_call`.
+    On,
+    /// Every destination is looked up: `rate_lookup`.
+    Off,
+}
+
+/// The deck position of each row's rate, rows `(tenant, destination, at, …)`: the destination
+/// read in E.164 in the tenant's default country, else by its digits as dialled — what
+/// `rate_lookup(tenant, coalesce(e164(destination, default_country(tenant)), destination), at)`
+/// looks up. `None` where an argument is NULL, where no rate applies, and with
+/// [`Screening::On`] where the destination is excluded; also returns the rows looked up (every
+/// row with the three arguments, less the excluded), in order.
+pub(super) fn read_positions(
+    deck: &RateDeck,
+    settings: &Settings,
+    rows: &Rows,
+    screening: Screening,
+) -> Result<(Vec<Option<u32>>, Vec<usize>)> {
+    let (tenants, destinations) = (rows.texts(0)?, rows.texts(1)?);
+    let instants = rows.instants(2)?;
+    let n = rows.len();
+    let batch_tenants = BatchTenants::of(deck, &tenants, n);
+    let countries = Countries::numbered(
+        batch_tenants.ids.ids.clone(),
+        batch_tenants
+            .ids
+            .values
+            .iter()
+            .map(|t| settings.for_tenant(t).default_country.as_str()),
+    );
+    let mut positions: Vec<Option<u32>> = vec![None; n];
+    let mut to_rate = rows.valid_rows(&[0, 1, 2])?;
+    if screening == Screening::On {
+        // Excluded numbers are never charged: screened before they cost a memo look-up.
+        let screens = Screen::for_tenants(settings, &batch_tenants.ids.values);
+        to_rate.retain(|&r| {
+            let screen = screens.get(batch_tenants.ids.ids[r] as usize);
+            // Never NULL here: `valid_rows` kept only rows with a destination.
+            let destination = destinations.get(r).unwrap_or_default();
+            !screen.is_some_and(|screen| screen.is_excluded(destination))
+        });
+    }
+    e164_each(
+        &destinations,
+        to_rate.iter().copied(),
+        |r| countries.get(r),
+        |r, answer| {
+            let Some(tenant) = batch_tenants.in_deck(r) else {
+                return;
+            };
+            let (Some(destination), Some(at)) = (destinations.get(r), instants.get(r)) else {
+                return;
+            };
+            // An answer is `+` and digits, which is all `dialled_digits` would keep of it.
+            let digits = match answer {
+                Some(e164) => e164
+                    .strip_prefix('+')
+                    .map(Cow::Borrowed)
+                    .or_else(|| dialled_digits(e164)),
+                None => dialled_digits(destination),
+            };
+            let Some(digits) = digits else {
+                return;
+            };
+            positions[r] = deck
+                .position(tenant, &digits, at)
+                .and_then(|p| u32::try_from(p).ok());
+        },
+    )?;
+    Ok((positions, to_rate))
 }
 
 // Two `rate_call`s are the same function when they read the same settings and book.

@@ -19,8 +19,9 @@ use datafusion::prelude::SessionContext;
 
 use super::{RateBook, RateLookup};
 
-/// Names of the functions whose statements trigger a refresh.
-const FUNCTIONS: &[&str] = &["rate_lookup", "rate_call"];
+/// Names of the functions whose statements trigger a refresh (`rate_lookup_in_country` is
+/// the planner's form of a composed `rate_lookup`: [`super::in_country`]).
+const FUNCTIONS: &[&str] = &["rate_lookup", "rate_call", "rate_lookup_in_country"];
 
 /// A query planner that refreshes a [`RateBook`] before handing statements calling
 /// `rate_lookup` or `rate_call` to the planner it wraps.
