@@ -48,7 +48,9 @@ pub async fn run(args: CompactArgs, location: Location, config: &Config) -> Resu
     }
     let settings = config.settings()?;
     let ctx = query::session(&store, Arc::new(settings.clone())).await?;
-    for (view, refreshed) in materialized::refresh(&ctx, &store, &settings).await? {
+    for (view, refreshed) in
+        materialized::refresh(&ctx, &store, &settings, materialized::Scope::All).await?
+    {
         println!("{}", materialized::describe(&view, &refreshed));
     }
     let deleted = materialized::vacuum(&store, grace).await?;

@@ -7,7 +7,10 @@
 //! server's COPY is not held up meanwhile): at start-up, after every round, and once the
 //! tables they read have stayed unchanged for `quiet` (checked every `quiet`), so that a
 //! load is followed by stored rows a minute or two later, while a steady stream of writes
-//! does not recompute them over and over.
+//! does not recompute them over and over. In between, at every check that finds the tables
+//! changed, the stored rows that appended calls can complete (`call_reports`) are completed
+//! with the new calls' rows ([`materialized::Scope::Appends`]): under a steady stream of
+//! calls they stay at most `quiet` behind.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +22,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
 
 use super::Shared;
-use crate::catalog::materialized;
+use crate::catalog::materialized::{self, Scope};
 use crate::error::Result;
 use crate::schema;
 use crate::storage::Store;
@@ -51,7 +54,7 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, schedule: Schedule) {
     // that failed (over the memory limit, say) is not tried again every poll, only once the
     // tables change or at the next round.
     let mut seen = materialized::source_versions(&shared.store).await.ok();
-    let mut failed = if refresh_views(&shared, &settings).await {
+    let mut failed = if refresh_views(&shared, &settings, Scope::All).await {
         None
     } else {
         seen.clone()
@@ -64,12 +67,14 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, schedule: Schedule) {
                 if let Err(e) = result {
                     tracing::warn!("maintenance round skipped: {e}");
                 }
-                refresh_views(&shared, &settings).await;
+                refresh_views(&shared, &settings, Scope::All).await;
             }
             _ = polls.tick(), if !schedule.quiet.is_zero() => {
                 let now = materialized::source_versions(&shared.store).await.ok();
-                if now.is_some() && now == seen && now != failed {
-                    failed = if refresh_views(&shared, &settings).await { None } else { now.clone() };
+                if now.is_some() && now != seen {
+                    refresh_views(&shared, &settings, Scope::Appends).await;
+                } else if now.is_some() && now != failed {
+                    failed = if refresh_views(&shared, &settings, Scope::All).await { None } else { now.clone() };
                 }
                 seen = now;
             }
@@ -77,12 +82,12 @@ pub async fn run(shared: Arc<Shared>, settings: Settings, schedule: Schedule) {
     }
 }
 
-/// Stores the materialized views' rows anew where stale, computing them under the per-query
-/// memory limit; a failure is logged (and `false` returned), and queries compute the views
-/// meanwhile.
-async fn refresh_views(shared: &Shared, settings: &Settings) -> bool {
+/// Stores the materialized views' rows anew where stale, as far as `scope` goes, computing
+/// them under the per-query memory limit; a failure is logged (and `false` returned), and
+/// queries compute the views meanwhile.
+async fn refresh_views(shared: &Shared, settings: &Settings, scope: Scope) -> bool {
     let refreshed = async {
-        if !materialized::stale(&shared.store, settings).await? {
+        if !materialized::stale(&shared.store, settings, scope).await? {
             return Ok(Vec::new());
         }
         let ctx = crate::query::session(&shared.store, Arc::new(settings.clone())).await?;
@@ -96,7 +101,7 @@ async fn refresh_views(shared: &Shared, settings: &Settings) -> bool {
                 .with_runtime_env(runtime)
                 .build(),
         );
-        materialized::refresh(&ctx, &shared.store, settings).await
+        materialized::refresh(&ctx, &shared.store, settings, scope).await
     };
     match refreshed.await {
         Ok(outcomes) => {

@@ -45,6 +45,24 @@ pub struct Materialization {
     pub fingerprint: String,
     /// Rows written.
     pub rows: u64,
+    /// Writes that appended rows since the table was last written whole (see [`Write`]).
+    #[serde(default)]
+    pub appends: u64,
+}
+
+/// How [`Store::materialize`] writes the rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Write {
+    /// The rows replace the table's.
+    Replace,
+    /// The rows are added to those of `onto`, whose table version must still be the
+    /// table's newest (nothing is written otherwise) and must be the version the append
+    /// follows (no record is written otherwise: two appends at once would each have added
+    /// the other's rows too).
+    Append {
+        /// The materialization the rows complete.
+        onto: Materialization,
+    },
 }
 
 impl Store {
@@ -93,10 +111,12 @@ impl Store {
             .map_err(Error::delta(&name))
     }
 
-    /// Replaces the rows of `view`'s materialized table by the rows of `plan` (executed in
-    /// `task`, the session that planned it), sorted in `layout`'s file order and partitioned
-    /// as it is, and records them as computed from `source_version` under `fingerprint`.
-    /// Columns Delta cannot store (durations) are stored as their integer count.
+    /// Writes the rows of `plan` (executed in `task`, the session that planned it) into
+    /// `view`'s materialized table as `write` says, sorted in `layout`'s file order and
+    /// partitioned as it is, and records them as computed from `sources` under
+    /// `fingerprint`. Columns Delta cannot store (durations) are stored as their integer
+    /// count. `None` when an append found the table moved on (nothing recorded).
+    #[allow(clippy::too_many_arguments)]
     pub async fn materialize(
         &self,
         view: &str,
@@ -105,7 +125,8 @@ impl Store {
         layout: &TableDef,
         sources: BTreeMap<String, u64>,
         fingerprint: String,
-    ) -> Result<Materialization> {
+        write: Write,
+    ) -> Result<Option<Materialization>> {
         let name = Self::materialized_table_name(view);
         let url = self.location().table_url(&name)?;
         if let Ok(dir) = url.to_file_path() {
@@ -114,6 +135,15 @@ impl Store {
         let table = DeltaTable::try_from_url(url)
             .await
             .map_err(Error::delta(&name))?;
+        let (mode, appends, follows) = match &write {
+            Write::Replace => (SaveMode::Overwrite, 0, None),
+            Write::Append { onto } => {
+                if table.version() != Some(onto.version) {
+                    return Ok(None);
+                }
+                (SaveMode::Append, onto.appends + 1, Some(onto.version + 1))
+            }
+        };
         let ctx = super::sorted_source::writer_context(SORT_MEMORY_BYTES);
         let plan: Arc<dyn ExecutionPlan> = Arc::new(CoalescePartitionsExec::new(plan));
         let rows = super::sorted_source::table_in(plan, task)?;
@@ -137,12 +167,15 @@ impl Store {
         table
             .update_datafusion_session(&ctx.state())
             .map_err(Error::delta(&name))?;
-        let table = table
+        let mut writer = table
             .write(Vec::new())
             .with_input_plan(input)
             .with_session_state(Arc::new(ctx.state()))
-            .with_save_mode(SaveMode::Overwrite)
-            .with_schema_mode(deltalake::operations::write::SchemaMode::Overwrite)
+            .with_save_mode(mode);
+        if write == Write::Replace {
+            writer = writer.with_schema_mode(deltalake::operations::write::SchemaMode::Overwrite);
+        }
+        let table = writer
             .with_partition_columns(layout.partition_by.clone())
             .with_target_file_size(NonZeroU64::new(TARGET_FILE_BYTES))
             .with_writer_properties(super::writer_properties(layout, 1 << 20))
@@ -157,6 +190,9 @@ impl Store {
             table: name.clone(),
             source: deltalake::DeltaTableError::NotATable("no version after a write".into()),
         })?;
+        if follows.is_some_and(|follows| follows != version) {
+            return Ok(None);
+        }
         let rows = table
             .snapshot()
             .map(|s| {
@@ -171,9 +207,10 @@ impl Store {
             sources,
             fingerprint,
             rows,
+            appends,
         };
         self.record_materialization(view, &record).await?;
-        Ok(record)
+        Ok(Some(record))
     }
 
     /// Writes the record of `view`'s materialization, unless a newer one is already there

@@ -24,7 +24,7 @@ pub use compact::{CompactOutcome, OPERATION_KEY};
 pub use history::Commit;
 pub use location::Location;
 pub use lock::WriterLock;
-pub use materialized::{MATERIALIZED_DIR, Materialization};
+pub use materialized::{MATERIALIZED_DIR, Materialization, Write};
 pub use retention::{FOLLOWERS, RetentionReport};
 pub use store::{MARKER, Store};
 pub use time_travel::CommitTimes;

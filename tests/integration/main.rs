@@ -10,6 +10,7 @@ mod layout;
 mod lock;
 mod lookup;
 mod materialized;
+mod materialized_append;
 mod proven;
 mod rates;
 mod refunds;

@@ -14,11 +14,12 @@
 use cdrlake_udfs::Settings;
 use sha2::{Digest, Sha256};
 
+mod append;
 mod refresh;
 mod relabeled;
 mod view;
 
-pub use refresh::{Refreshed, describe, refresh, source_versions, stale, vacuum};
+pub use refresh::{Refreshed, Scope, describe, refresh, source_versions, stale, vacuum};
 pub use view::MaterializedView;
 
 /// A materialized view.
@@ -33,6 +34,23 @@ pub struct Spec {
     /// added columns are then computed over `cdrs`'s key alone and joined to the rows (see
     /// [`refresh`]), which keeps a grouping over every row narrow.
     pub adds_columns_to_cdrs: bool,
+    /// Whether calls appended to `cdrs` can be added to the stored rows without computing
+    /// the view again, and how ([`Appendable`]).
+    pub appendable: Option<Appendable>,
+}
+
+/// How stored rows are completed when the only change since they were computed is calls
+/// appended to `cdrs` (nothing removed from it, every other source unchanged): the view
+/// computed over the new calls alone (`cdrs` read as just the files added), its rows
+/// filtered by [`rows`](Appendable::rows), are added to them.
+#[derive(Debug, Clone, Copy)]
+pub struct Appendable {
+    /// The rows that depend on their own call alone: with `cdrs` read as the new calls,
+    /// exactly the view's rows that are new.
+    pub rows: &'static str,
+    /// A query that returns a row when, with `cdrs` read as the new calls, some stored row
+    /// would change: the view is then computed whole.
+    pub unless: &'static str,
 }
 
 /// The materialized views.
@@ -41,11 +59,22 @@ pub const MATERIALIZED: &[Spec] = &[
         view: "call_log",
         sources: &["cdrs"],
         adds_columns_to_cdrs: true,
+        // A new call can be its caller's first or target call, which changes the status of
+        // the caller's later calls already stored.
+        appendable: None,
     },
     Spec {
         view: "call_reports",
         sources: &["cdrs", "refunds", "billing_events", "rates"],
         adds_columns_to_cdrs: false,
+        // A call's charge row depends on that call, its refunds and billing events and the
+        // rates; a refund's row also on its call, so a refund of a new call (stored before
+        // it) changes a stored row.
+        appendable: Some(Appendable {
+            rows: "record_type = 'charge'",
+            unless: "SELECT 1 FROM refunds AS r JOIN cdrs AS c \
+                     ON r.tenant = c.tenant AND r.call_id = c.call_id LIMIT 1",
+        }),
     },
 ];
 

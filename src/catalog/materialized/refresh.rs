@@ -2,14 +2,16 @@
 
 use std::collections::BTreeMap;
 
-use cdrlake_udfs::Settings;
-use datafusion::prelude::SessionContext;
+use std::sync::Arc;
 
-use super::{MATERIALIZED, Spec, fingerprint};
+use cdrlake_udfs::Settings;
+use datafusion::prelude::{DataFrame, SessionContext};
+
+use super::{MATERIALIZED, Spec, append, fingerprint};
 use crate::error::Result;
 use crate::query::quote::quote_ident as quote;
 use crate::schema::{self, TableDef};
-use crate::storage::{Materialization, Store};
+use crate::storage::{Materialization, Store, Write};
 
 /// What a refresh did to one view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,9 +20,25 @@ pub enum Refreshed {
     Current(Materialization),
     /// The rows were computed and stored.
     Stored(Materialization),
-    /// A source table changed while the view was being planned; the next refresh tries
-    /// again.
+    /// The rows of calls appended since were computed and added to the stored rows.
+    Appended(Materialization),
+    /// A source table, or the stored rows, changed while the view was being computed; the
+    /// next refresh tries again.
     SourceMoved,
+    /// The stored rows are stale and cannot be completed by appending: left for a refresh
+    /// of [`Scope::All`].
+    Left,
+}
+
+/// What a refresh does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Computes every view whose stored rows are stale, and those that appends completed
+    /// (in as few files as a first write), whole.
+    All,
+    /// Only completes the stale rows of views that appended calls can complete
+    /// ([`super::Appendable`]), with the new calls' rows; leaves the others.
+    Appends,
 }
 
 /// A materialized view as a refresh finds it.
@@ -31,11 +49,30 @@ struct Found {
     fingerprint: String,
     /// The versions of its tables now.
     versions: BTreeMap<String, u64>,
-    /// The record of its stored rows, if they are current.
-    current: Option<Materialization>,
+    /// The record of its stored rows, current or not.
+    record: Option<Materialization>,
 }
 
-/// Every materialized view, with its tables' versions now and its record if current.
+impl Found {
+    /// The record, if its rows are current.
+    fn current(&self) -> Option<&Materialization> {
+        self.record
+            .as_ref()
+            .filter(|r| r.sources == self.versions && r.fingerprint == self.fingerprint)
+    }
+
+    /// Whether a refresh of `scope` would write its rows.
+    fn wanted(&self, scope: Scope) -> bool {
+        match (scope, self.current()) {
+            (Scope::All, None) => true,
+            (Scope::All, Some(record)) => record.appends > 0,
+            (Scope::Appends, None) => self.spec.appendable.is_some(),
+            (Scope::Appends, Some(_)) => false,
+        }
+    }
+}
+
+/// Every materialized view, with its tables' versions now and its record.
 async fn found(store: &Store, settings: &Settings) -> Result<Vec<Found>> {
     let mut found = Vec::new();
     for (name, sql) in super::super::views::definitions()? {
@@ -44,35 +81,42 @@ async fn found(store: &Store, settings: &Settings) -> Result<Vec<Found>> {
         };
         let fingerprint = fingerprint(&name, sql, settings);
         let versions = versions(store, spec).await?;
-        let current = store
-            .materialization(&name)
-            .await?
-            .filter(|r| r.sources == versions && r.fingerprint == fingerprint);
+        let record = store.materialization(&name).await?;
         found.push(Found {
             name,
             sql,
             spec,
             fingerprint,
             versions,
-            current,
+            record,
         });
     }
     Ok(found)
 }
 
-/// Brings the stored rows of every materialized view up to date with its source tables and
-/// `settings`, computing each view in `ctx` (a session over `store` with the functions of
-/// `settings`). Needs no writer lock: a commit to a source meanwhile only makes the rows it
-/// stores stale, which readers see (they then compute the view).
+/// Brings the stored rows of the materialized views of `scope` up to date with their source
+/// tables and `settings`, computing each view in `ctx` (a session over `store` with the
+/// functions of `settings`). Needs no writer lock: a commit to a source meanwhile only makes
+/// the rows it stores stale, which readers see (they then compute the view).
 pub async fn refresh(
     ctx: &SessionContext,
     store: &Store,
     settings: &Settings,
+    scope: Scope,
 ) -> Result<Vec<(String, Refreshed)>> {
     let mut outcomes = Vec::new();
     for view in found(store, settings).await? {
-        if let Some(record) = view.current {
-            outcomes.push((view.name, Refreshed::Current(record)));
+        if !view.wanted(scope) {
+            let outcome = match view.current() {
+                Some(record) => Refreshed::Current(record.clone()),
+                None => Refreshed::Left,
+            };
+            outcomes.push((view.name, outcome));
+            continue;
+        }
+        if scope == Scope::Appends {
+            let outcome = append(ctx, store, &view).await?;
+            outcomes.push((view.name, outcome.unwrap_or(Refreshed::Left)));
             continue;
         }
         // Each scan reads its table's newest version when planned, and the rate deck is read
@@ -84,35 +128,84 @@ pub async fn refresh(
             view.sql.to_string()
         };
         let frame = ctx.sql(&rows).await?;
-        let layout = layout(cdrs, frame.schema().fields().iter().map(|f| f.name()));
-        let plan = frame.create_physical_plan().await?;
-        if versions(store, view.spec).await? != view.versions {
-            outcomes.push((view.name, Refreshed::SourceMoved));
-            continue;
-        }
-        let record = store
-            .materialize(
-                &view.name,
-                plan,
-                ctx.task_ctx(),
-                &layout,
-                view.versions,
-                view.fingerprint,
-            )
-            .await?;
-        tracing::info!(view = %view.name, rows = record.rows, sources = ?record.sources, "materialized");
-        outcomes.push((view.name, Refreshed::Stored(record)));
+        let outcome = store_rows(store, &view, frame, Write::Replace).await?;
+        outcomes.push((view.name, outcome));
     }
     Ok(outcomes)
 }
 
-/// Whether the stored rows of some materialized view are missing or stale: a refresh would
-/// compute them.
-pub async fn stale(store: &Store, settings: &Settings) -> Result<bool> {
+/// The rows of the calls appended to `cdrs` since `view`'s stored rows, added to them; `None`
+/// when appends cannot complete them ([`append::new_rows`]).
+async fn append(ctx: &SessionContext, store: &Store, view: &Found) -> Result<Option<Refreshed>> {
+    let (Some(appendable), Some(stored)) = (view.spec.appendable, &view.record) else {
+        return Ok(None);
+    };
+    let others_unchanged = stored.sources.len() == view.versions.len()
+        && view
+            .versions
+            .iter()
+            .all(|(table, v)| table == "cdrs" || stored.sources.get(table) == Some(v));
+    let Some(&to) = view.versions.get("cdrs") else {
+        return Ok(None);
+    };
+    if stored.fingerprint != view.fingerprint || !others_unchanged {
+        return Ok(None);
+    }
+    let Some(rows) = append::new_rows(ctx, store, view.sql, &appendable, stored, to).await? else {
+        return Ok(None);
+    };
+    let onto = stored.clone();
+    Ok(Some(
+        store_rows(store, view, rows, Write::Append { onto }).await?,
+    ))
+}
+
+/// Writes the rows of `frame` for `view` as `write` says, unless a source table moved while
+/// they were planned.
+async fn store_rows(
+    store: &Store,
+    view: &Found,
+    frame: DataFrame,
+    write: Write,
+) -> Result<Refreshed> {
+    let layout = layout(
+        schema::table("cdrs")?,
+        frame.schema().fields().iter().map(|f| f.name()),
+    );
+    let task = frame.task_ctx();
+    let plan = frame.create_physical_plan().await?;
+    if versions(store, view.spec).await? != view.versions {
+        return Ok(Refreshed::SourceMoved);
+    }
+    let appending = write != Write::Replace;
+    let record = store
+        .materialize(
+            &view.name,
+            plan,
+            Arc::new(task),
+            &layout,
+            view.versions.clone(),
+            view.fingerprint.clone(),
+            write,
+        )
+        .await?;
+    let Some(record) = record else {
+        return Ok(Refreshed::SourceMoved);
+    };
+    tracing::info!(view = %view.name, rows = record.rows, appending, sources = ?record.sources, "materialized");
+    Ok(if appending {
+        Refreshed::Appended(record)
+    } else {
+        Refreshed::Stored(record)
+    })
+}
+
+/// Whether a refresh of `scope` would write the stored rows of some materialized view.
+pub async fn stale(store: &Store, settings: &Settings, scope: Scope) -> Result<bool> {
     Ok(found(store, settings)
         .await?
         .iter()
-        .any(|v| v.current.is_none()))
+        .any(|v| v.wanted(scope)))
 }
 
 /// The versions of every table a materialized view reads.
@@ -214,9 +307,15 @@ pub fn describe(view: &str, refreshed: &Refreshed) -> String {
                 sources(m)
             )
         }
+        Refreshed::Appended(m) => format!(
+            "{view}: stored {} rows, the new calls' added, computed from {}",
+            m.rows,
+            sources(m)
+        ),
         Refreshed::SourceMoved => {
             format!("{view}: its tables changed while computing; stored rows left as they were")
         }
+        Refreshed::Left => format!("{view}: stored rows stale, left for a whole refresh"),
     }
 }
 

@@ -1,0 +1,216 @@
+//! Stored rows completed by appended calls (`Scope::Appends`, what the server does when its
+//! tables change): `call_reports` gets the new calls' rows added, and answers as the view
+//! computed over all the calls; `call_log`, whose older rows a new call can change, and
+//! `call_reports` after anything but appended calls (refunds, rates, a refund stored before its
+//! call) are left for a whole refresh.
+
+use cdrlake::catalog::materialized::{self, Refreshed, Scope};
+use cdrlake::storage::{Location, Store};
+use cdrlake_udfs::Settings;
+
+use crate::inproc::Lake;
+use crate::support::Scratch;
+
+/// Every column of every row of `call_reports`, in a stable order.
+const REPORTS: &str =
+    "SELECT * FROM call_reports ORDER BY record_type, tenant, call_id, start_time";
+
+/// A month's totals per account, as a report asks them.
+const TOTALS: &str = "SELECT tenant, billing_account, count(*), sum(charge), sum(net_charge) \
+                      FROM call_reports WHERE record_type = 'charge' GROUP BY 1, 2 ORDER BY 1, 2";
+
+/// Runs a refresh of `scope` over the lake's store; each view's outcome.
+fn refresh(lake: &Lake, scope: Scope) -> Vec<(String, Refreshed)> {
+    let ctx = lake.session();
+    lake.block_on(async {
+        let location = Location::parse(lake.dir.path().join("store").to_str().expect("path"))
+            .expect("location");
+        let store = Store::open(location).await.expect("store");
+        materialized::refresh(&ctx, &store, &Settings::default(), scope)
+            .await
+            .expect("refresh")
+    })
+}
+
+/// The outcome of `view` in `outcomes`.
+fn outcome<'a>(outcomes: &'a [(String, Refreshed)], view: &str) -> &'a Refreshed {
+    &outcomes
+        .iter()
+        .find(|(v, _)| v == view)
+        .unwrap_or_else(|| panic!("{view} not refreshed: {outcomes:?}"))
+        .1
+}
+
+/// Whether `call_reports` is read from its stored rows.
+fn reads_stored(lake: &Lake) -> bool {
+    let plan = lake.rows(&format!("EXPLAIN {TOTALS}"));
+    plan.iter()
+        .flatten()
+        .any(|cell| cell.contains("_materialized/call_reports"))
+}
+
+/// The generated files' text: (early calls, late calls, the late calls' refunds, other refunds,
+/// billing events, rates). Late calls start at or after `at`.
+struct Generated {
+    early: String,
+    late: String,
+    late_refunds: String,
+    early_refunds: String,
+    events: String,
+    rates: String,
+}
+
+fn generated(at: &str) -> Generated {
+    let s = Scratch::new();
+    let dir = s.generate(3000, &["--seed", "21"]);
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("generated file");
+    let (early, late) = split(&read("cdrs.csv"), "start_time", |v| v < at);
+    let late_ids: Vec<String> = column(&late, "call_id");
+    let (early_refunds, late_refunds) = split(&read("refunds.csv"), "call_id", |id| {
+        !late_ids.iter().any(|l| l == id)
+    });
+    Generated {
+        early,
+        late,
+        late_refunds,
+        early_refunds,
+        events: read("billing_events.csv"),
+        rates: read("rates.csv"),
+    }
+}
+
+/// The CSV `text` split by `keep(value of column)`: (kept, others), each with the header.
+/// Generated fields hold no quoted commas.
+fn split(text: &str, column: &str, keep: impl Fn(&str) -> bool) -> (String, String) {
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    let at = header.split(',').position(|c| c == column).expect("column");
+    let (mut kept, mut others) = (vec![header], vec![header]);
+    for line in lines {
+        let value = line.split(',').nth(at).unwrap_or("");
+        if keep(value) {
+            kept.push(line);
+        } else {
+            others.push(line);
+        }
+    }
+    (kept.join("\n") + "\n", others.join("\n") + "\n")
+}
+
+/// The values of `column` in the CSV `text`.
+fn column(text: &str, column: &str) -> Vec<String> {
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    let at = header.split(',').position(|c| c == column).expect("column");
+    lines
+        .map(|l| l.split(',').nth(at).unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn appended_calls_complete_the_stored_reports() {
+    let g = generated("2026-11-01T12");
+    assert!(g.late.lines().count() > 100 && g.early.lines().count() > 100);
+    let lake = Lake::new();
+    lake.ingest("rates.csv", "rates", &g.rates);
+    lake.ingest("events.csv", "billing-events", &g.events);
+    lake.ingest("early.csv", "canonical", &g.early);
+    // A custom refund to a cabin, of no call: its row is in the view whatever calls there are.
+    let custom = "RF-custom,cruise,,3026,1.50,REF0,Goodwill,2026-11-01T10:00:00Z,billing\n";
+    let early_refunds = g.early_refunds.clone() + custom;
+    lake.ingest("refunds.csv", "refunds", &early_refunds);
+    let all = refresh(&lake, Scope::All);
+    assert!(
+        matches!(outcome(&all, "call_reports"), Refreshed::Stored(_)),
+        "{all:?}"
+    );
+    assert!(reads_stored(&lake));
+
+    // New calls, some with billing events stored before them: appended.
+    lake.ingest("late.csv", "canonical", &g.late);
+    assert!(!reads_stored(&lake), "stale rows are not read");
+    let computed = (lake.rows(REPORTS), lake.rows(TOTALS));
+    let appends = refresh(&lake, Scope::Appends);
+    let Refreshed::Appended(record) = outcome(&appends, "call_reports") else {
+        panic!("call_reports not appended: {appends:?}");
+    };
+    assert_eq!(record.appends, 1);
+    assert_eq!(record.rows as usize, computed.0.len());
+    assert_eq!(
+        outcome(&appends, "call_log"),
+        &Refreshed::Left,
+        "a new call changes older call_log rows"
+    );
+    assert!(reads_stored(&lake));
+    assert_eq!((lake.rows(REPORTS), lake.rows(TOTALS)), computed);
+
+    // The same calls loaded at once, never stored: the same rows.
+    let once = Lake::new();
+    once.ingest("rates.csv", "rates", &g.rates);
+    once.ingest("events.csv", "billing-events", &g.events);
+    once.ingest(
+        "all.csv",
+        "canonical",
+        &(g.early.clone()
+            + &g.late
+                .lines()
+                .skip(1)
+                .map(|l| format!("{l}\n"))
+                .collect::<String>()),
+    );
+    once.ingest("refunds.csv", "refunds", &early_refunds);
+    assert_eq!(once.rows(REPORTS), computed.0);
+    assert!(
+        computed.0.iter().any(|row| row[0] == "refund"),
+        "the custom refund's row is there"
+    );
+
+    // Current rows that appends completed are written whole by the next whole refresh.
+    let all = refresh(&lake, Scope::All);
+    let Refreshed::Stored(record) = outcome(&all, "call_reports") else {
+        panic!("call_reports not written whole: {all:?}");
+    };
+    assert_eq!(record.appends, 0);
+    assert_eq!(lake.rows(REPORTS), computed.0);
+
+    // Refunds changed: not appended, left for a whole refresh.
+    lake.ingest("late-refunds.csv", "refunds", &g.late_refunds);
+    let appends = refresh(&lake, Scope::Appends);
+    assert_eq!(outcome(&appends, "call_reports"), &Refreshed::Left);
+    assert!(!reads_stored(&lake));
+}
+
+#[test]
+fn a_refund_stored_before_its_call_leaves_the_reports_to_a_whole_refresh() {
+    let g = generated("2026-11-01T12");
+    assert!(
+        g.late_refunds.lines().count() > 1,
+        "the late calls have refunds"
+    );
+    let lake = Lake::new();
+    lake.ingest("rates.csv", "rates", &g.rates);
+    lake.ingest("early.csv", "canonical", &g.early);
+    // The PMS's refunds of the late calls arrive before the calls.
+    lake.ingest("refunds.csv", "refunds", &g.late_refunds);
+    refresh(&lake, Scope::All);
+    assert!(reads_stored(&lake));
+
+    lake.ingest("late.csv", "canonical", &g.late);
+    let computed = lake.rows(REPORTS);
+    let appends = refresh(&lake, Scope::Appends);
+    assert_eq!(
+        outcome(&appends, "call_reports"),
+        &Refreshed::Left,
+        "the refund rows change"
+    );
+    assert!(!reads_stored(&lake));
+    assert_eq!(lake.rows(REPORTS), computed);
+
+    let all = refresh(&lake, Scope::All);
+    assert!(matches!(
+        outcome(&all, "call_reports"),
+        Refreshed::Stored(_)
+    ));
+    assert!(reads_stored(&lake));
+    assert_eq!(lake.rows(REPORTS), computed);
+}
