@@ -8,9 +8,9 @@
 //! tables they read have stayed unchanged for `quiet` (checked every `quiet`), so that a
 //! load is followed by stored rows a minute or two later, while a steady stream of writes
 //! does not recompute them over and over. In between, at every check that finds the tables
-//! changed, the stored rows that appended calls can complete (`call_reports`) are completed
-//! with the new calls' rows ([`materialized::Scope::Appends`]): under a steady stream of
-//! calls they stay at most `quiet` behind.
+//! changed, the stored rows that appended calls can complete are completed with the new
+//! calls' rows ([`materialized::Scope::Appends`]): under a steady stream of calls they stay
+//! at most `quiet` behind.
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,8 +1,8 @@
 //! Stored rows completed by appended calls (`Scope::Appends`, what the server does when its
-//! tables change): `call_reports` gets the new calls' rows added, and answers as the view
-//! computed over all the calls; `call_log`, whose older rows a new call can change, and
-//! `call_reports` after anything but appended calls (refunds, rates, a refund stored before its
-//! call) are left for a whole refresh.
+//! tables change): `call_reports` and `call_log` get the new calls' rows added, and answer as
+//! the views computed over all the calls; after anything but appended calls (refunds, a refund
+//! stored before its call, calls older than their callers' stored ones) they are left for a
+//! whole refresh.
 
 use cdrlake::catalog::materialized::{self, Refreshed, Scope};
 use cdrlake::storage::{Location, Store};
@@ -15,9 +15,20 @@ use crate::support::Scratch;
 const REPORTS: &str =
     "SELECT * FROM call_reports ORDER BY record_type, tenant, call_id, start_time";
 
+/// Every column of every row of `call_log`, in a stable order.
+const LOG: &str = "SELECT * FROM call_log ORDER BY tenant, call_id";
+
 /// A month's totals per account, as a report asks them.
 const TOTALS: &str = "SELECT tenant, billing_account, count(*), sum(charge), sum(net_charge) \
                       FROM call_reports WHERE record_type = 'charge' GROUP BY 1, 2 ORDER BY 1, 2";
+
+/// Asserts `got` equals `want`, naming the first row that differs (not every row).
+fn same(got: &[Vec<String>], want: &[Vec<String>]) {
+    assert_eq!(got.len(), want.len(), "row counts");
+    if let Some((g, w)) = got.iter().zip(want).find(|(g, w)| g != w) {
+        panic!("rows differ: got {g:?}, want {w:?}");
+    }
+}
 
 /// Runs a refresh of `scope` over the lake's store; each view's outcome.
 fn refresh(lake: &Lake, scope: Scope) -> Vec<(String, Refreshed)> {
@@ -43,10 +54,14 @@ fn outcome<'a>(outcomes: &'a [(String, Refreshed)], view: &str) -> &'a Refreshed
 
 /// Whether `call_reports` is read from its stored rows.
 fn reads_stored(lake: &Lake) -> bool {
-    let plan = lake.rows(&format!("EXPLAIN {TOTALS}"));
-    plan.iter()
-        .flatten()
-        .any(|cell| cell.contains("_materialized/call_reports"))
+    reads_stored_of(lake, TOTALS, "call_reports")
+}
+
+/// Whether `sql` reads the stored rows of `view`.
+fn reads_stored_of(lake: &Lake, sql: &str, view: &str) -> bool {
+    let plan = lake.rows(&format!("EXPLAIN {sql}"));
+    let stored = format!("_materialized/{view}");
+    plan.iter().flatten().any(|cell| cell.contains(&stored))
 }
 
 /// The generated files' text: (early calls, late calls, the late calls' refunds, other refunds,
@@ -130,19 +145,26 @@ fn appended_calls_complete_the_stored_reports() {
     lake.ingest("late.csv", "canonical", &g.late);
     assert!(!reads_stored(&lake), "stale rows are not read");
     let computed = (lake.rows(REPORTS), lake.rows(TOTALS));
+    let log = lake.rows(LOG);
     let appends = refresh(&lake, Scope::Appends);
     let Refreshed::Appended(record) = outcome(&appends, "call_reports") else {
         panic!("call_reports not appended: {appends:?}");
     };
     assert_eq!(record.appends, 1);
     assert_eq!(record.rows as usize, computed.0.len());
-    assert_eq!(
-        outcome(&appends, "call_log"),
-        &Refreshed::Left,
-        "a new call changes older call_log rows"
-    );
+    // Every new call starts after the stored ones: no stored call_log row changes.
+    let Refreshed::Appended(record) = outcome(&appends, "call_log") else {
+        panic!("call_log not appended: {appends:?}");
+    };
+    assert_eq!(record.rows as usize, log.len());
     assert!(reads_stored(&lake));
+    assert!(reads_stored_of(&lake, LOG, "call_log"));
     assert_eq!((lake.rows(REPORTS), lake.rows(TOTALS)), computed);
+    same(&lake.rows(LOG), &log);
+    assert!(
+        log.iter().any(|row| row.iter().any(|v| v == "Repeat call")),
+        "callers with stored and new calls"
+    );
 
     // The same calls loaded at once, never stored: the same rows.
     let once = Lake::new();
@@ -160,6 +182,7 @@ fn appended_calls_complete_the_stored_reports() {
     );
     once.ingest("refunds.csv", "refunds", &early_refunds);
     assert_eq!(once.rows(REPORTS), computed.0);
+    same(&once.rows(LOG), &log);
     assert!(
         computed.0.iter().any(|row| row[0] == "refund"),
         "the custom refund's row is there"
@@ -213,4 +236,30 @@ fn a_refund_stored_before_its_call_leaves_the_reports_to_a_whole_refresh() {
     ));
     assert!(reads_stored(&lake));
     assert_eq!(lake.rows(REPORTS), computed);
+}
+
+#[test]
+fn calls_older_than_their_callers_stored_ones_leave_the_call_log_to_a_whole_refresh() {
+    let g = generated("2026-11-01T12");
+    let lake = Lake::new();
+    // The later calls first: the earlier ones then arrive late, before their callers' stored
+    // calls, whose first and target calls they can be.
+    lake.ingest("late.csv", "canonical", &g.late);
+    refresh(&lake, Scope::All);
+    assert!(reads_stored_of(&lake, LOG, "call_log"));
+
+    lake.ingest("early.csv", "canonical", &g.early);
+    let log = lake.rows(LOG);
+    let appends = refresh(&lake, Scope::Appends);
+    assert_eq!(outcome(&appends, "call_log"), &Refreshed::Left);
+    assert!(
+        matches!(outcome(&appends, "call_reports"), Refreshed::Appended(_)),
+        "{appends:?}"
+    );
+    assert!(!reads_stored_of(&lake, LOG, "call_log"));
+    same(&lake.rows(LOG), &log);
+
+    refresh(&lake, Scope::All);
+    assert!(reads_stored_of(&lake, LOG, "call_log"));
+    same(&lake.rows(LOG), &log);
 }

@@ -1,20 +1,22 @@
 //! Completing stored rows with appended calls, instead of computing a view whole.
 //!
-//! Calls arrive as appends to `cdrs`: an ingest or a COPY adds files and removes none. For a
-//! view whose rows for a call depend on that call alone ([`Appendable`]), the rows of the new
-//! calls are the view computed with `cdrs` read as just the files added since the stored rows'
-//! version, and the stored rows of older calls do not change — provided nothing else changed
-//! either: every other source at the stored version, no file of `cdrs` removed (compaction,
-//! retention) and the view's own check ([`Appendable::unless`]) empty. Under a steady stream of
-//! calls the stored rows then stay current at the cost of the new calls, where computing the
-//! view whole costs every call (benches/RESULTS.md).
+//! Calls arrive as appends to `cdrs`: an ingest or a COPY adds files and removes none. The rows
+//! of the new calls are the view computed with `cdrs` read as the files added since the stored
+//! rows' version — together with the stored calls of their callers for a view whose rows
+//! depend on the caller's earlier calls ([`Appendable::PerCaller`]) — and the stored rows of
+//! older calls do not change, provided nothing else changed either: every other source at the
+//! stored version, no file of `cdrs` removed (compaction, retention) and the view's own check
+//! empty (a refund stored before its call; a caller's stored call later than a new one).
+//! Under a steady stream of calls the stored rows then stay current at the cost of the new
+//! calls, where computing the view whole costs every call (benches/RESULTS.md).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use datafusion::catalog::TableProvider;
+use datafusion::common::JoinType;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::datasource::provider_as_source;
-use datafusion::logical_expr::LogicalPlan;
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, col};
 use datafusion::prelude::{DataFrame, SessionContext};
 use deltalake::DeltaTable;
 
@@ -26,9 +28,9 @@ use crate::storage::{Materialization, Store};
 const CALLS: &str = "cdrs";
 
 /// The rows to add to `stored` (computed at `cdrs` version `from`), or `None` when they
-/// cannot complete them: `cdrs` at version `to` is not `from` plus appended files, or
-/// `appendable.unless` finds a stored row the new calls change. `sql` is the view's text,
-/// computed in `ctx`.
+/// cannot complete them: `cdrs` at version `to` is not `from` plus appended files, or the
+/// view's check finds a stored row the new calls change. `sql` is the view's text, computed
+/// in `ctx`.
 pub(super) async fn new_rows(
     ctx: &SessionContext,
     store: &Store,
@@ -40,26 +42,129 @@ pub(super) async fn new_rows(
     let Some(&from) = stored.sources.get(CALLS) else {
         return Ok(None);
     };
-    let Some(added) = appended(store, from, to).await? else {
+    let Some(calls) = appended(ctx, store, from, to).await? else {
         return Ok(None);
     };
-    let Some(unless) = over_new_calls(ctx, ctx.sql(appendable.unless).await?, &added).await? else {
-        return Ok(None);
-    };
-    if unless.count().await? > 0 {
-        tracing::debug!("new calls change stored rows; computing the view whole");
-        return Ok(None);
+    match *appendable {
+        Appendable::PerCall { rows, unless } => {
+            let unless = over(ctx.sql(unless).await?, calls.new_scan()?)?;
+            if unless.count().await? > 0 {
+                tracing::debug!("new calls change stored rows; computing the view whole");
+                return Ok(None);
+            }
+            let view = over(ctx.sql(sql).await?, calls.new_scan()?)?;
+            let rows = view.parse_sql_expr(rows)?;
+            Ok(Some(view.filter(rows)?))
+        }
+        Appendable::PerCaller => {
+            if calls.stored_later_than_new()?.count().await? > 0 {
+                tracing::debug!(
+                    "a caller's stored call is later than a new one; computing the view whole"
+                );
+                return Ok(None);
+            }
+            let view = over(ctx.sql(sql).await?, calls.with_callers_history()?)?;
+            let new = calls.frame(&calls.new, "k")?;
+            Ok(Some(view.join(
+                new,
+                JoinType::LeftSemi,
+                &["tenant", "call_id"],
+                &["tenant", "call_id"],
+                None,
+            )?))
+        }
     }
-    let Some(view) = over_new_calls(ctx, ctx.sql(sql).await?, &added).await? else {
-        return Ok(None);
-    };
-    let rows = view.parse_sql_expr(appendable.rows)?;
-    Ok(Some(view.filter(rows)?))
 }
 
-/// `cdrs` at version `to` and the files it has that version `from` had not, when it still
-/// has every file `from` had (only appends in between).
-async fn appended(store: &Store, from: u64, to: u64) -> Result<Option<(DeltaTable, Vec<String>)>> {
+/// The calls of `cdrs` before and after the appends, as providers of one session.
+struct Appended {
+    ctx: SessionContext,
+    /// The new calls: the files added.
+    new: Arc<dyn TableProvider>,
+    /// The calls stored before.
+    before: Arc<dyn TableProvider>,
+}
+
+impl Appended {
+    /// `provider` read in the session, its columns qualified by `alias`.
+    fn frame(&self, provider: &Arc<dyn TableProvider>, alias: &str) -> Result<DataFrame> {
+        Ok(self.ctx.read_table(Arc::clone(provider))?.alias(alias)?)
+    }
+
+    /// The new calls, as a plan standing for `cdrs`.
+    fn new_scan(&self) -> Result<LogicalPlan> {
+        as_calls(self.frame(&self.new, "n")?)
+    }
+
+    /// The new calls and every stored call of their callers, as a plan standing for `cdrs`.
+    fn with_callers_history(&self) -> Result<LogicalPlan> {
+        let callers = self
+            .frame(&self.new, "c")?
+            .select_columns(&["tenant", "source"])?
+            .distinct()?;
+        let history = self.frame(&self.before, "o")?.join(
+            callers,
+            JoinType::LeftSemi,
+            &["tenant", "source"],
+            &["tenant", "source"],
+            None,
+        )?;
+        as_calls(self.frame(&self.new, "n")?.union(history)?)
+    }
+
+    /// The pairs of a new call and a stored call of the same caller that comes after it.
+    fn stored_later_than_new(&self) -> Result<DataFrame> {
+        let key = ["tenant", "source", "start_time", "call_id"];
+        let new = self.frame(&self.new, "n")?.select_columns(&key)?;
+        let stored = self.frame(&self.before, "o")?.select_columns(&key)?;
+        let later = col("o.start_time")
+            .gt(col("n.start_time"))
+            .or(col("o.start_time")
+                .eq(col("n.start_time"))
+                .and(col("o.call_id").gt(col("n.call_id"))));
+        Ok(new
+            .join_on(
+                stored,
+                JoinType::Inner,
+                [
+                    col("n.tenant").eq(col("o.tenant")),
+                    col("n.source").eq(col("o.source")),
+                    later,
+                ],
+            )?
+            .limit(0, Some(1))?)
+    }
+}
+
+/// `calls` as a relation named `cdrs`.
+fn as_calls(calls: DataFrame) -> Result<LogicalPlan> {
+    Ok(LogicalPlanBuilder::from(calls.into_unoptimized_plan())
+        .alias(CALLS)?
+        .build()?)
+}
+
+/// `frame` with its scans of `cdrs` replaced by `calls` (a plan of the same columns).
+fn over(frame: DataFrame, calls: LogicalPlan) -> Result<DataFrame> {
+    let (state, plan) = frame.into_parts();
+    let plan = plan
+        .transform_up(|node| match node {
+            LogicalPlan::TableScan(scan) if scan.table_name.table() == CALLS => {
+                Ok(Transformed::yes(calls.clone()))
+            }
+            other => Ok(Transformed::no(other)),
+        })?
+        .data;
+    Ok(DataFrame::new(state, plan))
+}
+
+/// `cdrs` at version `from` and the files added by version `to`, when version `to` still has
+/// every file `from` had (only appends in between) and both read as the session's `cdrs`.
+async fn appended(
+    ctx: &SessionContext,
+    store: &Store,
+    from: u64,
+    to: u64,
+) -> Result<Option<Appended>> {
     if to <= from {
         return Ok(None);
     }
@@ -76,46 +181,30 @@ async fn appended(store: &Store, from: u64, to: u64) -> Result<Option<(DeltaTabl
         .load_version(from as _)
         .await
         .map_err(Error::delta(CALLS))?;
-    let before = files(&table)?;
+    let before = table.clone();
+    let old_files = files(&before)?;
     table
         .load_version(to as _)
         .await
         .map_err(Error::delta(CALLS))?;
-    let after = files(&table)?;
-    if !before.is_subset(&after) {
+    let new_files = files(&table)?;
+    if !old_files.is_subset(&new_files) {
         return Ok(None);
     }
-    let mut added: Vec<String> = after.difference(&before).cloned().collect();
+    let mut added: Vec<String> = new_files.difference(&old_files).cloned().collect();
     added.sort();
-    Ok(Some((table, added)))
-}
-
-/// `frame` with its scans of `cdrs` reading only `added` (the table and its new files);
-/// `None` when those files cannot be read with the columns the session's `cdrs` has.
-async fn over_new_calls(
-    ctx: &SessionContext,
-    frame: DataFrame,
-    (table, added): &(DeltaTable, Vec<String>),
-) -> Result<Option<DataFrame>> {
     table
         .update_datafusion_session(&ctx.state())
         .map_err(Error::delta(CALLS))?;
-    let provider = table
-        .table_provider()
-        .with_file_paths(added.clone())
-        .await?;
-    let source = provider_as_source(provider);
-    let mut same_columns = true;
-    let (state, plan) = frame.into_parts();
-    let plan = plan
-        .transform_up(|node| match node {
-            LogicalPlan::TableScan(mut scan) if scan.table_name.table() == CALLS => {
-                same_columns &= scan.source.schema() == source.schema();
-                scan.source = Arc::clone(&source);
-                Ok(Transformed::yes(LogicalPlan::TableScan(scan)))
-            }
-            other => Ok(Transformed::no(other)),
-        })?
-        .data;
-    Ok(same_columns.then(|| DataFrame::new(state, plan)))
+    let new = table.table_provider().with_file_paths(added).await?;
+    let before = before.table_provider().await?;
+    let schema = ctx.table_provider(CALLS).await?.schema();
+    if new.schema() != schema || before.schema() != schema {
+        return Ok(None);
+    }
+    Ok(Some(Appended {
+        ctx: ctx.clone(),
+        new,
+        before,
+    }))
 }

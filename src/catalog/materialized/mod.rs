@@ -1,5 +1,6 @@
 //! Materialized views: views whose rows are also stored, computed by [`refresh`] (at the
-//! server's start, after each round of its maintenance, and by `cdrlake compact`), and read
+//! server's start, after each round of its maintenance, and by `cdrlake compact`; completed
+//! with appended calls' rows in between, [`Scope::Appends`]), and read
 //! from storage whenever they are current ([`MaterializedView`]). `call_log` is one: its
 //! target-call logic groups every answered call by caller and sales cycle, which costs more
 //! than reading the table; `call_reports` is another: it rates unrated calls and joins the
@@ -41,16 +42,24 @@ pub struct Spec {
 
 /// How stored rows are completed when the only change since they were computed is calls
 /// appended to `cdrs` (nothing removed from it, every other source unchanged): the view
-/// computed over the new calls alone (`cdrs` read as just the files added), its rows
-/// filtered by [`rows`](Appendable::rows), are added to them.
+/// computed over the new calls (with `cdrs` read as the files added, and as much of the stored
+/// calls as the rows of the new calls depend on) gives the rows to add ([`append`]).
 #[derive(Debug, Clone, Copy)]
-pub struct Appendable {
-    /// The rows that depend on their own call alone: with `cdrs` read as the new calls,
-    /// exactly the view's rows that are new.
-    pub rows: &'static str,
-    /// A query that returns a row when, with `cdrs` read as the new calls, some stored row
-    /// would change: the view is then computed whole.
-    pub unless: &'static str,
+pub enum Appendable {
+    /// A call's rows depend on that call alone among the calls.
+    PerCall {
+        /// The rows that depend on their own call: with `cdrs` read as the new calls,
+        /// exactly the view's rows that are new.
+        rows: &'static str,
+        /// A query that returns a row when, with `cdrs` read as the new calls, some stored
+        /// row would change: the view is then computed whole.
+        unless: &'static str,
+    },
+    /// A call's rows depend on its caller's (`tenant`, `source`) earlier calls: computed over
+    /// the new calls and their callers' stored calls, the new calls' rows kept; only when no
+    /// caller has a stored call later than a new one (by `start_time`, then `call_id`), which
+    /// would change that stored call's rows.
+    PerCaller,
 }
 
 /// The materialized views.
@@ -59,9 +68,9 @@ pub const MATERIALIZED: &[Spec] = &[
         view: "call_log",
         sources: &["cdrs"],
         adds_columns_to_cdrs: true,
-        // A new call can be its caller's first or target call, which changes the status of
-        // the caller's later calls already stored.
-        appendable: None,
+        // A call's status and uniqueness depend on its caller's earlier calls (the first
+        // call, the cycle's target call).
+        appendable: Some(Appendable::PerCaller),
     },
     Spec {
         view: "call_reports",
@@ -70,7 +79,7 @@ pub const MATERIALIZED: &[Spec] = &[
         // A call's charge row depends on that call, its refunds and billing events and the
         // rates; a refund's row also on its call, so a refund of a new call (stored before
         // it) changes a stored row.
-        appendable: Some(Appendable {
+        appendable: Some(Appendable::PerCall {
             rows: "record_type = 'charge'",
             unless: "SELECT 1 FROM refunds AS r JOIN cdrs AS c \
                      ON r.tenant = c.tenant AND r.call_id = c.call_id LIMIT 1",
