@@ -1,7 +1,7 @@
 //! SQL writes into stored tables: which `INSERT`s are accepted (refunds and billing events,
 //! SPEC 2.2–2.3; every other table is loaded by ingest), the stand-in values the planner puts
 //! in the non-nullable columns a statement leaves out, and the exclusive section every write
-//! runs in. Fed by [`super::LatestTable::insert_into`]; feeds the sinks of [`super::refunds`]
+//! runs in. Fed by [`super::LatestTable`]'s `insert_into`; feeds the sinks of [`super::refunds`]
 //! and [`super::events`].
 
 use std::collections::HashMap;

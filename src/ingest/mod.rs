@@ -1,6 +1,6 @@
 //! Ingest: CSV files in, validated rows out to storage.
 //!
-//! An input is decoded in batches of bounded size ([`decode`]); each batch is appended to its
+//! An input is decoded in batches of bounded size (module `decode`); each batch is appended to its
 //! table as one atomic commit that skips already-stored keys ([`crate::storage`]), and its
 //! rejected rows go to `ingest_rejects` with file, line and reason ([`rejects`]). Decoding runs
 //! on threads of its own ([`parallel`]), a batch ahead of the commits. With `strict`, a first pass looks

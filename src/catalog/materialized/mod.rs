@@ -43,7 +43,7 @@ pub struct Spec {
 /// How stored rows are completed when the only change since they were computed is calls
 /// appended to `cdrs` (nothing removed from it, every other source unchanged): the view
 /// computed over the new calls (with `cdrs` read as the files added, and as much of the stored
-/// calls as the rows of the new calls depend on) gives the rows to add ([`append`]).
+/// calls as the rows of the new calls depend on) gives the rows to add (module `append`).
 #[derive(Debug, Clone, Copy)]
 pub enum Appendable {
     /// A call's rows depend on that call alone among the calls.
