@@ -6,7 +6,7 @@
 //! rows it names (older table versions stay readable until vacuumed). Whether the rows are
 //! current is the reader's call ([`crate::catalog`]'s materialized view).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
@@ -55,10 +55,10 @@ pub struct Materialization {
 pub enum Write {
     /// The rows replace the table's.
     Replace,
-    /// The rows are added to those of `onto`, whose table version must still be the
-    /// table's newest (nothing is written otherwise) and must be the version the append
-    /// follows (no record is written otherwise: two appends at once would each have added
-    /// the other's rows too).
+    /// The rows are added to those of `onto`, whose table's files must still be the table's
+    /// newest (nothing is written otherwise; commits that change no file, a vacuum's, may
+    /// follow) and the append must commit the version after that newest one (no record is
+    /// written otherwise: two appends at once would each have added the other's rows too).
     Append {
         /// The materialization the rows complete.
         onto: Materialization,
@@ -138,10 +138,23 @@ impl Store {
         let (mode, appends, follows) = match &write {
             Write::Replace => (SaveMode::Overwrite, 0, None),
             Write::Append { onto } => {
-                if table.version() != Some(onto.version) {
+                // Commits that change no file (a vacuum's) may follow the recorded version.
+                let Some(newest) = table.version() else {
+                    return Ok(None);
+                };
+                if !same_files(&table, onto.version)
+                    .await
+                    .map_err(Error::delta(&name))?
+                {
+                    tracing::debug!(
+                        view,
+                        newest,
+                        record = onto.version,
+                        "stored rows changed since recorded; not appended"
+                    );
                     return Ok(None);
                 }
-                (SaveMode::Append, onto.appends + 1, Some(onto.version + 1))
+                (SaveMode::Append, onto.appends + 1, Some(newest + 1))
             }
         };
         let ctx = super::sorted_source::writer_context(SORT_MEMORY_BYTES);
@@ -191,6 +204,11 @@ impl Store {
             source: deltalake::DeltaTableError::NotATable("no version after a write".into()),
         })?;
         if follows.is_some_and(|follows| follows != version) {
+            tracing::debug!(
+                view,
+                version,
+                "another write came first; append not recorded"
+            );
             return Ok(None);
         }
         let rows = table
@@ -227,6 +245,23 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Whether `table` (loaded at its newest version) holds the same files as at `version`.
+async fn same_files(table: &DeltaTable, version: u64) -> deltalake::DeltaResult<bool> {
+    if table.version() == Some(version) {
+        return Ok(true);
+    }
+    let files = |t: &DeltaTable| -> deltalake::DeltaResult<HashSet<String>> {
+        Ok(t.snapshot()?
+            .log_data()
+            .iter()
+            .map(|f| f.path().into_owned())
+            .collect())
+    };
+    let mut then = table.clone();
+    then.load_version(version as _).await?;
+    Ok(files(table)? == files(&then)?)
 }
 
 /// The expression that stores column `field`: itself, a duration's count of its unit, or a

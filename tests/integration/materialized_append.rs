@@ -43,6 +43,19 @@ fn refresh(lake: &Lake, scope: Scope) -> Vec<(String, Refreshed)> {
     })
 }
 
+/// Deletes the stored views' replaced files at once, as compaction's vacuum does (a Delta
+/// vacuum commits to the table without changing its files).
+fn vacuum(lake: &Lake) {
+    lake.block_on(async {
+        let location = Location::parse(lake.dir.path().join("store").to_str().expect("path"))
+            .expect("location");
+        let (store, _lock) = Store::open_for_writing(location).await.expect("store");
+        materialized::vacuum(&store, chrono::Duration::zero())
+            .await
+            .expect("vacuum");
+    });
+}
+
 /// The outcome of `view` in `outcomes`.
 fn outcome<'a>(outcomes: &'a [(String, Refreshed)], view: &str) -> &'a Refreshed {
     &outcomes
@@ -129,7 +142,8 @@ fn appended_calls_complete_the_stored_reports() {
     let lake = Lake::new();
     lake.ingest("rates.csv", "rates", &g.rates);
     lake.ingest("events.csv", "billing-events", &g.events);
-    lake.ingest("early.csv", "canonical", &g.early);
+    let (first, second) = split(&g.early, "start_time", |v| v < "2026-11-01T06");
+    lake.ingest("first.csv", "canonical", &first);
     // A custom refund to a cabin, of no call: its row is in the view whatever calls there are.
     let custom = "RF-custom,cruise,,3026,1.50,REF0,Goodwill,2026-11-01T10:00:00Z,billing\n";
     let early_refunds = g.early_refunds.clone() + custom;
@@ -140,8 +154,23 @@ fn appended_calls_complete_the_stored_reports() {
         "{all:?}"
     );
     assert!(reads_stored(&lake));
+    // A whole refresh tries appending first; the next one writes the appended rows whole,
+    // and the vacuum then deletes the files that replaced, in commits of its own.
+    lake.ingest("second.csv", "canonical", &second);
+    let all = refresh(&lake, Scope::All);
+    assert!(
+        matches!(outcome(&all, "call_reports"), Refreshed::Appended(_)),
+        "{all:?}"
+    );
+    let all = refresh(&lake, Scope::All);
+    assert!(
+        matches!(outcome(&all, "call_reports"), Refreshed::Stored(_)),
+        "{all:?}"
+    );
+    vacuum(&lake);
 
-    // New calls, some with billing events stored before them: appended.
+    // New calls, some with billing events stored before them: appended (after the vacuum's
+    // commits, which change no file).
     lake.ingest("late.csv", "canonical", &g.late);
     assert!(!reads_stored(&lake), "stale rows are not read");
     let computed = (lake.rows(REPORTS), lake.rows(TOTALS));

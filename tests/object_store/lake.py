@@ -70,12 +70,13 @@ class Lake:
             raise AssertionError(f"cdrlake --data {data} {' '.join(args)} exited {p.returncode}:\n{p.stderr}")
         return p
 
-    def spawn(self, data, *args, name):
-        """Starts `cdrlake --data DATA ARGS…` in the background, output to WORK/name.{out,err}."""
+    def spawn(self, data, *args, name, config=None, env=None):
+        """Starts `cdrlake --data DATA ARGS…` in the background, output to WORK/name.{out,err};
+        with another configuration file and more environment variables when given."""
         out = open(self.path(f"{name}.out"), "w")
         err = open(self.path(f"{name}.err"), "w")
-        return subprocess.Popen([BIN, "--data", data, "--config", self.config, *args], stdout=out,
-                                stderr=err, env=self.env, cwd=self.work)
+        return subprocess.Popen([BIN, "--data", data, "--config", config or self.config, *args], stdout=out,
+                                stderr=err, env=dict(self.env, **(env or {})), cwd=self.work)
 
     def output(self, name, stream):
         with open(self.path(f"{name}.{stream}")) as f:
@@ -116,21 +117,22 @@ class Lake:
         out = self.run(data, "history", "cdrs").stdout
         return [(r["operation"], r["rows_added"], r["rows_deleted"]) for r in csv.DictReader(io.StringIO(out))]
 
-    def serve(self, data, name):
-        return Server(self, data, name)
+    def serve(self, data, name, config=None, env=None):
+        return Server(self, data, name, config, env)
 
 
 class Server:
     """`cdrlake serve` on a free loopback port; no users configured: loopback admin."""
 
-    def __init__(self, lake, data, name):
+    def __init__(self, lake, data, name, config=None, env=None):
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         self.port = s.getsockname()[1]
         s.close()
         self.lake = lake
         self.name = name
-        self.proc = lake.spawn(data, "serve", "--listen", f"127.0.0.1:{self.port}", name=name)
+        self.proc = lake.spawn(data, "serve", "--listen", f"127.0.0.1:{self.port}", name=name, config=config,
+                               env=env)
         wait_for(lambda: f"on 127.0.0.1:{self.port}" in lake.output(name, "err") or self.proc.poll() is not None,
                  f"server {name}")
         assert self.proc.poll() is None, lake.output(name, "err")

@@ -9,6 +9,7 @@ retention) and compare. The writer tests at the end use stores of their own.
 
 import datetime
 import os
+import re
 import signal
 import subprocess
 import time
@@ -123,6 +124,36 @@ def test_compaction_merges_files_and_keeps_every_result(store):
     eq(store.history(store.remote), store.history(store.local), "history after compaction")
     files_after = len(parquet())
     assert files_after < files_before, f"{files_before} Parquet objects before, {files_after} after"
+
+
+def test_a_server_adds_appended_calls_to_the_stored_views(store):
+    """Calls appended while a server runs are added to the views' rows stored in the bucket (the
+    appended Delta files read by path), which then answer as the local store computes them."""
+    later = store.path("later")
+    store.run(store.local, "generate", "--rows", "200", "--start-date", "2026-11-06", "--days", "1",
+              "--seed", "9", "--out", later)
+    config = store.path("appends.toml")
+    with open(config, "w") as f:
+        f.write('[tenants."*"]\nretention_days = 2\n\n[server]\nmaterialize_quiet_s = 2\n')
+    server = store.serve(store.remote, "serve-appends", config=config, env={"CDRLAKE_LOG": "cdrlake=info"})
+    try:
+        log = lambda: store.output("serve-appends", "err")  # noqa: E731
+        for data in (store.remote, store.local):
+            store.run(data, "ingest", os.path.join(later, "cdrs.csv"))
+        for view in ("call_log", "call_reports"):
+            appended = re.compile(f"{view}: stored [0-9]+ rows, the new calls' added")
+            try:
+                wait_for(lambda: appended.search(log()), f"{view}'s new rows appended")
+            except AssertionError as e:
+                lines = [line for line in log().splitlines() if "cdrlake" in line]
+                raise AssertionError(f"{e}; the server's log:\n" + "\n".join(lines[-30:])) from None
+    finally:
+        server.stop()
+    for sql in VIEWS:
+        plan = store.run(store.remote, "query", "--csv", f"EXPLAIN {sql}").stdout
+        assert "_materialized/" in plan, plan
+        store.same(sql)
+    eq(store.count(store.remote), ROWS + 500, "rows after the later calls")
 
 
 def test_retention_removes_what_it_removes_locally(store):

@@ -33,11 +33,11 @@ pub enum Refreshed {
 /// What a refresh does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Computes every view whose stored rows are stale, and those that appends completed
-    /// (in as few files as a first write), whole.
+    /// Brings every view's stored rows up to date: stale rows are completed with the rows of
+    /// appended calls where they can be ([`super::Appendable`]), else computed whole; current
+    /// rows that appends completed are written anew whole (in as few files as a first write).
     All,
-    /// Only completes the stale rows of views that appended calls can complete
-    /// ([`super::Appendable`]), with the new calls' rows; leaves the others.
+    /// Only completes stale rows with the rows of appended calls; leaves the others.
     Appends,
 }
 
@@ -114,10 +114,15 @@ pub async fn refresh(
             outcomes.push((view.name, outcome));
             continue;
         }
-        if scope == Scope::Appends {
-            let outcome = append(ctx, store, &view).await?;
-            outcomes.push((view.name, outcome.unwrap_or(Refreshed::Left)));
-            continue;
+        if view.current().is_none() {
+            if let Some(outcome) = append(ctx, store, &view).await? {
+                outcomes.push((view.name, outcome));
+                continue;
+            }
+            if scope == Scope::Appends {
+                outcomes.push((view.name, Refreshed::Left));
+                continue;
+            }
         }
         // Each scan reads its table's newest version when planned, and the rate deck is read
         // then too: unchanged before and after planning, those versions are the ones found.
@@ -175,6 +180,7 @@ async fn store_rows(
     let task = frame.task_ctx();
     let plan = frame.create_physical_plan().await?;
     if versions(store, view.spec).await? != view.versions {
+        tracing::debug!(view = %view.name, "source tables moved while planning");
         return Ok(Refreshed::SourceMoved);
     }
     let appending = write != Write::Replace;
