@@ -115,13 +115,18 @@ pub async fn refresh(
             continue;
         }
         if view.current().is_none() {
-            if let Some(outcome) = append(ctx, store, &view).await? {
-                outcomes.push((view.name, outcome));
-                continue;
-            }
-            if scope == Scope::Appends {
-                outcomes.push((view.name, Refreshed::Left));
-                continue;
+            match (append(ctx, store, &view).await?, scope) {
+                // The stored rows or a source moved meanwhile: a whole refresh still may.
+                (Some(Refreshed::SourceMoved), Scope::All) => {}
+                (Some(outcome), _) => {
+                    outcomes.push((view.name, outcome));
+                    continue;
+                }
+                (None, Scope::Appends) => {
+                    outcomes.push((view.name, Refreshed::Left));
+                    continue;
+                }
+                (None, Scope::All) => {}
             }
         }
         // Each scan reads its table's newest version when planned, and the rate deck is read
