@@ -6,7 +6,7 @@
 //! rows it names (older table versions stay readable until vacuumed). Whether the rows are
 //! current is the reader's call ([`crate::catalog`]'s materialized view).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 
@@ -252,16 +252,9 @@ async fn same_files(table: &DeltaTable, version: u64) -> deltalake::DeltaResult<
     if table.version() == Some(version) {
         return Ok(true);
     }
-    let files = |t: &DeltaTable| -> deltalake::DeltaResult<HashSet<String>> {
-        Ok(t.snapshot()?
-            .log_data()
-            .iter()
-            .map(|f| f.path().into_owned())
-            .collect())
-    };
     let mut then = table.clone();
     then.load_version(version as _).await?;
-    Ok(files(table)? == files(&then)?)
+    Ok(super::file_paths(table)? == super::file_paths(&then)?)
 }
 
 /// The expression that stores column `field`: itself, a duration's count of its unit, or a

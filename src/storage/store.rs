@@ -1,5 +1,6 @@
 //! Opening and creating a store: the marker file, and one Delta table per table definition.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use deltalake::kernel::{MetadataValue, StructField};
@@ -223,6 +224,16 @@ impl Store {
 /// and `az://` (and `abfs[s]://`, `adl://`, `azure://`). Each is configured by its usual
 /// environment variables (`AWS_*`, `AZURE_*`), read by deltalake for the tables and by
 /// object_store for the store's root.
+/// The paths of the data files of `table`'s loaded version.
+pub fn file_paths(table: &DeltaTable) -> deltalake::DeltaResult<HashSet<String>> {
+    Ok(table
+        .snapshot()?
+        .log_data()
+        .iter()
+        .map(|f| f.path().into_owned())
+        .collect())
+}
+
 fn register_object_stores() {
     deltalake::aws::register_handlers(None);
     deltalake::azure::register_handlers(None);

@@ -10,7 +10,6 @@
 //! Under a steady stream of calls the stored rows then stay current at the cost of the new
 //! calls, where computing the view whole costs every call (benches/RESULTS.md).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
@@ -22,7 +21,7 @@ use deltalake::DeltaTable;
 
 use super::Appendable;
 use crate::error::{Error, Result};
-use crate::storage::{Materialization, Store};
+use crate::storage::{Materialization, Store, file_paths};
 
 /// The table calls are appended to.
 const CALLS: &str = "cdrs";
@@ -168,14 +167,7 @@ async fn appended(
     if to <= from {
         return Ok(None);
     }
-    let files = |table: &DeltaTable| -> Result<HashSet<String>> {
-        let snapshot = table.snapshot().map_err(Error::delta(CALLS))?;
-        Ok(snapshot
-            .log_data()
-            .iter()
-            .map(|f| f.path().into_owned())
-            .collect())
-    };
+    let files = |table: &DeltaTable| file_paths(table).map_err(Error::delta(CALLS));
     let mut table = store.table(CALLS).await?;
     table
         .load_version(from as _)
