@@ -220,10 +220,6 @@ impl Store {
     }
 }
 
-/// Teaches deltalake the object-store URL schemes cdrlake supports: `s3://` (and `s3a://`)
-/// and `az://` (and `abfs[s]://`, `adl://`, `azure://`). Each is configured by its usual
-/// environment variables (`AWS_*`, `AZURE_*`), read by deltalake for the tables and by
-/// object_store for the store's root.
 /// The paths of the data files of `table`'s loaded version.
 pub fn file_paths(table: &DeltaTable) -> deltalake::DeltaResult<HashSet<String>> {
     Ok(table
@@ -234,6 +230,10 @@ pub fn file_paths(table: &DeltaTable) -> deltalake::DeltaResult<HashSet<String>>
         .collect())
 }
 
+/// Teaches deltalake the object-store URL schemes cdrlake supports: `s3://` (and `s3a://`)
+/// and `az://` (and `abfs[s]://`, `adl://`, `azure://`). Each is configured by its usual
+/// environment variables (`AWS_*`, `AZURE_*`), read by deltalake for the tables and by
+/// object_store for the store's root.
 fn register_object_stores() {
     deltalake::aws::register_handlers(None);
     deltalake::azure::register_handlers(None);

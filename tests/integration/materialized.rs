@@ -3,7 +3,7 @@
 //! or refunds, under other settings, and as of an earlier instant — with the same answers
 //! either way.
 
-use crate::support::Scratch;
+use crate::support::{Scratch, split_csv};
 
 /// Every column of every row, in a stable order.
 const ALL: &str = "SELECT * FROM call_log ORDER BY tenant, call_id";
@@ -59,26 +59,8 @@ fn split_by_start(
     at: &str,
 ) -> (std::path::PathBuf, std::path::PathBuf) {
     let text = std::fs::read_to_string(path).expect("read generated cdrs");
-    let mut lines = text.lines();
-    let header = lines.next().expect("header");
-    let start = header
-        .split(',')
-        .position(|c| c == "start_time")
-        .expect("start_time column");
-    let (mut early, mut late) = (vec![header], vec![header]);
-    for line in lines {
-        // Generated fields hold no quoted commas before start_time.
-        let field = line.split(',').nth(start).unwrap_or("");
-        if field < at {
-            early.push(line);
-        } else {
-            late.push(line);
-        }
-    }
-    (
-        s.write("early.csv", early.join("\n") + "\n"),
-        s.write("late.csv", late.join("\n") + "\n"),
-    )
+    let (early, late) = split_csv(&text, "start_time", |start| start < at);
+    (s.write("early.csv", early), s.write("late.csv", late))
 }
 
 #[test]

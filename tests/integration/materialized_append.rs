@@ -9,7 +9,7 @@ use cdrlake::storage::{Location, Store};
 use cdrlake_udfs::Settings;
 
 use crate::inproc::Lake;
-use crate::support::Scratch;
+use crate::support::{Scratch, csv_column, split_csv};
 
 /// Every column of every row of `call_reports`, in a stable order.
 const REPORTS: &str =
@@ -30,13 +30,16 @@ fn same(got: &[Vec<String>], want: &[Vec<String>]) {
     }
 }
 
+/// The lake's store.
+fn location(lake: &Lake) -> Location {
+    Location::parse(lake.dir.path().join("store").to_str().expect("path")).expect("location")
+}
+
 /// Runs a refresh of `scope` over the lake's store; each view's outcome.
 fn refresh(lake: &Lake, scope: Scope) -> Vec<(String, Refreshed)> {
     let ctx = lake.session();
     lake.block_on(async {
-        let location = Location::parse(lake.dir.path().join("store").to_str().expect("path"))
-            .expect("location");
-        let store = Store::open(location).await.expect("store");
+        let store = Store::open(location(lake)).await.expect("store");
         materialized::refresh(&ctx, &store, &Settings::default(), scope)
             .await
             .expect("refresh")
@@ -47,9 +50,9 @@ fn refresh(lake: &Lake, scope: Scope) -> Vec<(String, Refreshed)> {
 /// vacuum commits to the table without changing its files).
 fn vacuum(lake: &Lake) {
     lake.block_on(async {
-        let location = Location::parse(lake.dir.path().join("store").to_str().expect("path"))
-            .expect("location");
-        let (store, _lock) = Store::open_for_writing(location).await.expect("store");
+        let (store, _lock) = Store::open_for_writing(location(lake))
+            .await
+            .expect("store");
         materialized::vacuum(&store, chrono::Duration::zero())
             .await
             .expect("vacuum");
@@ -92,9 +95,9 @@ fn generated(at: &str) -> Generated {
     let s = Scratch::new();
     let dir = s.generate(3000, &["--seed", "21"]);
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect("generated file");
-    let (early, late) = split(&read("cdrs.csv"), "start_time", |v| v < at);
-    let late_ids: Vec<String> = column(&late, "call_id");
-    let (early_refunds, late_refunds) = split(&read("refunds.csv"), "call_id", |id| {
+    let (early, late) = split_csv(&read("cdrs.csv"), "start_time", |v| v < at);
+    let late_ids: Vec<String> = csv_column(&late, "call_id");
+    let (early_refunds, late_refunds) = split_csv(&read("refunds.csv"), "call_id", |id| {
         !late_ids.iter().any(|l| l == id)
     });
     Generated {
@@ -107,34 +110,6 @@ fn generated(at: &str) -> Generated {
     }
 }
 
-/// The CSV `text` split by `keep(value of column)`: (kept, others), each with the header.
-/// Generated fields hold no quoted commas.
-fn split(text: &str, column: &str, keep: impl Fn(&str) -> bool) -> (String, String) {
-    let mut lines = text.lines();
-    let header = lines.next().expect("header");
-    let at = header.split(',').position(|c| c == column).expect("column");
-    let (mut kept, mut others) = (vec![header], vec![header]);
-    for line in lines {
-        let value = line.split(',').nth(at).unwrap_or("");
-        if keep(value) {
-            kept.push(line);
-        } else {
-            others.push(line);
-        }
-    }
-    (kept.join("\n") + "\n", others.join("\n") + "\n")
-}
-
-/// The values of `column` in the CSV `text`.
-fn column(text: &str, column: &str) -> Vec<String> {
-    let mut lines = text.lines();
-    let header = lines.next().expect("header");
-    let at = header.split(',').position(|c| c == column).expect("column");
-    lines
-        .map(|l| l.split(',').nth(at).unwrap_or("").to_string())
-        .collect()
-}
-
 #[test]
 fn appended_calls_complete_the_stored_reports() {
     let g = generated("2026-11-01T12");
@@ -142,7 +117,7 @@ fn appended_calls_complete_the_stored_reports() {
     let lake = Lake::new();
     lake.ingest("rates.csv", "rates", &g.rates);
     lake.ingest("events.csv", "billing-events", &g.events);
-    let (first, second) = split(&g.early, "start_time", |v| v < "2026-11-01T06");
+    let (first, second) = split_csv(&g.early, "start_time", |v| v < "2026-11-01T06");
     lake.ingest("first.csv", "canonical", &first);
     // A custom refund to a cabin, of no call: its row is in the view whatever calls there are.
     let custom = "RF-custom,cruise,,3026,1.50,REF0,Goodwill,2026-11-01T10:00:00Z,billing\n";

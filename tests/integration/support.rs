@@ -163,3 +163,31 @@ pub fn summary(stdout: &str, file: &str) -> (u64, u64, u64) {
     };
     (num("stored"), num("duplicates"), num("rejected"))
 }
+
+/// The CSV `text` split by `keep(value of column)`: (kept, others), each with the header.
+/// Generated fields hold no quoted commas.
+pub fn split_csv(text: &str, column: &str, keep: impl Fn(&str) -> bool) -> (String, String) {
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    let at = header.split(',').position(|c| c == column).expect("column");
+    let (mut kept, mut others) = (vec![header], vec![header]);
+    for line in lines {
+        let value = line.split(',').nth(at).unwrap_or("");
+        if keep(value) {
+            kept.push(line);
+        } else {
+            others.push(line);
+        }
+    }
+    (kept.join("\n") + "\n", others.join("\n") + "\n")
+}
+
+/// The values of `column` in the CSV `text`.
+pub fn csv_column(text: &str, column: &str) -> Vec<String> {
+    let mut lines = text.lines();
+    let header = lines.next().expect("header");
+    let at = header.split(',').position(|c| c == column).expect("column");
+    lines
+        .map(|l| l.split(',').nth(at).unwrap_or("").to_string())
+        .collect()
+}

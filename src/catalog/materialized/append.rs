@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::storage::{Materialization, Store, file_paths};
 
 /// The table calls are appended to.
-const CALLS: &str = "cdrs";
+pub(super) const CALLS: &str = "cdrs";
 
 /// The rows to add to `stored` (computed at `cdrs` version `from`), or `None` when they
 /// cannot complete them: `cdrs` at version `to` is not `from` plus appended files, or the

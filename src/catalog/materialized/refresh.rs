@@ -1,7 +1,6 @@
 //! Computing and storing the rows of the materialized views.
 
 use std::collections::BTreeMap;
-
 use std::sync::Arc;
 
 use cdrlake_udfs::Settings;
@@ -154,8 +153,8 @@ async fn append(ctx: &SessionContext, store: &Store, view: &Found) -> Result<Opt
         && view
             .versions
             .iter()
-            .all(|(table, v)| table == "cdrs" || stored.sources.get(table) == Some(v));
-    let Some(&to) = view.versions.get("cdrs") else {
+            .all(|(table, v)| table == append::CALLS || stored.sources.get(table) == Some(v));
+    let Some(&to) = view.versions.get(append::CALLS) else {
         return Ok(None);
     };
     if stored.fingerprint != view.fingerprint || !others_unchanged {

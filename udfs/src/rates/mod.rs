@@ -56,7 +56,6 @@ use datafusion::common::{DataFusionError, Result, plan_datafusion_err};
 use datafusion::physical_plan::collect;
 
 pub use deck::{ALL_TENANTS, Rate, RateDeck, RateDeckError};
-pub use in_country::RateLookupInCountry;
 pub use lookup::{RateLookup, dialled_digits, rate_type};
 pub use rating::RateCall;
 pub use refresh::{RefreshPlanner, install};
