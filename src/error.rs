@@ -207,6 +207,10 @@ pub enum Error {
         message: String,
     },
 
+    /// Materialized views whose rows could not be stored (each view's error was printed).
+    #[error("materialized views not refreshed: {}", .0.join(", "))]
+    NotRefreshed(Vec<String>),
+
     /// Any other I/O failure.
     #[error(transparent)]
     Io(#[from] std::io::Error),

@@ -48,14 +48,22 @@ pub async fn run(args: CompactArgs, location: Location, config: &Config) -> Resu
     }
     let settings = config.settings()?;
     let ctx = query::session(&store, Arc::new(settings.clone())).await?;
+    let mut failed = Vec::new();
     for (view, refreshed) in
         materialized::refresh(&ctx, &store, &settings, materialized::Scope::All).await?
     {
         println!("{}", materialized::describe(&view, &refreshed));
+        if let materialized::Refreshed::Failed(_) = refreshed {
+            failed.push(view);
+        }
     }
     let deleted = materialized::vacuum(&store, grace).await?;
     if deleted > 0 {
         println!("materialized views: {deleted} old file(s) deleted");
     }
-    Ok(())
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::NotRefreshed(failed))
+    }
 }

@@ -22,7 +22,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::SessionContext;
 
 use super::Shared;
-use crate::catalog::materialized::{self, Scope};
+use crate::catalog::materialized::{self, Refreshed, Scope};
 use crate::error::Result;
 use crate::schema;
 use crate::storage::Store;
@@ -105,10 +105,17 @@ async fn refresh_views(shared: &Shared, settings: &Settings, scope: Scope) -> bo
     };
     match refreshed.await {
         Ok(outcomes) => {
+            let mut all = true;
             for (view, refreshed) in outcomes {
-                tracing::info!("{}", materialized::describe(&view, &refreshed));
+                let line = materialized::describe(&view, &refreshed);
+                if let Refreshed::Failed(_) = refreshed {
+                    tracing::warn!("{line}");
+                    all = false;
+                } else {
+                    tracing::info!("{line}");
+                }
             }
-            true
+            all
         }
         Err(e) => {
             tracing::warn!("materialized views not refreshed: {e}");

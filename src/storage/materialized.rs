@@ -111,8 +111,9 @@ impl Store {
             .map_err(Error::delta(&name))
     }
 
-    /// Writes the rows of `plan` (executed in `task`, the session that planned it) into
-    /// `view`'s materialized table as `write` says, sorted in `layout`'s file order and
+    /// Writes the rows of `plans` (executed one after the other in `task`, the session that
+    /// planned them; each with the view's columns) into `view`'s materialized table as `write`
+    /// says, sorted in `layout`'s file order and
     /// partitioned as it is, and records them as computed from `sources` under
     /// `fingerprint`. Columns Delta cannot store (durations) are stored as their integer
     /// count. `None` when an append found the table moved on (nothing recorded).
@@ -120,7 +121,7 @@ impl Store {
     pub async fn materialize(
         &self,
         view: &str,
-        plan: Arc<dyn ExecutionPlan>,
+        plans: Vec<Arc<dyn ExecutionPlan>>,
         task: Arc<TaskContext>,
         layout: &TableDef,
         sources: BTreeMap<String, u64>,
@@ -129,10 +130,8 @@ impl Store {
     ) -> Result<Option<Materialization>> {
         let name = Self::materialized_table_name(view);
         let url = self.location().table_url(&name)?;
-        if let Ok(dir) = url.to_file_path() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let table = DeltaTable::try_from_url(url)
+        super::store::create_local_dir(&url)?;
+        let table = super::store::open_or_new(url)
             .await
             .map_err(Error::delta(&name))?;
         let (mode, appends, follows) = match &write {
@@ -158,8 +157,11 @@ impl Store {
             }
         };
         let ctx = super::sorted_source::writer_context(SORT_MEMORY_BYTES);
-        let plan: Arc<dyn ExecutionPlan> = Arc::new(CoalescePartitionsExec::new(plan));
-        let rows = super::sorted_source::table_in(plan, task)?;
+        let plans = plans
+            .into_iter()
+            .map(|plan| Arc::new(CoalescePartitionsExec::new(plan)) as Arc<dyn ExecutionPlan>)
+            .collect();
+        let rows = super::sorted_source::table_in(plans, task)?;
         let mut frame = ctx.read_table(Arc::new(rows))?;
         let stored: Vec<Expr> = frame
             .schema()
@@ -211,15 +213,7 @@ impl Store {
             );
             return Ok(None);
         }
-        let rows = table
-            .snapshot()
-            .map(|s| {
-                s.log_data()
-                    .iter()
-                    .map(|f| f.num_records().unwrap_or(0) as u64)
-                    .sum()
-            })
-            .unwrap_or(0);
+        let rows = super::row_count(&table);
         let record = Materialization {
             version,
             sources,

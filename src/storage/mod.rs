@@ -26,5 +26,5 @@ pub use location::Location;
 pub use lock::WriterLock;
 pub use materialized::{MATERIALIZED_DIR, Materialization, Write};
 pub use retention::{FOLLOWERS, RetentionReport};
-pub use store::{MARKER, Store, file_paths};
+pub use store::{MARKER, Store, file_paths, row_count};
 pub use time_travel::CommitTimes;

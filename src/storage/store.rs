@@ -7,6 +7,7 @@ use deltalake::kernel::{MetadataValue, StructField};
 use deltalake::{DeltaTable, DeltaTableBuilder};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path as ObjectPath};
 use serde::{Deserialize, Serialize};
+use url::Url;
 
 use super::{Location, WriterLock};
 use crate::error::{Error, Result};
@@ -196,12 +197,8 @@ impl Store {
 
     async fn create_table(&self, def: &TableDef) -> Result<()> {
         let url = self.location.table_url(&def.name)?;
-        if let Ok(dir) = url.to_file_path() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let table = DeltaTable::try_from_url(url)
-            .await
-            .map_err(Error::delta(&def.name))?;
+        create_local_dir(&url)?;
+        let table = open_or_new(url).await.map_err(Error::delta(&def.name))?;
         if table.version().is_some() {
             return Ok(());
         }
@@ -220,6 +217,25 @@ impl Store {
     }
 }
 
+/// Creates the directory of a table at a local `url` (object stores have none to create).
+pub(super) fn create_local_dir(url: &Url) -> Result<()> {
+    if let Ok(dir) = url.to_file_path() {
+        std::fs::create_dir_all(&dir).map_err(|source| Error::WriteFile { path: dir, source })?;
+    }
+    Ok(())
+}
+
+/// The Delta table at `url`, loaded when it has a log, else to be created (no version). As
+/// `DeltaTable::try_from_url`, without loading a location that holds no table yet (which
+/// logs an error of the kernel's).
+pub(super) async fn open_or_new(url: Url) -> deltalake::DeltaResult<DeltaTable> {
+    let mut table = DeltaTableBuilder::from_url(url)?.build()?;
+    if table.log_store().is_delta_table_location().await? {
+        table.load().await?;
+    }
+    Ok(table)
+}
+
 /// The paths of the data files of `table`'s loaded version.
 pub fn file_paths(table: &DeltaTable) -> deltalake::DeltaResult<HashSet<String>> {
     Ok(table
@@ -228,6 +244,17 @@ pub fn file_paths(table: &DeltaTable) -> deltalake::DeltaResult<HashSet<String>>
         .iter()
         .map(|f| f.path().into_owned())
         .collect())
+}
+
+/// The rows of `table`'s loaded version, from its log (each file's record count); 0 before
+/// its first commit.
+pub fn row_count(table: &DeltaTable) -> u64 {
+    table.snapshot().map_or(0, |s| {
+        s.log_data()
+            .iter()
+            .map(|f| f.num_records().unwrap_or(0) as u64)
+            .sum()
+    })
 }
 
 /// Teaches deltalake the object-store URL schemes cdrlake supports: `s3://` (and `s3a://`)

@@ -11,6 +11,7 @@ mod lock;
 mod lookup;
 mod materialized;
 mod materialized_append;
+mod materialized_whole;
 mod proven;
 mod rates;
 mod refunds;

@@ -16,14 +16,14 @@ const REPORTS: &str =
     "SELECT * FROM call_reports ORDER BY record_type, tenant, call_id, start_time";
 
 /// Every column of every row of `call_log`, in a stable order.
-const LOG: &str = "SELECT * FROM call_log ORDER BY tenant, call_id";
+pub(crate) const LOG: &str = "SELECT * FROM call_log ORDER BY tenant, call_id";
 
 /// A month's totals per account, as a report asks them.
 const TOTALS: &str = "SELECT tenant, billing_account, count(*), sum(charge), sum(net_charge) \
                       FROM call_reports WHERE record_type = 'charge' GROUP BY 1, 2 ORDER BY 1, 2";
 
 /// Asserts `got` equals `want`, naming the first row that differs (not every row).
-fn same(got: &[Vec<String>], want: &[Vec<String>]) {
+pub(crate) fn same(got: &[Vec<String>], want: &[Vec<String>]) {
     assert_eq!(got.len(), want.len(), "row counts");
     if let Some((g, w)) = got.iter().zip(want).find(|(g, w)| g != w) {
         panic!("rows differ: got {g:?}, want {w:?}");
@@ -31,7 +31,7 @@ fn same(got: &[Vec<String>], want: &[Vec<String>]) {
 }
 
 /// The lake's store.
-fn location(lake: &Lake) -> Location {
+pub(crate) fn location(lake: &Lake) -> Location {
     Location::parse(lake.dir.path().join("store").to_str().expect("path")).expect("location")
 }
 
@@ -60,7 +60,7 @@ fn vacuum(lake: &Lake) {
 }
 
 /// The outcome of `view` in `outcomes`.
-fn outcome<'a>(outcomes: &'a [(String, Refreshed)], view: &str) -> &'a Refreshed {
+pub(crate) fn outcome<'a>(outcomes: &'a [(String, Refreshed)], view: &str) -> &'a Refreshed {
     &outcomes
         .iter()
         .find(|(v, _)| v == view)
@@ -74,7 +74,7 @@ fn reads_stored(lake: &Lake) -> bool {
 }
 
 /// Whether `sql` reads the stored rows of `view`.
-fn reads_stored_of(lake: &Lake, sql: &str, view: &str) -> bool {
+pub(crate) fn reads_stored_of(lake: &Lake, sql: &str, view: &str) -> bool {
     let plan = lake.rows(&format!("EXPLAIN {sql}"));
     let stored = format!("_materialized/{view}");
     plan.iter().flatten().any(|cell| cell.contains(&stored))

@@ -136,14 +136,14 @@ impl Appended {
 }
 
 /// `calls` as a relation named `cdrs`.
-fn as_calls(calls: DataFrame) -> Result<LogicalPlan> {
+pub(super) fn as_calls(calls: DataFrame) -> Result<LogicalPlan> {
     Ok(LogicalPlanBuilder::from(calls.into_unoptimized_plan())
         .alias(CALLS)?
         .build()?)
 }
 
 /// `frame` with its scans of `cdrs` replaced by `calls` (a plan of the same columns).
-fn over(frame: DataFrame, calls: LogicalPlan) -> Result<DataFrame> {
+pub(super) fn over(frame: DataFrame, calls: LogicalPlan) -> Result<DataFrame> {
     let (state, plan) = frame.into_parts();
     let plan = plan
         .transform_up(|node| match node {

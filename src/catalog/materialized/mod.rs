@@ -16,10 +16,12 @@ use cdrlake_udfs::Settings;
 use sha2::{Digest, Sha256};
 
 mod append;
+mod passes;
 mod refresh;
 mod relabeled;
 mod view;
 
+pub use passes::passes;
 pub use refresh::{Refreshed, Scope, describe, refresh, source_versions, stale, vacuum};
 pub use view::MaterializedView;
 

@@ -3,14 +3,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use arrow::datatypes::DataType;
 use cdrlake_udfs::Settings;
 use datafusion::prelude::{DataFrame, SessionContext};
 
-use super::{MATERIALIZED, Spec, append, fingerprint};
+use super::{MATERIALIZED, Spec, append, fingerprint, passes};
 use crate::error::Result;
 use crate::query::quote::quote_ident as quote;
 use crate::schema::{self, TableDef};
-use crate::storage::{Materialization, Store, Write};
+use crate::storage::{Materialization, Store, Write, row_count};
 
 /// What a refresh did to one view.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub enum Refreshed {
     /// The stored rows are stale and cannot be completed by appending: left for a refresh
     /// of [`Scope::All`].
     Left,
+    /// Computing or storing the rows failed (the error); the stored rows are as they were.
+    Failed(String),
 }
 
 /// What a refresh does.
@@ -96,7 +99,9 @@ async fn found(store: &Store, settings: &Settings) -> Result<Vec<Found>> {
 /// Brings the stored rows of the materialized views of `scope` up to date with their source
 /// tables and `settings`, computing each view in `ctx` (a session over `store` with the
 /// functions of `settings`). Needs no writer lock: a commit to a source meanwhile only makes
-/// the rows it stores stale, which readers see (they then compute the view).
+/// the rows it stores stale, which readers see (they then compute the view). A view that
+/// fails is [`Refreshed::Failed`], and the others are still refreshed; `Err` only when the
+/// views cannot be listed.
 pub async fn refresh(
     ctx: &SessionContext,
     store: &Store,
@@ -105,42 +110,64 @@ pub async fn refresh(
 ) -> Result<Vec<(String, Refreshed)>> {
     let mut outcomes = Vec::new();
     for view in found(store, settings).await? {
-        if !view.wanted(scope) {
-            let outcome = match view.current() {
-                Some(record) => Refreshed::Current(record.clone()),
-                None => Refreshed::Left,
-            };
-            outcomes.push((view.name, outcome));
-            continue;
-        }
-        if view.current().is_none() {
-            match (append(ctx, store, &view).await?, scope) {
-                // The stored rows or a source moved meanwhile: a whole refresh still may.
-                (Some(Refreshed::SourceMoved), Scope::All) => {}
-                (Some(outcome), _) => {
-                    outcomes.push((view.name, outcome));
-                    continue;
-                }
-                (None, Scope::Appends) => {
-                    outcomes.push((view.name, Refreshed::Left));
-                    continue;
-                }
-                (None, Scope::All) => {}
-            }
-        }
-        // Each scan reads its table's newest version when planned, and the rate deck is read
-        // then too: unchanged before and after planning, those versions are the ones found.
-        let cdrs = schema::table("cdrs")?;
-        let rows = if view.spec.adds_columns_to_cdrs {
-            rows_added_to(ctx, view.sql, cdrs).await?
-        } else {
-            view.sql.to_string()
+        // One view's failure (its memory limit, a storage error) leaves the others to refresh.
+        let outcome = match refresh_one(ctx, store, &view, scope).await {
+            Ok(outcome) => outcome,
+            Err(e) => Refreshed::Failed(e.to_string()),
         };
-        let frame = ctx.sql(&rows).await?;
-        let outcome = store_rows(store, &view, frame, Write::Replace).await?;
         outcomes.push((view.name, outcome));
     }
     Ok(outcomes)
+}
+
+/// [`refresh`] of one view.
+async fn refresh_one(
+    ctx: &SessionContext,
+    store: &Store,
+    view: &Found,
+    scope: Scope,
+) -> Result<Refreshed> {
+    if !view.wanted(scope) {
+        return Ok(match view.current() {
+            Some(record) => Refreshed::Current(record.clone()),
+            None => Refreshed::Left,
+        });
+    }
+    if view.current().is_none() {
+        match (append(ctx, store, view).await?, scope) {
+            // The stored rows or a source moved meanwhile: a whole refresh still may.
+            (Some(Refreshed::SourceMoved), Scope::All) => {}
+            (Some(outcome), _) => return Ok(outcome),
+            (None, Scope::Appends) => return Ok(Refreshed::Left),
+            (None, Scope::All) => {}
+        }
+    }
+    // Each scan reads its table's newest version when planned, and the rate deck is read
+    // then too: unchanged before and after planning, those versions are the ones found.
+    let frames = whole(ctx, store, view).await?;
+    store_rows(store, view, frames, Write::Replace).await
+}
+
+/// The rows of `view` computed whole: in one pass, or for a view that adds columns to
+/// `cdrs` in as many passes over parts of the callers as its memory limit needs
+/// ([`passes`](super::passes)).
+async fn whole(ctx: &SessionContext, store: &Store, view: &Found) -> Result<Vec<DataFrame>> {
+    if !view.spec.adds_columns_to_cdrs {
+        return Ok(vec![ctx.sql(view.sql).await?]);
+    }
+    let rows = rows_added_to(ctx, view.sql, schema::table(append::CALLS)?).await?;
+    let calls = row_count(&store.table(append::CALLS).await?);
+    let parts = passes::passes(calls, ctx.runtime_env().memory_pool.memory_limit());
+    if parts == 1 {
+        return Ok(vec![ctx.sql(&rows).await?]);
+    }
+    tracing::info!(view = %view.name, calls, parts, "computed in parts of the callers");
+    let mut frames = Vec::new();
+    for part in 0..parts {
+        let calls = passes::part_of_calls(ctx, part, parts).await?;
+        frames.push(append::over(ctx.sql(&rows).await?, calls)?);
+    }
+    Ok(frames)
 }
 
 /// The rows of the calls appended to `cdrs` since `view`'s stored rows, added to them; `None`
@@ -165,24 +192,31 @@ async fn append(ctx: &SessionContext, store: &Store, view: &Found) -> Result<Opt
     };
     let onto = stored.clone();
     Ok(Some(
-        store_rows(store, view, rows, Write::Append { onto }).await?,
+        store_rows(store, view, vec![rows], Write::Append { onto }).await?,
     ))
 }
 
-/// Writes the rows of `frame` for `view` as `write` says, unless a source table moved while
-/// they were planned.
+/// Writes the rows of `frames` (one after the other, of one session) for `view` as `write`
+/// says, unless a source table moved while they were planned.
 async fn store_rows(
     store: &Store,
     view: &Found,
-    frame: DataFrame,
+    frames: Vec<DataFrame>,
     write: Write,
 ) -> Result<Refreshed> {
+    let Some(first) = frames.first() else {
+        // Never: every view is computed in one pass at least.
+        return Ok(Refreshed::Left);
+    };
     let layout = layout(
-        schema::table("cdrs")?,
-        frame.schema().fields().iter().map(|f| f.name()),
+        schema::table(append::CALLS)?,
+        first.schema().fields().iter().map(|f| f.name()),
     );
-    let task = frame.task_ctx();
-    let plan = frame.create_physical_plan().await?;
+    let task = Arc::new(first.task_ctx());
+    let mut plans = Vec::with_capacity(frames.len());
+    for frame in frames {
+        plans.push(frame.create_physical_plan().await?);
+    }
     if versions(store, view.spec).await? != view.versions {
         tracing::debug!(view = %view.name, "source tables moved while planning");
         return Ok(Refreshed::SourceMoved);
@@ -191,8 +225,8 @@ async fn store_rows(
     let record = store
         .materialize(
             &view.name,
-            plan,
-            Arc::new(task),
+            plans,
+            task,
             &layout,
             view.versions.clone(),
             view.fingerprint.clone(),
@@ -259,24 +293,39 @@ fn layout<'a>(cdrs: &TableDef, columns: impl Iterator<Item = &'a String>) -> Tab
 /// end (~8 GB at 10M calls where this peaks near 2).
 async fn rows_added_to(ctx: &SessionContext, sql: &str, layout: &TableDef) -> Result<String> {
     let view = ctx.sql(sql).await?;
+    let schema = view.schema();
     let stored: Vec<&str> = layout.columns.iter().map(|c| c.name.as_str()).collect();
+    // Text views are built side as compact text: a view array keeps every buffer its values
+    // came from (each batch of call statuses a 1 MiB buffer after a repartition's coalescing),
+    // and the build side counted ~340 bytes a call instead of ~100 (benches/RESULTS.md).
+    let compact = |name: &str, of: &str| {
+        let quoted = quote(name);
+        let is_view = schema
+            .field_with_unqualified_name(name)
+            .is_ok_and(|f| f.data_type() == &DataType::Utf8View);
+        if is_view {
+            format!("arrow_cast({of}{quoted}, 'Utf8')")
+        } else {
+            format!("{of}{quoted}")
+        }
+    };
     let mut select = Vec::new();
     let mut added = Vec::new();
-    for field in view.schema().fields() {
+    for field in schema.fields() {
         let name = field.name().as_str();
         if stored.contains(&name) {
             select.push(format!("t.{}", quote(name)));
         } else {
             select.push(format!("v.{}", quote(name)));
-            added.push(quote(name));
+            added.push(format!("{} AS {}", compact(name, ""), quote(name)));
         }
     }
-    let key: Vec<String> = layout
-        .unique_key
-        .iter()
-        .map(|c| quote(c).into_owned())
-        .collect();
-    let on: Vec<String> = key.iter().map(|k| format!("t.{k} = v.{k}")).collect();
+    let mut key = Vec::new();
+    let mut on = Vec::new();
+    for name in &layout.unique_key {
+        key.push(format!("{} AS {}", compact(name, ""), quote(name)));
+        on.push(format!("{} = v.{}", compact(name, "t."), quote(name)));
+    }
     Ok(format!(
         "SELECT {} FROM (SELECT {}, {} FROM ({}) AS w) AS v JOIN {} AS t ON {}",
         select.join(", "),
@@ -326,6 +375,7 @@ pub fn describe(view: &str, refreshed: &Refreshed) -> String {
             format!("{view}: its tables changed while computing; stored rows left as they were")
         }
         Refreshed::Left => format!("{view}: stored rows stale, left for a whole refresh"),
+        Refreshed::Failed(error) => format!("{view}: not refreshed: {error}"),
     }
 }
 

@@ -1,0 +1,102 @@
+//! Whole refreshes: `call_log` over more calls than its memory limit holds at once is computed
+//! in passes over parts of the callers, streamed into one write, and its stored rows are the
+//! view's; a view whose rows cannot be stored leaves the others refreshed.
+
+use std::sync::Arc;
+
+use cdrlake::catalog::materialized::{self, Refreshed, Scope, passes};
+use cdrlake::storage::Store;
+use cdrlake_udfs::Settings;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::execution::memory_pool::{FairSpillPool, MemoryLimit, MemoryPool};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::SessionContext;
+
+use crate::inproc::Lake;
+use crate::materialized_append::{LOG, location, outcome, reads_stored_of, same};
+use crate::support::Scratch;
+
+/// Calls generated.
+const CALLS: u64 = 60_000;
+
+/// Memory a refresh may use: less than computing `call_log` over the calls at once takes by
+/// [`passes`]' measure, so two passes (a small table needs more memory a call than a large
+/// one: its hash tables grow in larger steps for its size).
+const LIMIT: usize = 19_000_000;
+
+#[test]
+fn a_call_log_over_the_memory_limit_is_stored_in_passes_over_parts_of_the_callers() {
+    let s = Scratch::new();
+    let dir = s.generate(CALLS, &["--seed", "21"]);
+    let calls = std::fs::read_to_string(dir.join("cdrs.csv")).expect("generated calls");
+    let lake = Lake::new();
+    lake.ingest("cdrs.csv", "canonical", &calls);
+    let computed = lake.rows(LOG);
+    assert_eq!(computed.len() as u64, CALLS);
+    assert!(
+        computed
+            .iter()
+            .any(|row| row.iter().any(|v| v == "Repeat call")),
+        "callers with several calls"
+    );
+
+    let pool = FairSpillPool::new(LIMIT);
+    assert_eq!(passes(CALLS, pool.memory_limit()), 2);
+    assert_eq!(passes(CALLS, MemoryLimit::Infinite), 1);
+    let ctx = lake.session();
+    let runtime = RuntimeEnvBuilder::from_runtime_env(&ctx.runtime_env())
+        .with_memory_pool(Arc::new(pool))
+        .build_arc()
+        .expect("runtime");
+    let ctx = SessionContext::new_with_state(
+        SessionStateBuilder::new_from_existing(ctx.state())
+            .with_runtime_env(runtime)
+            .build(),
+    );
+    let outcomes = lake.block_on(async {
+        let store = Store::open(location(&lake)).await.expect("store");
+        materialized::refresh(&ctx, &store, &Settings::default(), Scope::All)
+            .await
+            .expect("refresh")
+    });
+    let Refreshed::Stored(record) = outcome(&outcomes, "call_log") else {
+        panic!("call_log not stored: {outcomes:?}");
+    };
+    assert_eq!(record.rows, CALLS);
+    assert!(reads_stored_of(&lake, LOG, "call_log"));
+    same(&lake.rows(LOG), &computed);
+}
+
+#[test]
+fn a_view_that_cannot_be_stored_leaves_the_others_refreshed() {
+    let s = Scratch::new();
+    let dir = s.generate(500, &["--seed", "5"]);
+    let calls = std::fs::read_to_string(dir.join("cdrs.csv")).expect("generated calls");
+    let lake = Lake::new();
+    lake.ingest("cdrs.csv", "canonical", &calls);
+    // A file where `call_log`'s stored table would be.
+    let tables = lake.dir.path().join("store").join("_materialized");
+    std::fs::create_dir_all(&tables).expect("directory");
+    std::fs::write(tables.join("call_log"), "not a table").expect("file");
+    let ctx = lake.session();
+    let outcomes = lake.block_on(async {
+        let store = Store::open(location(&lake)).await.expect("store");
+        materialized::refresh(&ctx, &store, &Settings::default(), Scope::All)
+            .await
+            .expect("refresh")
+    });
+    assert!(
+        matches!(outcome(&outcomes, "call_log"), Refreshed::Failed(e) if e.contains("call_log")),
+        "{outcomes:?}"
+    );
+    assert!(
+        matches!(outcome(&outcomes, "call_reports"), Refreshed::Stored(_)),
+        "{outcomes:?}"
+    );
+    assert!(!reads_stored_of(&lake, LOG, "call_log"));
+    assert!(reads_stored_of(
+        &lake,
+        "SELECT tenant, sum(charge) FROM call_reports GROUP BY 1",
+        "call_reports"
+    ));
+}
