@@ -60,6 +60,15 @@ pub struct ServerConfig {
     pub metrics_listen: Option<String>,
 }
 
+impl ServerConfig {
+    /// `query_memory_mb` in bytes (saturating).
+    pub fn query_memory_bytes(&self) -> usize {
+        usize::try_from(self.query_memory_mb)
+            .unwrap_or(usize::MAX / (1 << 20))
+            .saturating_mul(1 << 20)
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {

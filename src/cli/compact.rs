@@ -1,7 +1,8 @@
 //! `cdrlake compact [--target-file-mb N] [--grace-minutes M]`: merge small files of every
 //! table, then delete files replaced more than the grace period ago. Prints one line per
-//! table; then stores the rows of the materialized views (`call_log`) computed anew when
-//! `cdrs` changed since they were stored, one line each.
+//! table; then stores the rows of the materialized views (`call_log`, `call_reports`) computed
+//! anew where their tables changed since they were stored, one line each, under the
+//! configuration's `query_memory_mb` (as the server does).
 
 use std::sync::Arc;
 
@@ -48,6 +49,8 @@ pub async fn run(args: CompactArgs, location: Location, config: &Config) -> Resu
     }
     let settings = config.settings()?;
     let ctx = query::session(&store, Arc::new(settings.clone())).await?;
+    // Under the server's per-query limit, as its own refreshes: bounded, in passes if need be.
+    let ctx = query::with_memory_limit(&ctx, config.server.query_memory_bytes())?;
     let mut failed = Vec::new();
     for (view, refreshed) in
         materialized::refresh(&ctx, &store, &settings, materialized::Scope::All).await?

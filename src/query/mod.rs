@@ -6,6 +6,8 @@ use std::sync::Arc;
 use arrow::record_batch::RecordBatch;
 use datafusion::catalog::{CatalogProvider, MemoryCatalogProvider};
 use datafusion::error::DataFusionError;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{FunctionRegistry, SendableRecordBatchStream, SessionStateBuilder};
 use datafusion::logical_expr::ScalarUDF;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -69,6 +71,20 @@ mod width_bucket;
 pub const DATABASE: &str = "cdr";
 /// Name of the schema holding the tables.
 pub const SCHEMA: &str = "public";
+
+/// `ctx` with a memory pool of its own of `bytes`, fair between the consumers that spill (as a
+/// server's query session has; `serve::session`): what runs in it fails cleanly past the limit
+/// instead of taking the machine's memory.
+pub fn with_memory_limit(ctx: &SessionContext, bytes: usize) -> Result<SessionContext> {
+    let runtime = RuntimeEnvBuilder::from_runtime_env(&ctx.runtime_env())
+        .with_memory_pool(Arc::new(FairSpillPool::new(bytes)))
+        .build_arc()?;
+    Ok(SessionContext::new_with_state(
+        SessionStateBuilder::new_from_existing(ctx.state())
+            .with_runtime_env(runtime)
+            .build(),
+    ))
+}
 
 /// A SQL session over `store`: catalog `cdr`, schema `public`, every table of the store, the
 /// `settings` table and the domain functions configured by `settings`, `rate_lookup` reading

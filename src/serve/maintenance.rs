@@ -16,10 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cdrlake_udfs::Settings;
-use datafusion::execution::SessionStateBuilder;
-use datafusion::execution::memory_pool::FairSpillPool;
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::SessionContext;
 
 use super::Shared;
 use crate::catalog::materialized::{self, Refreshed, Scope};
@@ -92,15 +88,7 @@ async fn refresh_views(shared: &Shared, settings: &Settings, scope: Scope) -> bo
         }
         let ctx = crate::query::session(&shared.store, Arc::new(settings.clone())).await?;
         // Under the per-query memory limit, as the view computed by a query would be.
-        let pool = FairSpillPool::new(shared.query_memory_bytes);
-        let runtime = RuntimeEnvBuilder::from_runtime_env(&ctx.runtime_env())
-            .with_memory_pool(Arc::new(pool))
-            .build_arc()?;
-        let ctx = SessionContext::new_with_state(
-            SessionStateBuilder::new_from_existing(ctx.state())
-                .with_runtime_env(runtime)
-                .build(),
-        );
+        let ctx = crate::query::with_memory_limit(&ctx, shared.query_memory_bytes)?;
         materialized::refresh(&ctx, &shared.store, settings, scope).await
     };
     match refreshed.await {

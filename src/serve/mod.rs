@@ -117,9 +117,7 @@ impl Shared {
     pub async fn new(store: &Store, config: &Config) -> Result<Shared> {
         let ctx = query::session(store, Arc::new(config.settings()?)).await?;
         let server = &config.server;
-        let query_memory_bytes = usize::try_from(server.query_memory_mb)
-            .unwrap_or(usize::MAX / (1 << 20))
-            .saturating_mul(1 << 20);
+        let query_memory_bytes = server.query_memory_bytes();
         {
             let state = ctx.state_ref();
             let mut state = state.write();

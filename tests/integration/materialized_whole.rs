@@ -2,15 +2,10 @@
 //! in passes over parts of the callers, streamed into one write, and its stored rows are the
 //! view's; a view whose rows cannot be stored leaves the others refreshed.
 
-use std::sync::Arc;
-
 use cdrlake::catalog::materialized::{self, Refreshed, Scope, passes};
 use cdrlake::storage::Store;
 use cdrlake_udfs::Settings;
-use datafusion::execution::SessionStateBuilder;
-use datafusion::execution::memory_pool::{FairSpillPool, MemoryLimit, MemoryPool};
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::SessionContext;
+use datafusion::execution::memory_pool::MemoryLimit;
 
 use crate::inproc::Lake;
 use crate::materialized_append::{LOG, location, outcome, reads_stored_of, same};
@@ -40,19 +35,10 @@ fn a_call_log_over_the_memory_limit_is_stored_in_passes_over_parts_of_the_caller
         "callers with several calls"
     );
 
-    let pool = FairSpillPool::new(LIMIT);
-    assert_eq!(passes(CALLS, pool.memory_limit()), 2);
+    let ctx = cdrlake::query::with_memory_limit(&lake.session(), LIMIT).expect("session");
+    let limit = ctx.runtime_env().memory_pool.memory_limit();
+    assert_eq!(passes(CALLS, limit), 2);
     assert_eq!(passes(CALLS, MemoryLimit::Infinite), 1);
-    let ctx = lake.session();
-    let runtime = RuntimeEnvBuilder::from_runtime_env(&ctx.runtime_env())
-        .with_memory_pool(Arc::new(pool))
-        .build_arc()
-        .expect("runtime");
-    let ctx = SessionContext::new_with_state(
-        SessionStateBuilder::new_from_existing(ctx.state())
-            .with_runtime_env(runtime)
-            .build(),
-    );
     let outcomes = lake.block_on(async {
         let store = Store::open(location(&lake)).await.expect("store");
         materialized::refresh(&ctx, &store, &Settings::default(), Scope::All)
