@@ -79,12 +79,22 @@ if [ "$mode" = server ]; then
   # Without materialization, no maintenance either: it would store the views at start-up.
   printf '[server]\nmaintenance_interval_s = %s\n' "$([ "${MATERIALIZE:-1}" = 1 ] && echo 3600 || echo 0)" \
     >"$work/serve.toml"
+  # No users configured: loopback connections are admitted as admin.
+  psql_run() { psql -X -q -h 127.0.0.1 -p "$port" -U bench -d cdr "$@"; }
+  # Another server on the port would answer every query in place of ours.
+  if psql_run -c 'SELECT 1' >/dev/null 2>&1; then
+    echo "port $port already has a server; choose another with PORT=" >&2
+    exit 1
+  fi
   "$bin" --config "$work/serve.toml" --data "$store" serve --listen "127.0.0.1:$port" \
     >"$work/serve.log" 2>&1 &
   server=$!
-  # No users configured: loopback connections are admitted as admin.
-  psql_run() { psql -X -q -h 127.0.0.1 -p "$port" -U bench -d cdr "$@"; }
   for _ in $(seq 300); do psql_run -c 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.2; done
+  if ! kill -0 "$server" 2>/dev/null; then
+    echo "cdrlake serve stopped:" >&2
+    cat "$work/serve.log" >&2
+    exit 1
+  fi
   psql_run -c 'SELECT 1' >/dev/null
 fi
 
