@@ -43,7 +43,7 @@ const CASTS: &[(&str, &str)] = &[
 /// Functions planned for PostgreSQL syntax, named as PostgreSQL names that syntax.
 const SYNTAX: &[(&str, &str)] = &[(super::substring::NAME, "substring")];
 
-/// The UDF the `ARRAY(SELECT …)` rewrite wraps its aggregate in ([`super::pg_functions`]).
+/// The UDF the `ARRAY(SELECT …)` rewrite wraps its aggregate in ([`crate::serve::pg_functions`]).
 pub const ARRAY_SUBQUERY: &str = "array_or_empty";
 
 /// How sure a name is (PostgreSQL's strength): a cast of something weaker takes its type's

@@ -45,6 +45,10 @@
 //! has the defaults. Time zones are IANA names read through `chrono-tz`, daylight saving time
 //! included.
 
+// Module docs link the private modules they are built from: the docs are for the people who
+// work on the functions (`cargo doc --document-private-items`, where those links resolve).
+#![allow(rustdoc::private_intra_doc_links)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

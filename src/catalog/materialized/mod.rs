@@ -1,4 +1,4 @@
-//! Materialized views: views whose rows are also stored, computed by [`refresh`] (at the
+//! Materialized views: views whose rows are also stored, computed by [`refresh()`] (at the
 //! server's start, after each round of its maintenance, and by `cdrlake compact`; completed
 //! with appended calls' rows in between, [`Scope::Appends`]), and read
 //! from storage whenever they are current ([`MaterializedView`]). `call_log` is one: its
@@ -35,7 +35,7 @@ pub struct Spec {
     pub sources: &'static [&'static str],
     /// Whether the view keeps every row and column of `cdrs` unchanged and adds columns: its
     /// added columns are then computed over `cdrs`'s key alone and joined to the rows (see
-    /// [`refresh`]), which keeps a grouping over every row narrow.
+    /// [`refresh()`]), which keeps a grouping over every row narrow.
     pub adds_columns_to_cdrs: bool,
     /// Whether calls appended to `cdrs` can be added to the stored rows without computing
     /// the view again, and how ([`Appendable`]).

@@ -2,7 +2,7 @@
 //! callers, when computing it whole would not fit the memory it may use.
 //!
 //! `call_log`'s rows are computed over the key of every call, grouped by caller, and joined
-//! back to the calls ([`super::refresh`]): the groups and the join's build side hold ~220 bytes
+//! back to the calls ([`super::refresh()`]): the groups and the join's build side hold ~220 bytes
 //! a call until the last row is out (10M calls: ~2.2 GB, over the server's default 2 GB per
 //! query, which failed the refresh at start-up). A caller's rows depend on that caller's calls
 //! alone, so the view computed over the calls of a part of the callers is exactly the rows of

@@ -150,7 +150,7 @@ async fn refresh_one(
 
 /// The rows of `view` computed whole: in one pass, or for a view that adds columns to
 /// `cdrs` in as many passes over parts of the callers as its memory limit needs
-/// ([`passes`](super::passes)).
+/// ([`passes()`](super::passes())).
 async fn whole(ctx: &SessionContext, store: &Store, view: &Found) -> Result<Vec<DataFrame>> {
     if !view.spec.adds_columns_to_cdrs {
         return Ok(vec![ctx.sql(view.sql).await?]);
