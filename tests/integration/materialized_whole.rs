@@ -9,7 +9,7 @@ use datafusion::execution::memory_pool::MemoryLimit;
 
 use crate::inproc::Lake;
 use crate::materialized_append::{LOG, location, outcome, reads_stored_of, same};
-use crate::support::Scratch;
+use crate::support::{Scratch, split_csv};
 
 /// Calls generated.
 const CALLS: u64 = 60_000;
@@ -85,4 +85,54 @@ fn a_view_that_cannot_be_stored_leaves_the_others_refreshed() {
         "SELECT tenant, sum(charge) FROM call_reports GROUP BY 1",
         "call_reports"
     ));
+}
+
+#[test]
+fn a_bulk_load_over_the_memory_limit_is_left_to_a_whole_refresh_in_passes() {
+    let s = Scratch::new();
+    let dir = s.generate(CALLS, &["--seed", "21"]);
+    let calls = std::fs::read_to_string(dir.join("cdrs.csv")).expect("generated calls");
+    let (early, late) = split_csv(&calls, "start_time", |v| v < "2026-11-02");
+    let late_calls = late.lines().count() as u64 - 1;
+    assert!(late_calls > CALLS / 3, "{late_calls} late calls");
+    let lake = Lake::new();
+    lake.ingest("early.csv", "canonical", &early);
+    let store = || lake.block_on(Store::open(location(&lake))).expect("store");
+    let refresh = |ctx: &datafusion::prelude::SessionContext, scope| {
+        let store = store();
+        lake.block_on(materialized::refresh(
+            ctx,
+            &store,
+            &Settings::default(),
+            scope,
+        ))
+        .expect("refresh")
+    };
+    let roomy = cdrlake::query::with_memory_limit(&lake.session(), LIMIT).expect("session");
+    assert!(matches!(
+        outcome(&refresh(&roomy, Scope::All), "call_log"),
+        Refreshed::Stored(_)
+    ));
+
+    // The late calls arrive at once: too many for one pass under this limit.
+    lake.ingest("late.csv", "canonical", &late);
+    let computed = lake.rows(LOG);
+    let small = LIMIT / 3;
+    assert!(passes(late_calls, MemoryLimit::Finite(small)) > 1);
+    let tight = cdrlake::query::with_memory_limit(&lake.session(), small).expect("session");
+    let appends = refresh(&tight, Scope::Appends);
+    assert_eq!(
+        outcome(&appends, "call_log"),
+        &Refreshed::Left,
+        "{appends:?}"
+    );
+    assert!(!reads_stored_of(&lake, LOG, "call_log"));
+
+    let all = refresh(&roomy, Scope::All);
+    assert!(
+        matches!(outcome(&all, "call_log"), Refreshed::Stored(_)),
+        "{all:?}"
+    );
+    assert!(reads_stored_of(&lake, LOG, "call_log"));
+    same(&lake.rows(LOG), &computed);
 }

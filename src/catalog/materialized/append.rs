@@ -8,7 +8,9 @@
 //! stored version, no file of `cdrs` removed (compaction, retention) and the view's own check
 //! empty (a refund stored before its call; a caller's stored call later than a new one).
 //! Under a steady stream of calls the stored rows then stay current at the cost of the new
-//! calls, where computing the view whole costs every call (benches/RESULTS.md).
+//! calls, where computing the view whole costs every call (benches/RESULTS.md). A bulk load
+//! of more calls than one pass of the view holds in its memory limit ([`super::passes()`]) is
+//! left to a whole refresh, which computes it in passes.
 
 use std::sync::Arc;
 
@@ -20,8 +22,9 @@ use datafusion::prelude::{DataFrame, SessionContext};
 use deltalake::DeltaTable;
 
 use super::Appendable;
+use super::passes::passes;
 use crate::error::{Error, Result};
-use crate::storage::{Materialization, Store, file_paths};
+use crate::storage::{Materialization, Store, file_paths, row_count};
 
 /// The table calls are appended to.
 pub(super) const CALLS: &str = "cdrs";
@@ -56,6 +59,15 @@ pub(super) async fn new_rows(
             Ok(Some(view.filter(rows)?))
         }
         Appendable::PerCaller => {
+            // A bulk load: computed whole, in as many passes as its memory limit needs.
+            let limit = ctx.runtime_env().memory_pool.memory_limit();
+            if passes(calls.new_calls, limit) > 1 {
+                tracing::debug!(
+                    new = calls.new_calls,
+                    "more new calls than one pass holds; computing the view whole"
+                );
+                return Ok(None);
+            }
             if calls.stored_later_than_new()?.count().await? > 0 {
                 tracing::debug!(
                     "a caller's stored call is later than a new one; computing the view whole"
@@ -80,6 +92,8 @@ struct Appended {
     ctx: SessionContext,
     /// The new calls: the files added.
     new: Arc<dyn TableProvider>,
+    /// How many calls the files added hold.
+    new_calls: u64,
     /// The calls stored before.
     before: Arc<dyn TableProvider>,
 }
@@ -188,6 +202,8 @@ async fn appended(
     table
         .update_datafusion_session(&ctx.state())
         .map_err(Error::delta(CALLS))?;
+    // Only files were added: the difference is their rows.
+    let new_calls = row_count(&table).saturating_sub(row_count(&before));
     let new = table.table_provider().with_file_paths(added).await?;
     let before = before.table_provider().await?;
     let schema = ctx.table_provider(CALLS).await?.schema();
@@ -197,6 +213,7 @@ async fn appended(
     Ok(Some(Appended {
         ctx: ctx.clone(),
         new,
+        new_calls,
         before,
     }))
 }

@@ -134,7 +134,13 @@ async fn refresh_one(
         });
     }
     if view.current().is_none() {
-        match (append(ctx, store, view).await?, scope) {
+        // An append that fails (its callers' history past the memory limit, say) leaves the
+        // rows to be computed whole, which can take passes.
+        let appended = append(ctx, store, view).await.unwrap_or_else(|e| {
+            tracing::info!(view = %view.name, "appending failed, computing whole: {e}");
+            None
+        });
+        match (appended, scope) {
             // The stored rows or a source moved meanwhile: a whole refresh still may.
             (Some(Refreshed::SourceMoved), Scope::All) => {}
             (Some(outcome), _) => return Ok(outcome),
