@@ -113,9 +113,8 @@ impl Store {
 
     /// Writes the rows of `plans` (executed one after the other in `task`, the session that
     /// planned them; each with the view's columns) into `view`'s materialized table as `write`
-    /// says, sorted in `layout`'s file order and
-    /// partitioned as it is, and records them as computed from `sources` under
-    /// `fingerprint`. Columns Delta cannot store (durations) are stored as their integer
+    /// says, sorted in `layout`'s file order and partitioned as it is, and records them as
+    /// computed from `sources` under `fingerprint`. Columns Delta cannot store (durations) are stored as their integer
     /// count. `None` when an append found the table moved on (nothing recorded).
     #[allow(clippy::too_many_arguments)]
     pub async fn materialize(
@@ -130,10 +129,7 @@ impl Store {
     ) -> Result<Option<Materialization>> {
         let name = Self::materialized_table_name(view);
         let url = self.location().table_url(&name)?;
-        super::store::create_local_dir(&url)?;
-        let table = super::store::open_or_new(url)
-            .await
-            .map_err(Error::delta(&name))?;
+        let table = super::store::open_or_new(url, &name).await?;
         let (mode, appends, follows) = match &write {
             Write::Replace => (SaveMode::Overwrite, 0, None),
             Write::Append { onto } => {

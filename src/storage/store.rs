@@ -197,8 +197,7 @@ impl Store {
 
     async fn create_table(&self, def: &TableDef) -> Result<()> {
         let url = self.location.table_url(&def.name)?;
-        create_local_dir(&url)?;
-        let table = open_or_new(url).await.map_err(Error::delta(&def.name))?;
+        let table = open_or_new(url, &def.name).await?;
         if table.version().is_some() {
             return Ok(());
         }
@@ -217,23 +216,21 @@ impl Store {
     }
 }
 
-/// Creates the directory of a table at a local `url` (object stores have none to create).
-pub(super) fn create_local_dir(url: &Url) -> Result<()> {
+/// The Delta table `name` at `url`, loaded when it has a log, else to be created (no
+/// version; a local table's directory is made). As `DeltaTable::try_from_url`, without loading
+/// a location that holds no table yet (which logs an error of the kernel's).
+pub(super) async fn open_or_new(url: Url, name: &str) -> Result<DeltaTable> {
     if let Ok(dir) = url.to_file_path() {
         std::fs::create_dir_all(&dir).map_err(|source| Error::WriteFile { path: dir, source })?;
     }
-    Ok(())
-}
-
-/// The Delta table at `url`, loaded when it has a log, else to be created (no version). As
-/// `DeltaTable::try_from_url`, without loading a location that holds no table yet (which
-/// logs an error of the kernel's).
-pub(super) async fn open_or_new(url: Url) -> deltalake::DeltaResult<DeltaTable> {
-    let mut table = DeltaTableBuilder::from_url(url)?.build()?;
-    if table.log_store().is_delta_table_location().await? {
-        table.load().await?;
-    }
-    Ok(table)
+    let open = async {
+        let mut table = DeltaTableBuilder::from_url(url)?.build()?;
+        if table.log_store().is_delta_table_location().await? {
+            table.load().await?;
+        }
+        Ok(table)
+    };
+    open.await.map_err(Error::delta(name))
 }
 
 /// The paths of the data files of `table`'s loaded version.

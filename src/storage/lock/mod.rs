@@ -2,8 +2,9 @@
 //! writers doing that at once could both append the same call, so every write session (an
 //! ingest, COPY, compaction, retention, a SQL write) holds the store's writer lock.
 //!
-//! - A local store takes an exclusive OS file lock ([`file`](mod@file)); the OS releases it when the
-//!   process ends, however it ends (a SIGKILL included), so a crash never leaves it held.
+//! - A local store takes an exclusive OS file lock ([`file`](mod@file)); the OS releases it
+//!   when the process ends, however it ends (a SIGKILL included), so a crash never leaves it
+//!   held.
 //! - An object store has no such lock; there the lock is an object that a writer creates
 //!   with a conditional put and keeps renewing ([`lease`]). A writer that crashed stops
 //!   renewing it, and the next writer takes it over once it has seen it unchanged for a lease.
