@@ -8,6 +8,7 @@
 //! normalise them first: `cdr_type(e164(source, 'NL'), e164(destination, 'NL'))`.
 
 mod memo;
+mod words;
 
 use std::borrow::Cow;
 use std::sync::Arc;

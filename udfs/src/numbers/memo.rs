@@ -23,9 +23,12 @@
 
 use std::cell::RefCell;
 use std::hash::BuildHasher;
+use std::marker::PhantomData;
 use std::sync::LazyLock;
 
 use phonenumber::country::Id;
+
+use super::words::Words;
 
 /// Longest dial string (digits, without its `+`) a [`key`] holds: 15 digits are below
 /// 2^50, which leaves room in a `u64` for the length, the `+` and the country.
@@ -57,75 +60,120 @@ const INITIAL_SLOTS: usize = 1 << 12;
 /// (its length bits are never 0).
 pub(super) const EMPTY: u64 = 0;
 
+/// A memo's answer as one word (a slot is a key word and an answer word).
+pub(super) trait Word: Copy {
+    /// The answer as a word.
+    fn to_word(self) -> u64;
+    /// The answer [`Word::to_word`] made `word`.
+    fn from_word(word: u64) -> Self;
+}
+
+impl Word for u64 {
+    fn to_word(self) -> u64 {
+        self
+    }
+    fn from_word(word: u64) -> Self {
+        word
+    }
+}
+
+/// A region as its position among phonenumber's country Ids plus one; 0 for none.
+impl Word for Option<Id> {
+    fn to_word(self) -> u64 {
+        self.map_or(0, |id| id as u64 + 1)
+    }
+    fn from_word(word: u64) -> Self {
+        static IDS: LazyLock<Vec<Option<Id>>> = LazyLock::new(|| {
+            // Every Id is two capital letters: each pair tried once, placed at its position.
+            let mut ids = vec![None; 256];
+            let letters = b'A'..=b'Z';
+            for code in letters
+                .clone()
+                .flat_map(|a| letters.clone().map(move |b| [a, b]))
+            {
+                let id = std::str::from_utf8(&code)
+                    .ok()
+                    .and_then(|c| c.parse::<Id>().ok());
+                if let Some(id) = id {
+                    ids[id as usize] = Some(id);
+                }
+            }
+            ids
+        });
+        let position = usize::try_from(word.checked_sub(1)?).ok()?;
+        IDS.get(position).copied().flatten()
+    }
+}
+
 /// A bounded map from a packed key to a packed answer (see the module documentation).
 pub(super) struct Memo<V> {
-    /// `(key, answer)`; a power of two of them, at most half holding a key.
-    slots: Vec<(u64, V)>,
+    /// Slot `i` is words `2i` (its key) and `2i + 1` (its answer); a power of two of slots,
+    /// at most half holding a key.
+    words: Words,
     len: usize,
     /// Seeded per thread, so a key's slot is unpredictable from outside the process.
     hasher: foldhash::fast::RandomState,
+    answers: PhantomData<V>,
 }
 
-impl<V: Copy + Default> Memo<V> {
+impl<V: Word> Memo<V> {
     fn new() -> Self {
-        Self {
-            slots: vec![(EMPTY, V::default()); INITIAL_SLOTS],
-            len: 0,
-            hasher: foldhash::fast::RandomState::default(),
-        }
+        Self::with_slots(INITIAL_SLOTS)
     }
 
-    /// Where the probe for `key` starts.
-    fn home(&self, key: u64) -> usize {
-        self.hasher.hash_one(key) as usize & (self.slots.len() - 1)
+    fn with_slots(slots: usize) -> Self {
+        Self {
+            words: Words::zeroed(2 * slots),
+            len: 0,
+            hasher: foldhash::fast::RandomState::default(),
+            answers: PhantomData,
+        }
     }
 
     /// The answer kept for `key` (not [`EMPTY`]).
     pub(super) fn get(&self, key: u64) -> Option<V> {
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(key);
-        loop {
-            let (k, v) = self.slots[i];
-            if k == key {
-                return Some(v);
-            }
-            if k == EMPTY {
-                return None;
-            }
-            i = (i + 1) & mask;
-        }
+        probe(self.words.as_slice(), &self.hasher, key).map(V::from_word)
     }
 
     /// [`Memo::get`] of every key into `found` (cleared first); [`EMPTY`] keys are not
     /// looked up and find nothing. The loop does only the look-ups, so the processor can
     /// wait on many slots' memory at once.
     pub(super) fn get_many(&self, keys: &[u64], found: &mut Vec<Option<V>>) {
+        let words = self.words.as_slice();
         found.clear();
-        found.extend(
-            keys.iter()
-                .map(|&key| if key == EMPTY { None } else { self.get(key) }),
-        );
+        found.extend(keys.iter().map(|&key| {
+            if key == EMPTY {
+                None
+            } else {
+                probe(words, &self.hasher, key).map(V::from_word)
+            }
+        }));
     }
 
     /// Keeps `answer` for `key` (not [`EMPTY`]), emptying a full memo first.
     pub(super) fn insert(&mut self, key: u64, answer: V) {
+        let slots = self.words.as_slice().len() / 2;
         if self.len >= capacity() {
-            self.slots.fill((EMPTY, V::default()));
+            // A new mapping rather than zeroing this one: the kernel zeroes pages as they
+            // are touched again.
+            self.words = Words::zeroed(2 * slots);
             self.len = 0;
-        } else if 2 * (self.len + 1) > self.slots.len() {
+        } else if 2 * (self.len + 1) > slots {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
-        let mut i = self.home(key);
+        let words = self.words.as_mut_slice();
+        let mask = words.len() / 2 - 1;
+        let mut i = home(&self.hasher, key, mask);
         loop {
-            match self.slots[i].0 {
+            match words[2 * i] {
                 EMPTY => {
-                    self.slots[i] = (key, answer);
+                    words[2 * i] = key;
+                    words[2 * i + 1] = answer.to_word();
                     self.len += 1;
                     return;
                 }
                 k if k == key => {
-                    self.slots[i].1 = answer;
+                    words[2 * i + 1] = answer.to_word();
                     return;
                 }
                 _ => i = (i + 1) & mask,
@@ -135,12 +183,11 @@ impl<V: Copy + Default> Memo<V> {
 
     /// Twice the slots, every key moved to its place in them.
     fn grow(&mut self) {
-        let slots = vec![(EMPTY, V::default()); 2 * self.slots.len()];
-        let old = std::mem::replace(&mut self.slots, slots);
-        self.len = 0;
-        for (key, answer) in old {
-            if key != EMPTY {
-                self.insert(key, answer);
+        let bigger = Self::with_slots(self.words.as_slice().len());
+        let old = std::mem::replace(self, bigger);
+        for slot in old.words.as_slice().chunks_exact(2) {
+            if slot[0] != EMPTY {
+                self.insert(slot[0], V::from_word(slot[1]));
             }
         }
     }
@@ -153,6 +200,33 @@ impl<V: Copy + Default> Memo<V> {
         let answer = compute();
         self.insert(key, answer);
         answer
+    }
+
+    /// Number of slots.
+    #[cfg(test)]
+    fn slots(&self) -> usize {
+        self.words.as_slice().len() / 2
+    }
+}
+
+/// Where the probe for `key` starts in a table of `mask + 1` slots.
+fn home(hasher: &foldhash::fast::RandomState, key: u64, mask: usize) -> usize {
+    hasher.hash_one(key) as usize & mask
+}
+
+/// The answer word kept for `key` in the slots `words` (see [`Memo`]).
+fn probe(words: &[u64], hasher: &foldhash::fast::RandomState, key: u64) -> Option<u64> {
+    let mask = words.len() / 2 - 1;
+    let mut i = home(hasher, key, mask);
+    loop {
+        let k = *words.get(2 * i)?;
+        if k == key {
+            return words.get(2 * i + 1).copied();
+        }
+        if k == EMPTY {
+            return None;
+        }
+        i = (i + 1) & mask;
     }
 }
 
@@ -249,7 +323,7 @@ mod tests {
         }
         assert!(memo.len <= capacity());
         assert!(
-            memo.slots.len() <= 2 * capacity(),
+            memo.slots() <= 2 * capacity(),
             "never more than twice the answers"
         );
         // Known answers are not recomputed.
@@ -266,8 +340,8 @@ mod tests {
         for &k in &keys {
             memo.insert(k, k + 1);
         }
-        assert!(memo.slots.len() > INITIAL_SLOTS, "grew");
-        assert!(2 * memo.len <= memo.slots.len(), "at most half full");
+        assert!(memo.slots() > INITIAL_SLOTS, "grew");
+        assert!(2 * memo.len <= memo.slots(), "at most half full");
         memo.insert(keys[0], 42);
         assert_eq!(memo.get(keys[0]), Some(42), "a second insert replaces");
         assert_eq!(memo.len, keys.len());
@@ -286,6 +360,24 @@ mod tests {
         for (&key, got) in asked.iter().zip(&found) {
             assert_eq!(*got, if key == EMPTY { None } else { memo.get(key) });
         }
+    }
+
+    #[test]
+    fn regions_are_words_and_back() {
+        for code in ["NL", "US", "GB", "AC", "ZW", "XK"] {
+            let id = crate::phone::country(code);
+            assert!(id.is_some(), "{code}");
+            assert_eq!(Option::<Id>::from_word(id.to_word()), id, "{code}");
+        }
+        assert_eq!(Option::<Id>::from_word(None::<Id>.to_word()), None);
+        assert_eq!(Option::<Id>::from_word(1 << 40), None);
+        let mut memo: Memo<Option<Id>> = Memo::new();
+        memo.insert(7, Some(Id::NL));
+        memo.insert(8, None);
+        assert_eq!(
+            (memo.get(7), memo.get(8), memo.get(9)),
+            (Some(Some(Id::NL)), Some(None), None)
+        );
     }
 
     #[test]

@@ -92,11 +92,13 @@ pub enum RateDeckError {
 pub type TenantId = u32;
 
 /// A node of the prefix trie: the node of each next digit (0 for none: the root is no one's
-/// child), and the node's rates as `(tenant, range of RateDeck::rates)` pairs.
+/// child), the node's rates as `(tenant, range of RateDeck::rates)` pairs, and the nearest
+/// node above it that has rates (0 for none: the root has none).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Node {
     children: [u32; 10],
     rates: Vec<(TenantId, Range<usize>)>,
+    rated_above: u32,
 }
 
 /// An immutable rate deck, built once per version of the `rates` table.
@@ -106,6 +108,8 @@ pub struct RateDeck {
     nodes: Vec<Node>,
     /// Every rate, grouped by node and tenant, each group in `valid_from` order.
     rates: Vec<Rate>,
+    /// The `valid_from` of each rate, apart: a look-up searches them.
+    valid_from: Vec<i64>,
     tenants: HashMap<String, TenantId, foldhash::fast::RandomState>,
     /// The number of [`ALL_TENANTS`], when it has rates.
     all: Option<TenantId>,
@@ -159,8 +163,23 @@ impl RateDeck {
             }
             rates.push(rate);
         }
+        // A child comes after its parent: each node's nearest rated node above is known
+        // before its children are reached.
+        for node in 0..nodes.len() {
+            let above = if nodes[node].rates.is_empty() {
+                nodes[node].rated_above
+            } else {
+                node as u32
+            };
+            for child in nodes[node].children {
+                if child != 0 {
+                    nodes[child as usize].rated_above = above;
+                }
+            }
+        }
         let columns = super::lookup::rate_columns(&rates);
         RateDeck {
+            valid_from: rates.iter().map(|r| r.valid_from).collect(),
             nodes,
             rates,
             all: tenants.get(ALL_TENANTS).copied(),
@@ -208,42 +227,50 @@ impl RateDeck {
     /// [`RateDeck::lookup`] with the tenant's number already found, answering the rate's
     /// position.
     pub fn position(&self, tenant: Option<TenantId>, digits: &str, at: i64) -> Option<usize> {
-        let all = self.all;
+        // The deepest node on the digits' path that has rates, then up through the rated
+        // nodes above it: the first with an applicable rate decides.
         let mut node = 0;
-        let mut found = None;
+        let mut rated = 0;
         for digit in digits.bytes() {
             let slot = usize::from(digit.wrapping_sub(b'0'));
-            let Some(&child) = self.nodes[node].children.get(slot) else {
-                break;
-            };
-            if child == 0 {
-                break;
+            match self.nodes[node].children.get(slot) {
+                Some(&child) if child != 0 => node = child as usize,
+                _ => break,
             }
-            node = child as usize;
-            let rates = &self.nodes[node].rates;
-            if rates.is_empty() {
-                continue;
-            }
-            let newest = |who: Option<TenantId>| {
-                let (_, range) = rates.iter().find(|(t, _)| Some(*t) == who)?;
-                let group = &self.rates[range.clone()];
-                let applicable = group.partition_point(|r| r.valid_from <= at);
-                applicable.checked_sub(1).map(|i| range.start + i)
-            };
-            let here = match (newest(tenant), newest(all)) {
-                (Some(mine), Some(every))
-                    if self.rates[every].valid_from > self.rates[mine].valid_from =>
-                {
-                    Some(every)
-                }
-                (Some(mine), _) => Some(mine),
-                (None, every) => every,
-            };
-            if here.is_some() {
-                found = here;
+            if !self.nodes[node].rates.is_empty() {
+                rated = node;
             }
         }
-        found
+        while rated != 0 {
+            let here = &self.nodes[rated];
+            if let Some(position) = self.applicable(&here.rates, tenant, at) {
+                return Some(position);
+            }
+            rated = here.rated_above as usize;
+        }
+        None
+    }
+
+    /// Of a node's rates, the one that applies to `tenant` at `at`: the newest `valid_from`
+    /// not after `at` of the tenant's own and of [`ALL_TENANTS`], the tenant's at a tie.
+    fn applicable(
+        &self,
+        rates: &[(TenantId, Range<usize>)],
+        tenant: Option<TenantId>,
+        at: i64,
+    ) -> Option<usize> {
+        let newest = |who: Option<TenantId>| {
+            let (_, range) = rates.iter().find(|(t, _)| Some(*t) == who)?;
+            let applicable = self.valid_from[range.clone()].partition_point(|&v| v <= at);
+            applicable.checked_sub(1).map(|i| range.start + i)
+        };
+        match (newest(tenant), newest(self.all)) {
+            (Some(mine), Some(every)) if self.valid_from[every] > self.valid_from[mine] => {
+                Some(every)
+            }
+            (Some(mine), _) => Some(mine),
+            (None, every) => every,
+        }
     }
 
     /// A deck from batches of the `rates` table (SPEC 2.4): columns `tenant`, `prefix`,
@@ -413,6 +440,21 @@ mod tests {
         // Before any 4420 rate of acme applies, the shorter 44 decides.
         assert_eq!(per_min(&d, "acme", "4420", 499), Some(50));
         assert_eq!(per_min(&d, "x", "447", -1), None);
+    }
+
+    #[test]
+    fn a_deep_prefix_that_does_not_apply_falls_back_past_unrated_digits() {
+        let d = RateDeck::new([
+            ("*".into(), rate("4", 1, 0)),
+            ("acme".into(), rate("441234", 2, 0)),
+            ("*".into(), rate("4412345", 3, 100)),
+        ]);
+        assert_eq!(per_min(&d, "acme", "4412345678", 0), Some(2));
+        assert_eq!(per_min(&d, "acme", "4412345678", 100), Some(3));
+        assert_eq!(per_min(&d, "other", "4412345678", 0), Some(1));
+        assert_eq!(per_min(&d, "other", "4412345678", 100), Some(3));
+        assert_eq!(per_min(&d, "other", "44123", 100), Some(1));
+        assert_eq!(per_min(&d, "other", "4", -1), None);
     }
 
     #[test]

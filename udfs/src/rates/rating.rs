@@ -189,7 +189,7 @@ pub(super) fn read_positions(
             let Some(tenant) = batch_tenants.in_deck(r) else {
                 return;
             };
-            let (Some(destination), Some(at)) = (destinations.get(r), instants.get(r)) else {
+            let Some(at) = instants.get(r) else {
                 return;
             };
             // An answer is `+` and digits, which is all `dialled_digits` would keep of it.
@@ -198,7 +198,7 @@ pub(super) fn read_positions(
                     .strip_prefix('+')
                     .map(Cow::Borrowed)
                     .or_else(|| dialled_digits(e164)),
-                None => dialled_digits(destination),
+                None => destinations.get(r).and_then(dialled_digits),
             };
             let Some(digits) = digits else {
                 return;
