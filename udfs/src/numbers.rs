@@ -158,6 +158,66 @@ pub(crate) fn e164_each(
     })
 }
 
+/// For `rows` of `numbers`: a 32-bit answer `derive(row, e164 answer)` computes from each
+/// row's [`e164_each`] answer, handed to `emit(row, answer)`, each row once in no particular
+/// order. `derive` must depend only on the row's number and that answer, and on what `stamp`
+/// stands for (the rate deck a trie node is found in): answers are remembered per thread by
+/// the number's key and `stamp`, and a remembered answer under another stamp is derived
+/// again.
+///
+/// Only numbers that are dial strings themselves (`+` and digits, or digits) are remembered:
+/// two numbers written differently share a key when their dial strings are the same, and a
+/// `derive` that looks at the number could answer them differently. A row whose answer is
+/// remembered costs its key and one memo look-up: no `e164` answer is read or unpacked.
+pub(crate) fn derived_each(
+    numbers: &Texts<'_>,
+    rows: &[usize],
+    country: impl Fn(usize) -> Result<Option<Id>>,
+    stamp: u32,
+    mut derive: impl FnMut(usize, Option<&str>) -> u32,
+    mut emit: impl FnMut(usize, u32),
+) -> Result<()> {
+    let mut keys = Vec::with_capacity(rows.len());
+    for &r in rows {
+        keys.push(match numbers.get(r).and_then(memo::dial_key) {
+            Some(key) => memo::with_country(key, country(r)?),
+            None => memo::EMPTY,
+        });
+    }
+    let mut found = Vec::with_capacity(rows.len());
+    memo::DERIVED.with_borrow(|memo| memo.get_many(&keys, &mut found));
+    // Positions in `rows` of the rows whose answer is not remembered under this stamp.
+    let mut missed = Vec::new();
+    for (i, (&r, known)) in rows.iter().zip(&found).enumerate() {
+        match *known {
+            Some(word) if word >> 32 == u64::from(stamp) => emit(r, word as u32),
+            _ => missed.push(i),
+        }
+    }
+    if missed.is_empty() {
+        return Ok(());
+    }
+    let mut answers = Vec::with_capacity(missed.len());
+    e164_each(
+        numbers,
+        missed.iter().map(|&i| rows[i]),
+        &country,
+        |r, e164| {
+            let answer = derive(r, e164);
+            emit(r, answer);
+            answers.push(answer);
+        },
+    )?;
+    memo::DERIVED.with_borrow_mut(|memo| {
+        for (&i, &answer) in missed.iter().zip(&answers) {
+            if keys[i] != memo::EMPTY {
+                memo.insert(keys[i], u64::from(stamp) << 32 | u64::from(answer));
+            }
+        }
+    });
+    Ok(())
+}
+
 /// The default countries of a batch's rows, each distinct code parsed once.
 pub(crate) struct Countries {
     /// Per row, the index of its code in `parsed` ([`NULL_ID`](crate::text_ids::NULL_ID) for
@@ -266,5 +326,68 @@ impl CdrType {
             })
             .collect();
         Ok(Arc::new(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::StringViewArray;
+    use datafusion::logical_expr::ColumnarValue;
+
+    use super::*;
+
+    /// `derived_each` over `numbers` read in NL, deriving the answer's length (0 for none)
+    /// plus `bump`; the answers in row order and the rows derived (not remembered).
+    fn derive_lengths(numbers: &[Option<&str>], stamp: u32, bump: u32) -> (Vec<u32>, Vec<usize>) {
+        let array = ColumnarValue::Array(Arc::new(StringViewArray::from(numbers.to_vec())));
+        let rows = Rows::new(&[array], numbers.len()).unwrap();
+        let texts = rows.texts(0).unwrap();
+        let all: Vec<usize> = (0..numbers.len()).collect();
+        let (mut answers, mut derived) = (vec![u32::MAX; numbers.len()], Vec::new());
+        derived_each(
+            &texts,
+            &all,
+            |_| Ok(Some(Id::NL)),
+            stamp,
+            |r, e164| {
+                derived.push(r);
+                e164.map_or(0, |e| e.len() as u32) + bump
+            },
+            |r, answer| answers[r] = answer,
+        )
+        .unwrap();
+        derived.sort_unstable();
+        (answers, derived)
+    }
+
+    #[test]
+    fn derived_answers_are_remembered_per_stamp_and_only_for_dial_strings() {
+        // A stamp no deck has in this test thread.
+        let stamp = u32::MAX - 7;
+        let numbers = [
+            Some("+31612345678"),
+            Some("0612345678"),
+            Some("06 12345678"),
+            Some("sip:0612345678@pbx"),
+            Some("201"),
+            None,
+        ];
+        let (answers, derived) = derive_lengths(&numbers, stamp, 0);
+        assert_eq!(answers, [12, 12, 12, 12, 0, 0]);
+        assert_eq!(derived, [0, 1, 2, 3, 4, 5], "nothing remembered yet");
+        // Dial strings are remembered: a `derive` that would answer otherwise is not asked.
+        let (answers, derived) = derive_lengths(&numbers, stamp, 100);
+        assert_eq!(answers, [12, 12, 112, 112, 0, 100]);
+        assert_eq!(
+            derived,
+            [2, 3, 5],
+            "separators, URIs and NULL are derived each time"
+        );
+        // Under another stamp every row is derived again, and remembered under it.
+        let (answers, derived) = derive_lengths(&numbers, stamp + 1, 100);
+        assert_eq!(answers, [112, 112, 112, 112, 100, 100]);
+        assert_eq!(derived, [0, 1, 2, 3, 4, 5]);
     }
 }

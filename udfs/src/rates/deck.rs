@@ -2,10 +2,11 @@
 //! `valid_from` order, and the longest-prefix look-up of SPEC 2.4.
 //!
 //! The prefixes of every tenant form one trie of digits. A look-up walks the destination's
-//! digits down it, one array index per digit, and at each node that holds rates asks the
-//! tenant's own and the `*` rates for the newest whose `valid_from` is not after the call (a
-//! binary search each). The deepest node with an applicable rate decides, so a longer `*`
-//! prefix beats a shorter prefix of the tenant's own. At one node the newer `valid_from` wins,
+//! digits down it, one array index per digit, to the deepest node that holds rates, then asks
+//! that node and each rated node above it, deepest first, for the tenant's own and the `*`
+//! rates' newest whose `valid_from` is not after the call (a binary search each). The deepest
+//! node with an applicable rate decides, so a longer `*` prefix beats a shorter prefix of the
+//! tenant's own. At one node the newer `valid_from` wins,
 //! and at the same `valid_from` the tenant's own rate beats `*` (SPEC 2.4: "the newest
 //! applicable wins; at the same prefix and valid_from a tenant's own row beats `*`").
 //!
@@ -15,6 +16,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Decimal128Array, Int32Array, RecordBatch, StringArray,
@@ -102,8 +104,11 @@ struct Node {
 }
 
 /// An immutable rate deck, built once per version of the `rates` table.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RateDeck {
+    /// Different for every deck built in the process (never 0): what a memo of trie nodes
+    /// ([`RateDeck::deepest_rated`]) was computed against.
+    stamp: u32,
     /// The trie; node 0 is the root (the empty prefix, which holds no rate).
     nodes: Vec<Node>,
     /// Every rate, grouped by node and tenant, each group in `valid_from` order.
@@ -178,7 +183,10 @@ impl RateDeck {
             }
         }
         let columns = super::lookup::rate_columns(&rates);
+        static BUILT: AtomicU32 = AtomicU32::new(0);
         RateDeck {
+            // Wrapping after 4 billion decks could only meet a memo entry of that old a deck.
+            stamp: BUILT.fetch_add(1, Ordering::Relaxed).wrapping_add(1).max(1),
             valid_from: rates.iter().map(|r| r.valid_from).collect(),
             nodes,
             rates,
@@ -227,8 +235,18 @@ impl RateDeck {
     /// [`RateDeck::lookup`] with the tenant's number already found, answering the rate's
     /// position.
     pub fn position(&self, tenant: Option<TenantId>, digits: &str, at: i64) -> Option<usize> {
-        // The deepest node on the digits' path that has rates, then up through the rated
-        // nodes above it: the first with an applicable rate decides.
+        self.position_from(self.deepest_rated(digits), tenant, at)
+    }
+
+    /// The deck's stamp: different for every deck the process builds, never 0.
+    pub(crate) fn stamp(&self) -> u32 {
+        self.stamp
+    }
+
+    /// The deepest trie node on the path of `digits` that holds rates (0 for none): where
+    /// [`RateDeck::position_from`] starts. It depends on the digits alone, so it can be
+    /// remembered per number for as long as the deck ([`RateDeck::stamp`]) stands.
+    pub(crate) fn deepest_rated(&self, digits: &str) -> u32 {
         let mut node = 0;
         let mut rated = 0;
         for digit in digits.bytes() {
@@ -241,8 +259,20 @@ impl RateDeck {
                 rated = node;
             }
         }
+        rated as u32
+    }
+
+    /// [`RateDeck::position`] from the [`RateDeck::deepest_rated`] node of the digits: that
+    /// node, then the rated nodes above it, the first with an applicable rate deciding.
+    pub(crate) fn position_from(
+        &self,
+        deepest_rated: u32,
+        tenant: Option<TenantId>,
+        at: i64,
+    ) -> Option<usize> {
+        let mut rated = deepest_rated as usize;
         while rated != 0 {
-            let here = &self.nodes[rated];
+            let here = self.nodes.get(rated)?;
             if let Some(position) = self.applicable(&here.rates, tenant, at) {
                 return Some(position);
             }

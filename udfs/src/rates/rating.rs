@@ -17,9 +17,9 @@
 //! default countries and a struct of six rate fields for every row, and evaluates the
 //! `coalesce` as a `CASE`; those NULL rows cost more than the rating itself
 //! (`benches/RESULTS.md`). Here the rows with a tenant, a destination and a time are gathered
-//! once, screened with each batch tenant's [`Screen`], read through [`e164_each`] (the same
-//! reading and memo as `e164`), looked up in the deck and priced, and every other row is NULL
-//! at the cost of its share of a null mask. Screening here rather than in the view costs only
+//! once, screened with each batch tenant's [`Screen`], read through [`derived_each`] (the
+//! reading of `e164`; the trie node its digits lead to is remembered per number), looked up in
+//! the deck and priced, and every other row is NULL at the cost of its share of a null mask. Screening here rather than in the view costs only
 //! the calls to rate: `call_reports` screened every outbound call in a `CASE` first, ~9 % of a
 //! month report's CPU time.
 
@@ -41,7 +41,7 @@ use crate::Settings;
 use crate::args::{Arg, Kind, Rows, arg, impl_udf};
 use crate::billing::{CHARGE_PRECISION, CHARGE_SCALE, ChargeScales, billable};
 use crate::excluded::Screen;
-use crate::numbers::{Countries, e164_each};
+use crate::numbers::{Countries, derived_each};
 
 /// Position of the currency among the deck's columns ([`super::RateDeck::columns`]).
 const CURRENCY_COLUMN: usize = 5;
@@ -181,17 +181,13 @@ pub(super) fn read_positions(
             !screen.is_some_and(|screen| screen.is_excluded(destination))
         });
     }
-    e164_each(
+    derived_each(
         &destinations,
-        to_rate.iter().copied(),
+        &to_rate,
         |r| countries.get(r),
+        deck.stamp(),
+        // The trie node the number's digits lead to depends on the number alone: remembered.
         |r, answer| {
-            let Some(tenant) = batch_tenants.in_deck(r) else {
-                return;
-            };
-            let Some(at) = instants.get(r) else {
-                return;
-            };
             // An answer is `+` and digits, which is all `dialled_digits` would keep of it.
             let digits = match answer {
                 Some(e164) => e164
@@ -200,11 +196,14 @@ pub(super) fn read_positions(
                     .or_else(|| dialled_digits(e164)),
                 None => destinations.get(r).and_then(dialled_digits),
             };
-            let Some(digits) = digits else {
+            digits.map_or(0, |digits| deck.deepest_rated(&digits))
+        },
+        |r, node| {
+            let (Some(tenant), Some(at)) = (batch_tenants.in_deck(r), instants.get(r)) else {
                 return;
             };
             positions[r] = deck
-                .position(tenant, &digits, at)
+                .position_from(node, tenant, at)
                 .and_then(|p| u32::try_from(p).ok());
         },
     )?;
