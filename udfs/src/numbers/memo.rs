@@ -19,7 +19,12 @@
 //! nothing else, which lets the processor wait on many of them at once (a look-up per row
 //! between the row's other work, in a hashbrown map, cost ~300 ns and a third of the rating
 //! query). Each memo holds at most [`capacity`] answers and is emptied when full (no recency
-//! bookkeeping on the hot path).
+//! bookkeeping on the hot path). Tables of 2 MiB and more are on huge pages where Linux gives
+//! them ([`Words`]).
+//!
+//! Three kinds: [`E164`] answers, the [`REGIONS`] of numbers, and answers [`DERIVED`] from an
+//! `e164` answer (the rate deck's trie node of a rated destination). A warm server that rates
+//! the 10M-row store holds the first and the last, ~128 MB each per worker thread.
 
 use std::cell::RefCell;
 use std::hash::BuildHasher;
@@ -35,7 +40,7 @@ use super::words::Words;
 pub(super) const MAX_KEY_DIGITS: usize = 15;
 
 /// Answers all threads' memos of one kind hold at most together: 2^23, in tables at most
-/// half full of 16-byte slots, up to 256 MB. Every thread meets most numbers of a query, so
+/// half full of 16-byte slots, up to 256 MB a kind. Every thread meets most numbers of a query, so
 /// each needs room for all of them: the 10M-row store has 2.1M distinct destinations to rate,
 /// and a memo that cannot hold them is emptied before any is met again (with 2^21, a warm
 /// server rated it as slowly as a cold one).
@@ -260,25 +265,48 @@ pub(super) fn dial_key(dial: &str) -> Option<u64> {
     if digits.is_empty() || digits.len() > MAX_KEY_DIGITS {
         return None;
     }
-    // At most 15 digits: up to seven, then eight.
-    let (high, low) = digits.as_bytes().split_at(digits.len().saturating_sub(8));
-    let value = eight_digits(high)? * 100_000_000 + eight_digits(low)?;
+    let value = digits_value(digits.as_bytes())?;
     Some(value | (digits.len() as u64) << 50 | plus << 54)
 }
 
-/// The value of at most eight ASCII digits (0 for none), `None` when a byte is not a digit.
+/// `'0'` in every byte of a word.
+const ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The value of 1 to 15 ASCII digits ([`MAX_KEY_DIGITS`]), `None` when a byte is not a
+/// digit.
 ///
-/// The digits are one little-endian word, padded with `'0'` in front, checked and combined
-/// eight at a time (pairs, then fours, then the eight: Lemire's SWAR parse) instead of one
-/// multiply-add after another, which a number's every memo look-up waited on.
-fn eight_digits(digits: &[u8]) -> Option<u64> {
-    const ZEROS: u64 = 0x3030_3030_3030_3030;
+/// Eight digits at a time ([`eight_digits`]) instead of one multiply-add after another, which
+/// every memo look-up of a number waited on. From eight digits on, the words are loaded from
+/// the text as they are (the first eight, shifted to hold only the digits before the last
+/// eight); building a word in a buffer instead stalled each read of it on the bytes just
+/// stored.
+fn digits_value(digits: &[u8]) -> Option<u64> {
+    let n = digits.len();
+    let (Some(first), Some(last)) = (digits.first_chunk::<8>(), digits.last_chunk::<8>()) else {
+        // Fewer than eight: each digit placed after `'0'`s.
+        let word = digits
+            .iter()
+            .enumerate()
+            .fold(ZEROS >> (8 * n), |word, (i, &b)| {
+                word | u64::from(b) << (8 * (8 - n + i))
+            });
+        return eight_digits(word);
+    };
+    let low = eight_digits(u64::from_le_bytes(*last))?;
+    match n - 8 {
+        0 => Some(low),
+        high => {
+            let word = u64::from_le_bytes(*first) << (8 * (8 - high)) | ZEROS >> (8 * high);
+            Some(eight_digits(word)? * 100_000_000 + low)
+        }
+    }
+}
+
+/// The value of eight ASCII digits in a little-endian word (the first digit in the lowest
+/// byte), `None` when a byte is not a digit: the digits checked and combined all at once
+/// (pairs, then fours, then the eight: Lemire's SWAR parse).
+fn eight_digits(word: u64) -> Option<u64> {
     const HIGH_NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    let mut bytes = [b'0'; 8];
-    bytes
-        .get_mut(8usize.checked_sub(digits.len())?..)?
-        .copy_from_slice(digits);
-    let word = u64::from_le_bytes(bytes);
     // A byte is a digit when its high nibble is 3 and stays 3 with 6 added (0x30..=0x39);
     // only a byte that fails the first test can carry into the next.
     if word & HIGH_NIBBLES != ZEROS
@@ -286,7 +314,7 @@ fn eight_digits(digits: &[u8]) -> Option<u64> {
     {
         return None;
     }
-    // The first digit is the lowest byte: each step joins a lane with the next one up.
+    // Each step joins a lane with the next one up.
     let word = word - ZEROS;
     let word = (word * 10 + (word >> 8)) & 0x00FF_00FF_00FF_00FF;
     let word = (word * 100 + (word >> 16)) & 0x0000_FFFF_0000_FFFF;
@@ -448,8 +476,8 @@ mod tests {
             "000000000000001".into(),
             "31612345678".into(),
         ];
-        // Every byte value at every position of 8- and 9-digit strings.
-        for len in [1, 7, 8, 9, 15] {
+        // Every byte value at every position of strings of every length.
+        for len in 1..=MAX_KEY_DIGITS {
             for at in 0..len {
                 for b in 0..=255u8 {
                     let mut bytes = vec![b'5'; len];
@@ -459,15 +487,12 @@ mod tests {
             }
         }
         for case in &cases {
-            let expected = one_at_a_time(case);
-            let (high, low) = case.as_bytes().split_at(case.len().saturating_sub(8));
-            let got = eight_digits(high)
-                .zip(eight_digits(low))
-                .map(|(h, l)| h * 100_000_000 + l);
-            assert_eq!(got, expected, "{case:?}");
+            assert_eq!(
+                digits_value(case.as_bytes()),
+                one_at_a_time(case),
+                "{case:?}"
+            );
         }
-        assert_eq!(eight_digits(b""), Some(0));
-        assert_eq!(eight_digits(b"123456789"), None, "more than eight");
     }
 
     #[test]
