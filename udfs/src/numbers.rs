@@ -23,15 +23,41 @@ use crate::args::{Arg, Kind, Rows, Texts, arg, impl_udf};
 use crate::phone;
 use crate::text_ids::TextIds;
 
-/// The region of a number as the number functions without a default country read it,
-/// remembered by the thread (see [`memo`]).
-fn region_of(number: &str) -> Option<Id> {
-    let dial = phone::dial(number)?;
-    let region = || phone::region(&phone::read(&dial, None)?);
-    match memo::key(&dial, None) {
-        Some(key) => memo::REGIONS.with_borrow_mut(|memo| memo.get_or(key, region)),
-        None => region(),
+/// The regions of `numbers` as the number functions without a default country read them,
+/// remembered by the process (see [`memo`]); `None` for a NULL number or one without a region.
+fn regions_of<'a>(numbers: impl Iterator<Item = Option<&'a str>>) -> Vec<Option<Id>> {
+    let dials: Vec<Option<Cow<'a, str>>> = numbers.map(|n| n.and_then(phone::dial)).collect();
+    let keys: Vec<u64> = dials
+        .iter()
+        .map(|dial| {
+            dial.as_deref()
+                .and_then(|d| memo::key(d, None))
+                .unwrap_or(memo::EMPTY)
+        })
+        .collect();
+    let mut found = Vec::with_capacity(keys.len());
+    memo::read(&memo::REGIONS).get_many(&keys, &mut found);
+    let mut fresh = Vec::new();
+    let regions = dials
+        .iter()
+        .zip(keys)
+        .zip(found)
+        .map(|((dial, key), known)| {
+            let dial = dial.as_deref()?;
+            if let Some(region) = known {
+                return region;
+            }
+            let region = phone::read(dial, None).and_then(|n| phone::region(&n));
+            if key != memo::EMPTY {
+                fresh.push((key, region));
+            }
+            region
+        })
+        .collect();
+    if !fresh.is_empty() {
+        memo::write(&memo::REGIONS).extend(fresh);
     }
+    regions
 }
 
 #[user_doc(
@@ -121,47 +147,50 @@ pub(crate) fn e164_each(
         keys.push(key.unwrap_or(memo::EMPTY));
         dials.push(dial);
     }
-    let mut buf = [0; memo::MAX_KEY_DIGITS + 1];
     let mut found = Vec::with_capacity(capacity);
-    memo::E164.with_borrow_mut(|memo| {
-        memo.get_many(&keys, &mut found);
-        for (r, ((&key, known), dial)) in rows.zip(keys.iter().zip(&found).zip(&dials)) {
-            let Some(dial) = dial else {
-                emit(r, None);
-                continue;
-            };
-            let packed = match *known {
-                Some(packed) => packed,
-                None => {
-                    // Not known: read the number, and keep the answer if it has a key.
-                    let answer = phone::e164(dial, country(r)?);
-                    let packed = memo::pack_e164(answer.as_deref());
-                    if key != memo::EMPTY {
-                        memo.insert(key, packed);
-                    }
-                    if packed == memo::UNPACKED {
-                        emit(r, answer.as_deref());
-                        continue;
-                    }
-                    packed
+    memo::read(&memo::E164).get_many(&keys, &mut found);
+    let mut buf = [0; memo::MAX_KEY_DIGITS + 1];
+    // Answers read here, kept once the batch is done (one write lock).
+    let mut fresh = Vec::new();
+    for (r, ((&key, known), dial)) in rows.zip(keys.iter().zip(&found).zip(&dials)) {
+        let Some(dial) = dial else {
+            emit(r, None);
+            continue;
+        };
+        let packed = match *known {
+            Some(packed) => packed,
+            None => {
+                // Not known: read the number, and keep the answer if it has a key.
+                let answer = phone::e164(dial, country(r)?);
+                let packed = memo::pack_e164(answer.as_deref());
+                if key != memo::EMPTY {
+                    fresh.push((key, packed));
                 }
-            };
-            match packed {
-                memo::NULL => emit(r, None),
-                // Rare (an answer longer than any E.164 number): computed every time.
-                memo::UNPACKED => emit(r, phone::e164(dial, country(r)?).as_deref()),
-                packed if memo::is_dial_itself(key, packed) => emit(r, Some(dial)),
-                packed => emit(r, Some(memo::unpack_e164(packed, &mut buf))),
+                if packed == memo::UNPACKED {
+                    emit(r, answer.as_deref());
+                    continue;
+                }
+                packed
             }
+        };
+        match packed {
+            memo::NULL => emit(r, None),
+            // Rare (an answer longer than any E.164 number): computed every time.
+            memo::UNPACKED => emit(r, phone::e164(dial, country(r)?).as_deref()),
+            packed if memo::is_dial_itself(key, packed) => emit(r, Some(dial)),
+            packed => emit(r, Some(memo::unpack_e164(packed, &mut buf))),
         }
-        Ok(())
-    })
+    }
+    if !fresh.is_empty() {
+        memo::write(&memo::E164).extend(fresh);
+    }
+    Ok(())
 }
 
 /// For `rows` of `numbers`: a 32-bit answer `derive(row, e164 answer)` computes from each
 /// row's [`e164_each`] answer, handed to `emit(row, answer)`, each row once in no particular
 /// order. `derive` must depend only on the row's number and that answer, and on what `stamp`
-/// stands for (the rate deck a trie node is found in): answers are remembered per thread by
+/// stands for (the rate deck a trie node is found in): answers are remembered by
 /// the number's key and `stamp`, and a remembered answer under another stamp is derived
 /// again.
 ///
@@ -185,7 +214,7 @@ pub(crate) fn derived_each(
         });
     }
     let mut found = Vec::with_capacity(rows.len());
-    memo::DERIVED.with_borrow(|memo| memo.get_many(&keys, &mut found));
+    memo::read(&memo::DERIVED).get_many(&keys, &mut found);
     // Positions in `rows` of the rows whose answer is not remembered under this stamp.
     let mut missed = Vec::new();
     for (i, (&r, known)) in rows.iter().zip(&found).enumerate() {
@@ -208,13 +237,12 @@ pub(crate) fn derived_each(
             answers.push(answer);
         },
     )?;
-    memo::DERIVED.with_borrow_mut(|memo| {
-        for (&i, &answer) in missed.iter().zip(&answers) {
-            if keys[i] != memo::EMPTY {
-                memo.insert(keys[i], u64::from(stamp) << 32 | u64::from(answer));
-            }
-        }
-    });
+    let fresh = missed
+        .iter()
+        .zip(&answers)
+        .filter(|&(&i, _)| keys[i] != memo::EMPTY);
+    memo::write(&memo::DERIVED)
+        .extend(fresh.map(|(&i, &answer)| (keys[i], u64::from(stamp) << 32 | u64::from(answer))));
     Ok(())
 }
 
@@ -277,13 +305,10 @@ impl_udf!(NumberCountry, name: "number_country", args: COUNTRY_ARGS, required: 1
 impl NumberCountry {
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let numbers = rows.texts(0)?;
-        let out: StringArray = (0..rows.len())
-            .map(|r| {
-                numbers
-                    .get(r)
-                    .and_then(region_of)
-                    .and_then(phone::country_name)
-            })
+        let regions = regions_of((0..rows.len()).map(|r| numbers.get(r)));
+        let out: StringArray = regions
+            .into_iter()
+            .map(|region| region.and_then(phone::country_name))
             .collect();
         Ok(Arc::new(out))
     }
@@ -318,12 +343,12 @@ impl_udf!(CdrType, name: "cdr_type", args: CDR_TYPE_ARGS, required: 2,
 impl CdrType {
     fn eval(&self, rows: &Rows) -> Result<ArrayRef> {
         let (sources, destinations) = (rows.texts(0)?, rows.texts(1)?);
-        let out: StringArray = (0..rows.len())
-            .map(|r| {
-                let source = region_of(sources.get(r)?)?;
-                let destination = region_of(destinations.get(r)?)?;
-                Some(phone::cdr_type(source, destination))
-            })
+        let sources = regions_of((0..rows.len()).map(|r| sources.get(r)));
+        let destinations = regions_of((0..rows.len()).map(|r| destinations.get(r)));
+        let out: StringArray = sources
+            .into_iter()
+            .zip(destinations)
+            .map(|(source, destination)| Some(phone::cdr_type(source?, destination?)))
             .collect();
         Ok(Arc::new(out))
     }
@@ -363,15 +388,51 @@ mod tests {
     }
 
     #[test]
+    fn threads_reading_one_memo_at_once_get_the_library_s_answers() {
+        let numbers: Vec<String> = (0..3000)
+            .map(|i| format!("06{:08}", 23_000_000 + i * 7))
+            .collect();
+        let expected: Vec<Option<String>> = numbers
+            .iter()
+            .map(|n| phone::e164(n, Some(Id::NL)))
+            .collect();
+        assert!(expected.iter().all(Option::is_some));
+        let n = numbers.len();
+        // Twice: first each thread reads some numbers another is reading, then all are kept.
+        for _ in 0..2 {
+            std::thread::scope(|scope| {
+                for t in 0..4 {
+                    let (numbers, expected) = (&numbers, &expected);
+                    scope.spawn(move || {
+                        let order: Vec<usize> = (0..n).map(|i| (i + t * n / 4) % n).collect();
+                        let texts: Vec<Option<&str>> =
+                            order.iter().map(|&i| Some(numbers[i].as_str())).collect();
+                        let array = ColumnarValue::Array(Arc::new(StringViewArray::from(texts)));
+                        let rows = Rows::new(&[array], n).unwrap();
+                        let mut got = vec![None; n];
+                        let country = |_| Ok(Some(Id::NL));
+                        e164_each(&rows.texts(0).unwrap(), 0..n, country, |r, answer| {
+                            got[order[r]] = answer.map(str::to_owned);
+                        })
+                        .unwrap();
+                        assert_eq!(&got, expected);
+                    });
+                }
+            });
+        }
+    }
+
+    #[test]
     fn derived_answers_are_remembered_per_stamp_and_only_for_dial_strings() {
-        // A stamp no deck has in this test thread.
+        // A stamp no deck of the test process has, and numbers no other test reads (the
+        // memo is the process's).
         let stamp = u32::MAX - 7;
         let numbers = [
-            Some("+31612345678"),
-            Some("0612345678"),
-            Some("06 12345678"),
-            Some("sip:0612345678@pbx"),
-            Some("201"),
+            Some("+31612399917"),
+            Some("0612399917"),
+            Some("06 12399917"),
+            Some("sip:0612399917@pbx"),
+            Some("2017"),
             None,
         ];
         let (answers, derived) = derive_lengths(&numbers, stamp, 0);

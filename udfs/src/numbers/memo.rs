@@ -1,35 +1,37 @@
-//! Per-thread memos of the number functions' answers.
+//! Process-wide memos of the number functions' answers.
 //!
 //! Reading a number through libphonenumber costs around a microsecond, and a CDR store
 //! repeats numbers across batches and queries (frequent callers, DIDs, the destinations a
 //! server rates again for every report). The answers depend only on the dial string (see
 //! [`crate::phone::dial_string`]) and the default country, so they are kept for the life of
-//! the thread that computed them.
+//! the process.
 //!
-//! Each worker thread has its own memo, keyed and valued by plain integers: a dial string of
-//! up to [`MAX_KEY_DIGITS`] digits is packed with its `+` and country into a `u64` ([`key`]);
-//! longer ones (never an E.164 number) are not remembered. A process-wide concurrent map
-//! (DashMap, keyed by the number's text) took a quarter of a warm server's rating query in
-//! its shard locks, key comparisons and reference counts.
+//! A memo is keyed and valued by plain integers: a dial string of up to [`MAX_KEY_DIGITS`]
+//! digits is packed with its `+` and country into a `u64` ([`key`]); longer ones (never an
+//! E.164 number) are not remembered. Every thread reads the same memo, locked once per batch:
+//! a batch's keys are looked up under one read lock ([`Memo::get_many`]), and the answers it
+//! had to compute are kept under one write lock. A number is read once per process, not once
+//! per worker thread (memos per thread each held every number a query met, and a run whose
+//! partitions landed on a thread that had not met them yet took three times as long). A
+//! concurrent map keyed by the number's text and locked per row (DashMap) took a quarter of a
+//! warm server's rating query in its shard locks, key comparisons and reference counts.
 //!
-//! A memo is an open-addressing table of `(key, answer)` pairs in one array, probed linearly
-//! and kept at most half full, so a look-up usually reads one cache line. At the 10M-row
-//! store's 2.1M distinct destinations the table is far larger than the caches, and each
-//! look-up waits on memory: [`Memo::get_many`] looks up a batch's keys in a loop that does
-//! nothing else, which lets the processor wait on many of them at once (a look-up per row
-//! between the row's other work, in a hashbrown map, cost ~300 ns and a third of the rating
-//! query). Each memo holds at most [`capacity`] answers and is emptied when full (no recency
-//! bookkeeping on the hot path). Tables of 2 MiB and more are on huge pages where Linux gives
-//! them ([`Words`]).
+//! A memo is an open-addressing table of `(key, answer)` word pairs, probed linearly and kept
+//! at most half full, so a look-up usually reads one cache line. At the 10M-row store's 2.1M
+//! distinct destinations the table is far larger than the caches, and each look-up waits on
+//! memory: [`Memo::get_many`] looks up a batch's keys in a loop that does nothing else, which
+//! lets the processor wait on many of them at once (a look-up per row between the row's other
+//! work, in a hashbrown map, cost ~300 ns and a third of the rating query). Each memo holds at
+//! most [`CAPACITY`] answers and is emptied when full (no recency bookkeeping on the hot path).
+//! Tables of 2 MiB and more are on huge pages where Linux gives them ([`Words`]).
 //!
 //! Three kinds: [`E164`] answers, the [`REGIONS`] of numbers, and answers [`DERIVED`] from an
-//! `e164` answer (the rate deck's trie node of a rated destination). A warm server that rates
-//! the 10M-row store holds the first and the last, ~128 MB each per worker thread.
+//! `e164` answer (the rate deck's trie node of a rated destination). A server that rates the
+//! 10M-row store holds the first and the last, 128 MB each.
 
-use std::cell::RefCell;
 use std::hash::BuildHasher;
 use std::marker::PhantomData;
-use std::sync::LazyLock;
+use std::sync::{LazyLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use phonenumber::country::Id;
 
@@ -39,26 +41,12 @@ use super::words::Words;
 /// 2^50, which leaves room in a `u64` for the length, the `+` and the country.
 pub(super) const MAX_KEY_DIGITS: usize = 15;
 
-/// Answers all threads' memos of one kind hold at most together: 2^23, in tables at most
-/// half full of 16-byte slots, up to 256 MB a kind. Every thread meets most numbers of a query, so
-/// each needs room for all of them: the 10M-row store has 2.1M distinct destinations to rate,
-/// and a memo that cannot hold them is emptied before any is met again (with 2^21, a warm
-/// server rated it as slowly as a cold one).
-const PROCESS_CAPACITY: usize = 1 << 23;
+/// Most answers a memo holds before it is emptied: 2^23, in a table at most half full of
+/// 16-byte slots, up to 256 MB. The 10M-row store has 2.1M distinct destinations to rate; a
+/// memo that cannot hold a query's numbers is emptied before any is met again.
+pub(super) const CAPACITY: usize = 1 << 23;
 
-/// Most answers one thread's memo holds before it is emptied: the process's share per core
-/// (DataFusion runs a query's partitions on one worker thread per core), at least 2^16, down
-/// to a power of two so that the table (twice as many slots) does not round up past it.
-pub(super) fn capacity() -> usize {
-    static PER_THREAD: LazyLock<usize> = LazyLock::new(|| {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let share = (PROCESS_CAPACITY / cores).max(1 << 16);
-        1 << share.ilog2()
-    });
-    *PER_THREAD
-}
-
-/// The slots of a new memo; it doubles as it fills, up to twice [`capacity`].
+/// The slots of a new memo; it doubles as it fills, up to twice [`CAPACITY`].
 const INITIAL_SLOTS: usize = 1 << 12;
 
 /// A slot's key when it holds nothing, and the key of a row without one: no [`key`] is 0
@@ -116,7 +104,7 @@ pub(super) struct Memo<V> {
     /// at most half holding a key.
     words: Words,
     len: usize,
-    /// Seeded per thread, so a key's slot is unpredictable from outside the process.
+    /// Seeded per memo, so a key's slot is unpredictable from outside the process.
     hasher: foldhash::fast::RandomState,
     answers: PhantomData<V>,
 }
@@ -136,11 +124,12 @@ impl<V: Word> Memo<V> {
     }
 
     /// The answer kept for `key` (not [`EMPTY`]).
-    pub(super) fn get(&self, key: u64) -> Option<V> {
+    #[cfg(test)]
+    fn get(&self, key: u64) -> Option<V> {
         probe(self.words.as_slice(), &self.hasher, key).map(V::from_word)
     }
 
-    /// [`Memo::get`] of every key into `found` (cleared first); [`EMPTY`] keys are not
+    /// The answer kept for each key, into `found` (cleared first); [`EMPTY`] keys are not
     /// looked up and find nothing. The loop does only the look-ups, so the processor can
     /// wait on many slots' memory at once.
     pub(super) fn get_many(&self, keys: &[u64], found: &mut Vec<Option<V>>) {
@@ -158,7 +147,7 @@ impl<V: Word> Memo<V> {
     /// Keeps `answer` for `key` (not [`EMPTY`]), emptying a full memo first.
     pub(super) fn insert(&mut self, key: u64, answer: V) {
         let slots = self.words.as_slice().len() / 2;
-        if self.len >= capacity() {
+        if self.len >= CAPACITY {
             // A new mapping rather than zeroing this one: the kernel zeroes pages as they
             // are touched again.
             self.words = Words::zeroed(2 * slots);
@@ -197,14 +186,11 @@ impl<V: Word> Memo<V> {
         }
     }
 
-    /// The answer for `key`, computed by `compute` and kept if not known yet.
-    pub(super) fn get_or(&mut self, key: u64, compute: impl FnOnce() -> V) -> V {
-        if let Some(known) = self.get(key) {
-            return known;
+    /// Keeps each `(key, answer)`, as [`Memo::insert`] does.
+    pub(super) fn extend(&mut self, answers: impl IntoIterator<Item = (u64, V)>) {
+        for (key, answer) in answers {
+            self.insert(key, answer);
         }
-        let answer = compute();
-        self.insert(key, answer);
-        answer
     }
 
     /// Number of slots.
@@ -235,17 +221,29 @@ fn probe(words: &[u64], hasher: &foldhash::fast::RandomState, key: u64) -> Optio
     }
 }
 
-thread_local! {
-    /// `e164(number, default_country)` by [`key`], as [`pack_e164`] writes it.
-    pub(super) static E164: RefCell<Memo<u64>> = RefCell::new(Memo::new());
+/// A memo every thread reads: [`read()`] it for a batch's look-ups, [`write()`] a batch's new
+/// answers into it.
+pub(super) type Shared<V> = LazyLock<RwLock<Memo<V>>>;
 
-    /// The region of a number read without a default country, by [`key`].
-    pub(super) static REGIONS: RefCell<Memo<Option<Id>>> = RefCell::new(Memo::new());
+/// `e164(number, default_country)` by [`key`], as [`pack_e164`] writes it.
+pub(super) static E164: Shared<u64> = LazyLock::new(|| RwLock::new(Memo::new()));
 
-    /// A 32-bit answer derived from a number's `e164` answer, under the 32-bit stamp of what
-    /// it was derived against (stamp in the high half), by [`key`]: see
-    /// [`super::derived_each`].
-    pub(super) static DERIVED: RefCell<Memo<u64>> = RefCell::new(Memo::new());
+/// The region of a number read without a default country, by [`key`].
+pub(super) static REGIONS: Shared<Option<Id>> = LazyLock::new(|| RwLock::new(Memo::new()));
+
+/// A 32-bit answer derived from a number's `e164` answer, under the 32-bit stamp of what it
+/// was derived against (stamp in the high half), by [`key`]: see [`super::derived_each`].
+pub(super) static DERIVED: Shared<u64> = LazyLock::new(|| RwLock::new(Memo::new()));
+
+/// `memo` locked for look-ups. A panic while it was written leaves at worst an answer half
+/// kept, which its key's next look-up finds or misses: still a memo.
+pub(super) fn read<V>(memo: &Shared<V>) -> RwLockReadGuard<'_, Memo<V>> {
+    memo.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `memo` locked to keep new answers (see [`read()`]).
+pub(super) fn write<V>(memo: &Shared<V>) -> RwLockWriteGuard<'_, Memo<V>> {
+    memo.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The memo key of a dial string (`+` and digits, or digits) read in `country`: the digits'
@@ -373,17 +371,16 @@ mod tests {
     #[test]
     fn a_full_memo_starts_over_and_still_answers() {
         let mut memo: Memo<u64> = Memo::new();
-        let n = capacity() as u64 + 10;
-        for i in 0..n {
-            assert_eq!(memo.get_or(i, || i * 2), i * 2);
-        }
-        assert!(memo.len <= capacity());
+        let n = CAPACITY as u64 + 10;
+        memo.extend((1..=n).map(|i| (i, i * 2)));
+        assert!(memo.len <= CAPACITY);
+        assert_eq!(memo.len, 10, "emptied once full, then kept the rest");
         assert!(
-            memo.slots() <= 2 * capacity(),
+            memo.slots() <= 2 * CAPACITY,
             "never more than twice the answers"
         );
-        // Known answers are not recomputed.
-        assert_eq!(memo.get_or(n - 1, || unreachable!()), (n - 1) * 2);
+        assert_eq!(memo.get(n), Some(n * 2));
+        assert_eq!(memo.get(1), None, "emptied");
     }
 
     #[test]
