@@ -190,9 +190,8 @@ pub(crate) fn e164_each(
 /// For `rows` of `numbers`: a 32-bit answer `derive(row, e164 answer)` computes from each
 /// row's [`e164_each`] answer, handed to `emit(row, answer)`, each row once in no particular
 /// order. `derive` must depend only on the row's number and that answer, and on what `stamp`
-/// stands for (the rate deck a trie node is found in): answers are remembered by
-/// the number's key and `stamp`, and a remembered answer under another stamp is derived
-/// again.
+/// stands for (the rate deck a trie node is found in): answers are remembered by the
+/// number's key and `stamp`, and a remembered answer under another stamp is derived again.
 ///
 /// Only numbers that are dial strings themselves (`+` and digits, or digits) are remembered:
 /// two numbers written differently share a key when their dial strings are the same, and a
