@@ -11,6 +11,7 @@ mod memo;
 mod words;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, StringArray, StringViewBuilder};
@@ -22,6 +23,9 @@ use phonenumber::country::Id;
 use crate::args::{Arg, Kind, Rows, Texts, arg, impl_udf};
 use crate::phone;
 use crate::text_ids::TextIds;
+
+/// A batch's answers not in the memo when it started, by key ([`memo::EMPTY`] never in it).
+type Fresh<V> = HashMap<u64, V, foldhash::fast::RandomState>;
 
 /// The regions of `numbers` as the number functions without a default country read them,
 /// remembered by the process (see [`memo`]); `None` for a NULL number or one without a region.
@@ -37,19 +41,19 @@ fn regions_of<'a>(numbers: impl Iterator<Item = Option<&'a str>>) -> Vec<Option<
         .collect();
     let mut found = Vec::with_capacity(keys.len());
     memo::read(&memo::REGIONS).get_many(&keys, &mut found);
-    let mut fresh = Vec::new();
+    let mut fresh = Fresh::default();
     let regions = dials
         .iter()
         .zip(keys)
         .zip(found)
         .map(|((dial, key), known)| {
             let dial = dial.as_deref()?;
-            if let Some(region) = known {
+            if let Some(region) = known.or_else(|| fresh.get(&key).copied()) {
                 return region;
             }
             let region = phone::read(dial, None).and_then(|n| phone::region(&n));
             if key != memo::EMPTY {
-                fresh.push((key, region));
+                fresh.insert(key, region);
             }
             region
         })
@@ -150,21 +154,22 @@ pub(crate) fn e164_each(
     let mut found = Vec::with_capacity(capacity);
     memo::read(&memo::E164).get_many(&keys, &mut found);
     let mut buf = [0; memo::MAX_KEY_DIGITS + 1];
-    // Answers read here, kept once the batch is done (one write lock).
-    let mut fresh = Vec::new();
+    // Answers read here, by key: found again for a number the batch repeats, and kept in
+    // the memo once the batch is done (one write lock).
+    let mut fresh = Fresh::default();
     for (r, ((&key, known), dial)) in rows.zip(keys.iter().zip(&found).zip(&dials)) {
         let Some(dial) = dial else {
             emit(r, None);
             continue;
         };
-        let packed = match *known {
+        let packed = match known.or_else(|| fresh.get(&key).copied()) {
             Some(packed) => packed,
             None => {
                 // Not known: read the number, and keep the answer if it has a key.
                 let answer = phone::e164(dial, country(r)?);
                 let packed = memo::pack_e164(answer.as_deref());
                 if key != memo::EMPTY {
-                    fresh.push((key, packed));
+                    fresh.insert(key, packed);
                 }
                 if packed == memo::UNPACKED {
                     emit(r, answer.as_deref());
@@ -419,6 +424,44 @@ mod tests {
                 }
             });
         }
+    }
+
+    #[test]
+    fn a_number_a_cold_batch_repeats_gets_one_answer_each_time() {
+        // Numbers no other test reads: none is in the memo when the batch starts.
+        let numbers = [
+            "0612399931",
+            "2031",
+            "0612399931",
+            "+31612399932",
+            "2031",
+            "+31612399932",
+            "0612399931",
+        ];
+        let array = ColumnarValue::Array(Arc::new(StringViewArray::from(numbers.to_vec())));
+        let rows = Rows::new(&[array], numbers.len()).unwrap();
+        let mut got = Vec::new();
+        let country = |_| Ok(Some(Id::NL));
+        e164_each(
+            &rows.texts(0).unwrap(),
+            0..numbers.len(),
+            country,
+            |_, answer| {
+                got.push(answer.map(str::to_owned));
+            },
+        )
+        .unwrap();
+        let expected: Vec<Option<String>> = numbers
+            .iter()
+            .map(|n| phone::e164(n, Some(Id::NL)))
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(got[0].as_deref(), Some("+31612399931"));
+        assert_eq!(got[1], None);
+        let regions = regions_of(numbers.iter().map(|&n| Some(n)));
+        assert_eq!(regions[3], Some(Id::NL));
+        assert_eq!(regions[3], regions[5]);
+        assert_eq!(regions[0], regions[6]);
     }
 
     #[test]
