@@ -114,8 +114,9 @@ impl Store {
     /// Writes the rows of `plans` (executed one after the other in `task`, the session that
     /// planned them; each with the view's columns) into `view`'s materialized table as `write`
     /// says, sorted in `layout`'s file order and partitioned as it is, and records them as
-    /// computed from `sources` under `fingerprint`. Columns Delta cannot store (durations) are stored as their integer
-    /// count. `None` when an append found the table moved on (nothing recorded).
+    /// computed from `sources` under `fingerprint`. Columns Delta cannot store (durations) are
+    /// stored as their integer count. `None` when an append found the table moved on (nothing
+    /// recorded).
     #[allow(clippy::too_many_arguments)]
     pub async fn materialize(
         &self,

@@ -19,9 +19,9 @@
 //! (`benches/RESULTS.md`). Here the rows with a tenant, a destination and a time are gathered
 //! once, screened with each batch tenant's [`Screen`], read through [`derived_each`] (the
 //! reading of `e164`; the trie node its digits lead to is remembered per number), looked up in
-//! the deck and priced, and every other row is NULL at the cost of its share of a null mask. Screening here rather than in the view costs only
-//! the calls to rate: `call_reports` screened every outbound call in a `CASE` first, ~9 % of a
-//! month report's CPU time.
+//! the deck and priced, and every other row is NULL at the cost of its share of a null mask.
+//! Screening here rather than in the view costs only the calls to rate: `call_reports`
+//! screened every outbound call in a `CASE` first, ~9 % of a month report's CPU time.
 
 use std::borrow::Cow;
 use std::sync::Arc;
