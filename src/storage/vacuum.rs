@@ -3,7 +3,8 @@
 //! files until then, and time travel reaches back as far as the grace period.
 
 use deltalake::DeltaTable;
-use object_store::ObjectStoreExt;
+use futures::{StreamExt, TryStreamExt};
+use object_store::GetOptions;
 use object_store::path::Path;
 
 use super::Store;
@@ -39,15 +40,35 @@ impl Store {
     }
 }
 
+/// HEAD requests [`any_present`] has in flight at once: an object store answers each in
+/// tens of milliseconds, and a week of compactions can leave thousands of removals in the log.
+const HEADS_AT_ONCE: usize = 16;
+
 /// Whether any of `files` (paths in `delta`'s directory, as a vacuum plan names them) exists.
 async fn any_present(delta: &DeltaTable, files: &[String]) -> Result<bool> {
     let store = delta.object_store();
-    for file in files {
-        let path = Path::parse(file).map_err(object_store::Error::from)?;
-        match store.head(&path).await {
-            Ok(_) => return Ok(true),
-            Err(object_store::Error::NotFound { .. }) => {}
-            Err(e) => return Err(e.into()),
+    // Owned paths, and the object store's own `get_opts` (`ObjectStoreExt::head` is the same
+    // request, but its future is not known to be `Send`, which the server's maintenance task
+    // needs once the requests go through a stream).
+    let mut present = futures::stream::iter(files.to_vec())
+        .map(|file| {
+            let store = store.clone();
+            async move {
+                let path = Path::parse(&file).map_err(object_store::Error::from)?;
+                match store
+                    .get_opts(&path, GetOptions::new().with_head(true))
+                    .await
+                {
+                    Ok(_) => Ok(true),
+                    Err(object_store::Error::NotFound { .. }) => Ok(false),
+                    Err(e) => Err(Error::from(e)),
+                }
+            }
+        })
+        .buffer_unordered(HEADS_AT_ONCE);
+    while let Some(found) = present.try_next().await? {
+        if found {
+            return Ok(true);
         }
     }
     Ok(false)
